@@ -1,0 +1,218 @@
+// Package stack is the single model of a Tempo deployment: which architecture
+// combination runs, and the plan (services, files) rendered from it. Every
+// runner (local processes, Dagger, docker compose) reads a Plan; none of them
+// knows Tempo's configuration keys.
+package stack
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Mode is an architecture: the ingest path and the compaction path.
+type Mode string
+
+const (
+	IngesterCompactor Mode = "ingester-compactor"
+	IngesterScheduler Mode = "ingester-scheduler"
+	KafkaCompactor    Mode = "kafka-compactor"
+	KafkaScheduler    Mode = "kafka-scheduler"
+)
+
+// Modes lists the canonical modes in matrix order.
+var Modes = []Mode{IngesterCompactor, IngesterScheduler, KafkaCompactor, KafkaScheduler}
+
+// DefaultMode is used when no mode is given.
+const DefaultMode = IngesterCompactor
+
+var modeAliases = map[string]Mode{
+	"compactor": IngesterCompactor,
+	"scheduler": IngesterScheduler,
+	"kafka":     KafkaCompactor,
+}
+
+// Kafka reports whether spans travel distributor -> Kafka -> block-builder.
+func (m Mode) Kafka() bool { return m == KafkaCompactor || m == KafkaScheduler }
+
+// Scheduler reports whether compaction is done by backend-scheduler + backend-worker.
+func (m Mode) Scheduler() bool { return m == IngesterScheduler || m == KafkaScheduler }
+
+// ParseMode accepts a canonical mode or an alias; empty means DefaultMode.
+func ParseMode(s string) (Mode, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return DefaultMode, nil
+	}
+	for _, m := range Modes {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	if m, ok := modeAliases[s]; ok {
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown mode %q: valid modes are %s", s, validModes())
+}
+
+func validModes() string {
+	names := make([]string, 0, len(Modes))
+	for _, m := range Modes {
+		names = append(names, string(m))
+	}
+	aliases := make([]string, 0, len(modeAliases))
+	for a, m := range modeAliases {
+		aliases = append(aliases, fmt.Sprintf("%s=%s", a, m))
+	}
+	sort.Strings(aliases)
+	return strings.Join(names, ", ") + " (aliases: " + strings.Join(aliases, ", ") + ")"
+}
+
+// Storage is where Tempo keeps trace blocks.
+type Storage string
+
+const (
+	S3    Storage = "s3"
+	Local Storage = "local"
+)
+
+// Storages lists the storages in matrix order.
+var Storages = []Storage{S3, Local}
+
+// DefaultStorage is used when no storage is given.
+const DefaultStorage = S3
+
+// ParseStorage accepts s3 or local; empty means DefaultStorage.
+func ParseStorage(s string) (Storage, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return DefaultStorage, nil
+	case "s3", "minio":
+		return S3, nil
+	case "local", "filesystem":
+		return Local, nil
+	}
+	return "", fmt.Errorf("unknown storage %q: valid storages are s3 (MinIO), local", s)
+}
+
+// Profile is a Tempo version line whose configuration keys differ.
+type Profile string
+
+const (
+	// Profile210 is the production default: grafana/tempo 2.10, where Kafka
+	// mode reads recent data from live-store.
+	Profile210 Profile = "2.10"
+	// Profile28 is the 2.8-era Tempo that builds offline: Kafka mode has the
+	// ingesters consume the topic through the partition ring.
+	Profile28 Profile = "2.8"
+)
+
+// Profiles lists the supported profiles.
+var Profiles = []Profile{Profile210, Profile28}
+
+// DefaultProfile is used when no profile is given.
+const DefaultProfile = Profile210
+
+// ParseProfile accepts 2.10 or 2.8 (a leading v and a patch version are allowed).
+func ParseProfile(s string) (Profile, error) {
+	v := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "v")
+	if v == "" {
+		return DefaultProfile, nil
+	}
+	if parts := strings.Split(v, "."); len(parts) == 3 {
+		v = parts[0] + "." + parts[1]
+	}
+	for _, p := range Profiles {
+		if string(p) == v {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("unknown Tempo profile %q: valid profiles are 2.10 (grafana/tempo 2.10.x, default), 2.8 (the 2.8-era build made offline)", s)
+}
+
+// Combination is one deployable architecture.
+type Combination struct {
+	Mode             Mode
+	Storage          Storage
+	MetricsGenerator bool
+	Profile          Profile
+}
+
+// Default is the combination used when nothing is specified.
+func Default() Combination {
+	return Combination{Mode: DefaultMode, Storage: DefaultStorage, MetricsGenerator: true, Profile: DefaultProfile}
+}
+
+// New validates the parts of a combination and reports every invalid part at once.
+func New(mode, storage, profile string, metricsGenerator bool) (Combination, error) {
+	m, errM := ParseMode(mode)
+	s, errS := ParseStorage(storage)
+	p, errP := ParseProfile(profile)
+	if err := errors.Join(errM, errS, errP); err != nil {
+		return Combination{}, err
+	}
+	return Combination{Mode: m, Storage: s, MetricsGenerator: metricsGenerator, Profile: p}, nil
+}
+
+// ID names the combination in reports, matrix jobs and rendered directories:
+// <mode>-<storage>, with "-no-generator" when the metrics-generator is off.
+// The profile is not part of it: it selects a Tempo version, not an architecture.
+func (c Combination) ID() string {
+	id := string(c.Mode) + "-" + string(c.Storage)
+	if !c.MetricsGenerator {
+		id += "-no-generator"
+	}
+	return id
+}
+
+func (c Combination) String() string {
+	return fmt.Sprintf("%s (tempo %s)", c.ID(), c.Profile)
+}
+
+// ParseID is the inverse of ID. Every part must appear once: a second,
+// different storage ("kafka-s3-local") is a conflict, not a choice.
+func ParseID(id string, profile Profile) (Combination, error) {
+	rest := strings.ToLower(strings.TrimSpace(id))
+	c := Combination{MetricsGenerator: true, Profile: profile}
+	if r, ok := strings.CutSuffix(rest, "-no-generator"); ok {
+		c.MetricsGenerator, rest = false, r
+	}
+	var storages []Storage
+	for {
+		found := false
+		for _, s := range Storages {
+			if r, ok := strings.CutSuffix(rest, "-"+string(s)); ok {
+				storages, rest, found = append(storages, s), r, true
+			}
+		}
+		if !found {
+			break
+		}
+	}
+	switch {
+	case len(storages) == 0:
+		return Combination{}, fmt.Errorf("combination %q names no storage: want <mode>-<storage>[-no-generator], storage one of s3, local", id)
+	case len(storages) > 1:
+		return Combination{}, fmt.Errorf("combination %q names conflicting storages %s and %s: give exactly one", id, storages[1], storages[0])
+	}
+	c.Storage = storages[0]
+	m, err := ParseMode(rest)
+	if err != nil {
+		return Combination{}, fmt.Errorf("combination %q: %w", id, err)
+	}
+	c.Mode = m
+	return c, nil
+}
+
+// Matrix returns the combinations that verify:all runs: every mode with both
+// storages, metrics-generator on.
+func Matrix(profile Profile) []Combination {
+	out := make([]Combination, 0, len(Modes)*len(Storages))
+	for _, m := range Modes {
+		for _, s := range Storages {
+			out = append(out, Combination{Mode: m, Storage: s, MetricsGenerator: true, Profile: profile})
+		}
+	}
+	return out
+}

@@ -1,0 +1,117 @@
+package stack
+
+import (
+	"fmt"
+	"strings"
+)
+
+type tempoView struct {
+	ID, Profile, Network, Storage  string
+	Timings                        Timings
+	Loopback, Kafka, Scheduler     bool
+	Generator, S3, LiveStore       bool
+	Ingesters                      bool
+	ReplicationFactor, Partitions  int
+	Members                        []string
+	OTLPGRPCListen, OTLPHTTPListen string
+	FrontendGRPC, SchedulerGRPC    string
+	KafkaAddr, Topic               string
+	BlockBuilders                  []blockBuilderView
+	RemoteWriteURL                 string
+	Bucket, S3Endpoint, BlocksDir  string
+}
+
+type blockBuilderView struct {
+	Name          string
+	PartitionList string
+}
+
+type namedAddr struct{ Name, Addr string }
+
+func (b *builder) files() error {
+	p := b.plan
+	c := b.c
+	v := tempoView{
+		ID: c.ID(), Profile: string(c.Profile), Network: string(b.o.Network.Kind), Storage: string(c.Storage),
+		Timings: b.o.Timings, Loopback: b.loopback(), Kafka: c.Mode.Kafka(), Scheduler: c.Mode.Scheduler(),
+		Generator: c.MetricsGenerator, S3: c.Storage == S3, LiveStore: b.liveStore(), Ingesters: !b.liveStore(),
+		ReplicationFactor: ReplicationFactor, Partitions: p.Partitions,
+		FrontendGRPC:   p.Addr("query-frontend", "grpc"),
+		RemoteWriteURL: "http://" + p.Addr("prometheus", "http") + "/api/v1/write",
+		BlocksDir:      b.blocksDir(),
+		Bucket:         BucketName,
+	}
+	dist, _ := p.Service("distributor")
+	v.OTLPGRPCListen = b.listen(dist.Port("otlp-grpc"))
+	v.OTLPHTTPListen = b.listen(dist.Port("otlp-http"))
+	var tempoTargets []namedAddr
+	for _, s := range p.ServicesOf(KindTempo) {
+		v.Members = append(v.Members, p.Addr(s.Name, "memberlist"))
+		tempoTargets = append(tempoTargets, namedAddr{s.Name, p.Addr(s.Name, "http")})
+		if s.Target == "block-builder" {
+			// block-builder-N consumes partition N: one partition each.
+			n := strings.TrimPrefix(s.Name, "block-builder-")
+			v.BlockBuilders = append(v.BlockBuilders, blockBuilderView{Name: s.Name, PartitionList: n})
+		}
+	}
+	if c.Mode.Scheduler() {
+		v.SchedulerGRPC = p.Addr("backend-scheduler", "grpc")
+	}
+	if c.Mode.Kafka() {
+		v.KafkaAddr, v.Topic = p.Addr("redpanda", "kafka"), p.Topic
+	}
+	if c.Storage == S3 {
+		v.S3Endpoint = p.Addr("minio", "api")
+	}
+
+	common := struct {
+		ID                      string
+		Timings                 Timings
+		TempoUID, PrometheusUID string
+		TempoURL, PrometheusURL string
+		PrometheusAddr          string
+		TempoTargets            []namedAddr
+		KafkaAddr               string
+		ConsolePort             int
+		Routes                  []Route
+	}{
+		ID: c.ID(), Timings: b.o.Timings, TempoUID: TempoUID, PrometheusUID: PrometheusUID,
+		TempoURL:       "http://" + p.Addr("query-frontend", "http"),
+		PrometheusURL:  "http://" + p.Addr("prometheus", "http"),
+		PrometheusAddr: p.Addr("prometheus", "http"),
+		TempoTargets:   tempoTargets,
+		KafkaAddr:      v.KafkaAddr,
+		ConsolePort:    portConsole,
+		Routes:         p.Routes,
+	}
+
+	render := []struct {
+		file, tmpl string
+		data       any
+		when       bool
+	}{
+		{"tempo.yaml", "tempo.yaml.tmpl", v, true},
+		{"grafana/provisioning/datasources/datasources.yaml", "datasources.yaml.tmpl", common, true},
+		{"prometheus.yml", "prometheus.yml.tmpl", common, true},
+		{"redpanda-console.yaml", "redpanda-console.yaml.tmpl", common, c.Mode.Kafka()},
+		{"gateway.yaml", "gateway.yaml.tmpl", common, true},
+	}
+	for _, r := range render {
+		if !r.when {
+			continue
+		}
+		out, err := execTemplate(r.tmpl, r.data)
+		if err != nil {
+			return err
+		}
+		p.Files = append(p.Files, File{Path: r.file, Content: out})
+	}
+	if !b.loopback() {
+		out, err := composeFile(p)
+		if err != nil {
+			return fmt.Errorf("compose file: %w", err)
+		}
+		p.Files = append(p.Files, File{Path: "docker-compose.yaml", Content: out})
+	}
+	return nil
+}

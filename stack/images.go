@@ -1,0 +1,53 @@
+package stack
+
+import "fmt"
+
+// ImageSet selects where container images come from.
+type ImageSet string
+
+const (
+	// Upstream images are the pinned public ones: what a user with internet
+	// access runs. Bump these deliberately, one at a time, with a verify run.
+	Upstream ImageSet = "upstream"
+	// Offline images are built on this machine from the tool cache (see
+	// internal/toolchain); no registry is involved.
+	Offline ImageSet = "offline"
+)
+
+// ParseImageSet accepts upstream or offline; empty means upstream.
+func ParseImageSet(s string) (ImageSet, error) {
+	switch s {
+	case "", string(Upstream):
+		return Upstream, nil
+	case string(Offline):
+		return Offline, nil
+	}
+	return "", fmt.Errorf("unknown image set %q: valid image sets are upstream (pinned public images), offline (built locally by mage tools:build)", s)
+}
+
+// TempoImage is the pinned upstream Tempo image of each profile.
+var TempoImage = map[Profile]string{
+	Profile210: "grafana/tempo:2.10.0",
+	Profile28:  "grafana/tempo:2.8.1",
+}
+
+// Pinned upstream images of the services around Tempo.
+const (
+	ImageMinIO           = "minio/minio:RELEASE.2025-04-22T22-12-26Z"
+	ImageRedpanda        = "redpandadata/redpanda:v25.1.4"
+	ImageRedpandaConsole = "redpandadata/console:v3.1.0"
+	ImagePrometheus      = "prom/prometheus:v3.4.1"
+	ImageGrafana         = "grafana/grafana:12.0.2"
+	ImageGateway         = "traefik:v3.4.1"
+)
+
+// OfflineImage names the locally built image of a kind; the toolchain builds
+// these from the tool cache under exactly these references.
+func OfflineImage(k Kind) string {
+	return "tempo-stack/" + string(k) + ":offline"
+}
+
+// offlineUnavailable says why a kind has no offline image.
+var offlineUnavailable = map[Kind]string{
+	KindRedpandaConsole: "the Redpanda console has no source build that works offline (its image cannot be pulled without a registry)",
+}

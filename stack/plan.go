@@ -1,0 +1,276 @@
+package stack
+
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+)
+
+// Kind says what a service is, so runners know which binary or image family
+// to use without parsing names.
+type Kind string
+
+const (
+	KindTempo           Kind = "tempo"
+	KindMinIO           Kind = "minio"
+	KindKafka           Kind = "kafka"
+	KindPrometheus      Kind = "prometheus"
+	KindGrafana         Kind = "grafana"
+	KindRedpandaConsole Kind = "redpanda-console"
+	KindGateway         Kind = "gateway"
+)
+
+// Port is a named port of a service. Container is the port inside the
+// service's own network namespace; Host is where a loopback runner exposes it
+// (equal to Container on the container network).
+type Port struct {
+	Name      string `json:"name"`
+	Container int    `json:"container"`
+	Host      int    `json:"host"`
+	// Publish marks the ports a user reaches from outside the stack (UIs,
+	// OTLP, Tempo's API); the rest stay on the stack's network.
+	Publish bool `json:"publish,omitempty"`
+}
+
+// EnvVar is an environment variable. A secret one carries only the name of
+// the secret (SecretRef); the runner supplies the value from its secret store,
+// so no rendered file or log ever holds it.
+type EnvVar struct {
+	Name      string `json:"name"`
+	Value     string `json:"value,omitempty"`
+	SecretRef Secret `json:"secretRef,omitempty"`
+}
+
+// Secret names a credential the runner must provide.
+type Secret string
+
+const (
+	SecretMinIOAccessKey       Secret = "minio-access-key"
+	SecretMinIOSecretKey       Secret = "minio-secret-key"
+	SecretGrafanaAdminPassword Secret = "grafana-admin-password"
+)
+
+// Secrets lists every secret a plan may reference.
+var Secrets = []Secret{SecretMinIOAccessKey, SecretMinIOSecretKey, SecretGrafanaAdminPassword}
+
+// VolumeScope tells a runner whether a volume belongs to one service or is
+// shared: trace blocks on the local backend are the only shared state.
+type VolumeScope string
+
+const (
+	PerInstance VolumeScope = "per-instance"
+	Shared      VolumeScope = "shared"
+)
+
+// Volume is a writable directory a service needs.
+type Volume struct {
+	Name  string      `json:"name"`
+	Path  string      `json:"path"`
+	Scope VolumeScope `json:"scope"`
+}
+
+// Mount places a rendered file of the plan at Path inside the service.
+type Mount struct {
+	File string `json:"file"`
+	Path string `json:"path"`
+}
+
+// HealthCheck is how a runner knows a service is ready: an HTTP GET on Port
+// answering 200, or, with an empty Path, a TCP connect.
+type HealthCheck struct {
+	Port string `json:"port"`
+	Path string `json:"path,omitempty"`
+}
+
+// Service is one process (or container) of the stack.
+type Service struct {
+	Name string `json:"name"`
+	Kind Kind   `json:"kind"`
+	// Target is the Tempo -target for KindTempo services.
+	Target string `json:"target,omitempty"`
+	Image  string `json:"image"`
+	// Binary is the program a process runner executes; Args follow it. For
+	// containers Args are the image's arguments (its entrypoint is Binary).
+	Binary    string      `json:"binary"`
+	Args      []string    `json:"args"`
+	Env       []EnvVar    `json:"env,omitempty"`
+	Ports     []Port      `json:"ports"`
+	Volumes   []Volume    `json:"volumes,omitempty"`
+	Mounts    []Mount     `json:"mounts,omitempty"`
+	Health    HealthCheck `json:"health"`
+	DependsOn []string    `json:"dependsOn,omitempty"`
+	// Unavailable says why this service cannot run with the selected images
+	// (the Redpanda console offline); runners skip it and report SKIPPED.
+	Unavailable string `json:"unavailable,omitempty"`
+}
+
+// Port returns the named port; it panics on a name the plan does not define,
+// which is a programming error in the renderer, not bad user input.
+func (s Service) Port(name string) Port {
+	for _, p := range s.Ports {
+		if p.Name == name {
+			return p
+		}
+	}
+	panic(fmt.Sprintf("stack: service %s has no port %q", s.Name, name))
+}
+
+// File is a rendered configuration file, relative to the stack directory.
+type File struct {
+	Path    string `json:"path"`
+	Content []byte `json:"-"`
+}
+
+// Plan is everything a runner needs to start one combination.
+type Plan struct {
+	Combination Combination `json:"combination"`
+	Network     Network     `json:"network"`
+	Timings     Timings     `json:"timings"`
+	Services    []Service   `json:"services"`
+	Files       []File      `json:"files"`
+	// Buckets and Topic are what provisioning creates.
+	Buckets []string `json:"buckets,omitempty"`
+	// Routes are the gateway's host-name routes to the UIs.
+	Routes     []Route `json:"routes"`
+	Topic      string  `json:"topic,omitempty"`
+	Partitions int     `json:"partitions,omitempty"`
+	// Notes are facts a user must know about this combination (for example
+	// the local backend's shared directory); runners print them.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Service returns the named service.
+func (p *Plan) Service(name string) (Service, bool) {
+	for _, s := range p.Services {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Service{}, false
+}
+
+// ServicesOf returns the services of one kind, in plan order.
+func (p *Plan) ServicesOf(k Kind) []Service {
+	var out []Service
+	for _, s := range p.Services {
+		if s.Kind == k {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// File returns the content of the rendered file at path.
+func (p *Plan) File(path string) ([]byte, bool) {
+	for _, f := range p.Files {
+		if f.Path == path {
+			return f.Content, true
+		}
+	}
+	return nil, false
+}
+
+// Addr is host:port where the named service's port is reached from inside
+// the stack (and, on loopback, from the host).
+func (p *Plan) Addr(service, port string) string {
+	s, ok := p.Service(service)
+	if !ok {
+		panic(fmt.Sprintf("stack: no service %q in plan", service))
+	}
+	return p.Network.addr(s, s.Port(port))
+}
+
+// StartOrder returns the services so that each comes after its dependencies.
+func (p *Plan) StartOrder() ([]Service, error) {
+	byName := map[string]Service{}
+	for _, s := range p.Services {
+		byName[s.Name] = s
+	}
+	var out []Service
+	state := map[string]int{} // 1 visiting, 2 done
+	var visit func(name string, path []string) error
+	visit = func(name string, path []string) error {
+		switch state[name] {
+		case 1:
+			return fmt.Errorf("dependency cycle: %v", append(path, name))
+		case 2:
+			return nil
+		}
+		s, ok := byName[name]
+		if !ok {
+			return fmt.Errorf("service %s depends on unknown service %q", path[len(path)-1], name)
+		}
+		state[name] = 1
+		deps := append([]string(nil), s.DependsOn...)
+		sort.Strings(deps)
+		for _, d := range deps {
+			if err := visit(d, append(path, name)); err != nil {
+				return err
+			}
+		}
+		state[name] = 2
+		out = append(out, s)
+		return nil
+	}
+	for _, s := range p.Services {
+		if err := visit(s.Name, nil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// NetworkKind is how services find each other.
+type NetworkKind string
+
+const (
+	// Containers: each service has its own host name (its service name) and
+	// the standard ports, as in docker compose and Dagger service bindings.
+	Containers NetworkKind = "containers"
+	// Loopback: every service is a host process on 127.0.0.1 with ports
+	// allocated from a base, so many processes of one image can coexist.
+	Loopback NetworkKind = "loopback"
+)
+
+// Network selects the addressing of a plan.
+type Network struct {
+	Kind NetworkKind `json:"kind"`
+	// BasePort is the first port allocated on loopback.
+	BasePort int `json:"basePort,omitempty"`
+	// DataDir is the root under which a loopback runner keeps per-service
+	// directories; containers use volumes instead.
+	DataDir string `json:"dataDir,omitempty"`
+}
+
+// ContainerNetwork is the addressing of docker compose and Dagger.
+func ContainerNetwork() Network { return Network{Kind: Containers} }
+
+// LoopbackNetwork addresses every service on 127.0.0.1 from basePort upwards,
+// with per-service state under dataDir.
+func LoopbackNetwork(basePort int, dataDir string) Network {
+	return Network{Kind: Loopback, BasePort: basePort, DataDir: dataDir}
+}
+
+func (n Network) addr(s Service, p Port) string {
+	if n.Kind == Loopback {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Host))
+	}
+	return net.JoinHostPort(s.Name, strconv.Itoa(p.Container))
+}
+
+func (n Network) validate() error {
+	switch n.Kind {
+	case Containers:
+		return nil
+	case Loopback:
+		if n.BasePort < 1024 || n.BasePort > 65000 {
+			return fmt.Errorf("loopback base port %d: must be between 1024 and 65000", n.BasePort)
+		}
+		if n.DataDir == "" {
+			return fmt.Errorf("loopback network needs a data directory")
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown network %q: valid networks are %s, %s", n.Kind, Containers, Loopback)
+}

@@ -1,0 +1,477 @@
+package stack
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+)
+
+//go:embed templates/*.tmpl
+var templateFS embed.FS
+
+var templates = template.Must(template.New("").Funcs(template.FuncMap{"dur": formatDuration}).ParseFS(templateFS, "templates/*.tmpl"))
+
+// Options are the choices of a rendering that are not part of the
+// architecture: how services find each other, how fast data moves, and where
+// images come from.
+type Options struct {
+	Network Network
+	Timings Timings
+	Images  ImageSet
+}
+
+// Shape constants of the stack. Two ingesters (or live-stores) and two
+// block-builders make the rings and the partition assignment real without
+// loading a 2-core machine more than needed.
+const (
+	Instances         = 2
+	ReplicationFactor = 1
+	TopicName         = "tempo-ingest"
+	BucketName        = "tempo"
+	TempoUID          = "tempo"
+	PrometheusUID     = "prometheus"
+	TenantID          = "single-tenant"
+)
+
+// Tempo's ports inside a container, and the other services' standard ports.
+const (
+	portTempoHTTP    = 3200
+	portTempoGRPC    = 9095
+	portMemberlist   = 7946
+	portOTLPGRPC     = 4317
+	portOTLPHTTP     = 4318
+	portMinIOAPI     = 9000
+	portMinIOConsole = 9001
+	portKafka        = 9092
+	portPrometheus   = 9090
+	portGrafana      = 3000
+	portConsole      = 8080
+	portGateway      = 80
+)
+
+// Container paths of mounted files and state.
+const (
+	tempoConfigPath   = "/etc/tempo/tempo.yaml"
+	tempoDataPath     = "/var/tempo"
+	tempoBlocksPath   = "/var/tempo/blocks"
+	grafanaHome       = "/usr/share/grafana"
+	grafanaProvPath   = "/etc/grafana/provisioning"
+	prometheusCfgPath = "/etc/prometheus/prometheus.yml"
+	gatewayCfgPath    = "/etc/traefik/dynamic/gateway.yaml"
+)
+
+// Route is a gateway entry: a host name routed to one service's port.
+type Route struct {
+	Name    string `json:"name"`
+	Host    string `json:"host"`
+	Service string `json:"service"`
+	Port    string `json:"port"`
+	Backend string `json:"backend"`
+}
+
+// Render builds the plan of a combination.
+func Render(c Combination, o Options) (*Plan, error) {
+	if err := o.Network.validate(); err != nil {
+		return nil, err
+	}
+	if o.Timings.Name == "" {
+		return nil, fmt.Errorf("render %s: no timings given (use ProductionTimings or VerificationTimings)", c.ID())
+	}
+	if _, err := ParseImageSet(string(o.Images)); err != nil {
+		return nil, err
+	}
+	if o.Images == "" {
+		o.Images = Upstream
+	}
+	b := &builder{c: c, o: o, next: o.Network.BasePort, plan: &Plan{Combination: c, Network: o.Network, Timings: o.Timings}}
+	b.services()
+	if err := b.files(); err != nil {
+		return nil, fmt.Errorf("render %s: %w", c.ID(), err)
+	}
+	if _, err := b.plan.StartOrder(); err != nil {
+		return nil, fmt.Errorf("render %s: %w", c.ID(), err)
+	}
+	return b.plan, nil
+}
+
+type builder struct {
+	c    Combination
+	o    Options
+	next int
+	plan *Plan
+}
+
+func (b *builder) loopback() bool { return b.o.Network.Kind == Loopback }
+
+// port allocates a port: the standard one in containers, the next free
+// number from the base on loopback.
+func (b *builder) port(name string, container int, publish bool) Port {
+	p := Port{Name: name, Container: container, Host: container, Publish: publish}
+	if b.loopback() {
+		p.Host = b.next
+		b.next++
+	}
+	return p
+}
+
+// filePath is where a rendered file is seen by a service.
+func (b *builder) filePath(file, containerPath string) string {
+	if b.loopback() {
+		return path.Join(b.o.Network.DataDir, "files", file)
+	}
+	return containerPath
+}
+
+// dataDir is a service's own state directory.
+func (b *builder) dataDir(service, containerPath string) string {
+	if b.loopback() {
+		return path.Join(b.o.Network.DataDir, service)
+	}
+	return containerPath
+}
+
+// listen is the address a service binds: the wildcard in a container, its
+// allocated loopback port on the host.
+func (b *builder) listen(p Port) string {
+	if b.loopback() {
+		return "127.0.0.1:" + strconv.Itoa(p.Host)
+	}
+	return "0.0.0.0:" + strconv.Itoa(p.Container)
+}
+
+func (b *builder) image(k Kind, upstream string) (string, string) {
+	if b.o.Images == Offline {
+		return OfflineImage(k), offlineUnavailable[k]
+	}
+	return upstream, ""
+}
+
+func (b *builder) add(s Service) { b.plan.Services = append(b.plan.Services, s) }
+
+// tempoNames lists the Tempo services of the combination, in start order.
+func (b *builder) tempoNames() []tempoService {
+	var out []tempoService
+	add := func(target string, n int) {
+		if n == 1 {
+			out = append(out, tempoService{name: target, target: target})
+			return
+		}
+		for i := 0; i < n; i++ {
+			out = append(out, tempoService{name: fmt.Sprintf("%s-%d", target, i), target: target})
+		}
+	}
+	add("distributor", 1)
+	if b.liveStore() {
+		add("live-store", Instances)
+	} else {
+		add("ingester", Instances)
+	}
+	if b.c.Mode.Kafka() {
+		add("block-builder", Instances)
+	}
+	if b.c.MetricsGenerator {
+		add("metrics-generator", 1)
+	}
+	add("query-frontend", 1)
+	add("querier", 1)
+	if b.c.Mode.Scheduler() {
+		add("backend-scheduler", 1)
+		add("backend-worker", 1)
+	} else {
+		add("compactor", 1)
+	}
+	return out
+}
+
+type tempoService struct{ name, target string }
+
+// liveStore: from 2.9 the Kafka path reads recent data from live-stores and
+// runs no ingesters.
+func (b *builder) liveStore() bool { return b.c.Mode.Kafka() && b.c.Profile == Profile210 }
+
+func (b *builder) services() {
+	p := b.plan
+	var infra []string
+	if b.c.Storage == S3 {
+		b.minio()
+		infra = append(infra, "minio")
+		p.Buckets = []string{BucketName}
+	} else {
+		p.Notes = append(p.Notes, "local storage: every Tempo process shares one blocks directory ("+b.blocksDir()+"); Tempo warns that the local backend is not meant for multi-process deployments, and this only works because the directory is shared")
+	}
+	if b.c.Mode.Kafka() {
+		b.kafka()
+		infra = append(infra, "redpanda")
+		p.Topic, p.Partitions = TopicName, Instances
+	}
+	b.prometheus()
+	for _, t := range b.tempoNames() {
+		b.tempo(t, infra)
+	}
+	b.grafana()
+	if b.c.Mode.Kafka() {
+		b.console()
+	}
+	b.gateway()
+}
+
+func (b *builder) blocksDir() string {
+	if b.loopback() {
+		return path.Join(b.o.Network.DataDir, "blocks")
+	}
+	return tempoBlocksPath
+}
+
+func (b *builder) tempo(t tempoService, infra []string) {
+	http := b.port("http", portTempoHTTP, t.target == "query-frontend")
+	grpc := b.port("grpc", portTempoGRPC, false)
+	ml := b.port("memberlist", portMemberlist, false)
+	ports := []Port{http, grpc, ml}
+	if t.target == "distributor" {
+		ports = append(ports, b.port("otlp-grpc", portOTLPGRPC, true), b.port("otlp-http", portOTLPHTTP, true))
+	}
+	img, _ := b.image(KindTempo, TempoImage[b.c.Profile])
+	s := Service{
+		Name:   t.name,
+		Kind:   KindTempo,
+		Target: t.target,
+		Image:  img,
+		Binary: "tempo",
+		Args: []string{
+			"-target=" + t.target,
+			"-config.file=" + b.filePath("tempo.yaml", tempoConfigPath),
+			"-config.expand-env=true",
+		},
+		Env: []EnvVar{
+			{Name: "TEMPO_INSTANCE", Value: t.name},
+			{Name: "TEMPO_DATA", Value: b.dataDir(t.name, tempoDataPath)},
+			{Name: "TEMPO_HTTP_PORT", Value: strconv.Itoa(http.Host)},
+			{Name: "TEMPO_GRPC_PORT", Value: strconv.Itoa(grpc.Host)},
+			{Name: "TEMPO_MEMBERLIST_PORT", Value: strconv.Itoa(ml.Host)},
+		},
+		Ports:     ports,
+		Volumes:   []Volume{{Name: t.name + "-data", Path: b.dataDir(t.name, tempoDataPath), Scope: PerInstance}},
+		Mounts:    []Mount{{File: "tempo.yaml", Path: b.filePath("tempo.yaml", tempoConfigPath)}},
+		Health:    HealthCheck{Port: "http", Path: "/ready"},
+		DependsOn: append([]string(nil), infra...),
+	}
+	if b.c.Storage == S3 {
+		s.Env = append(s.Env,
+			EnvVar{Name: "TEMPO_S3_ACCESS_KEY", SecretRef: SecretMinIOAccessKey},
+			EnvVar{Name: "TEMPO_S3_SECRET_KEY", SecretRef: SecretMinIOSecretKey})
+	} else {
+		s.Volumes = append(s.Volumes, Volume{Name: "tempo-blocks", Path: b.blocksDir(), Scope: Shared})
+	}
+	// Tempo's containers run as uid 10001; volumes start out owned by root.
+	switch t.target {
+	case "querier", "metrics-generator":
+		// Queriers connect to the frontend; generators remote-write.
+		s.DependsOn = append(s.DependsOn, "query-frontend")
+		if t.target == "metrics-generator" {
+			s.DependsOn = []string{"prometheus"}
+			s.DependsOn = append(s.DependsOn, infra...)
+		}
+	case "backend-worker":
+		s.DependsOn = append(s.DependsOn, "backend-scheduler")
+	case "distributor":
+		// The distributor needs somewhere to write before it accepts spans.
+		if b.liveStore() {
+			s.DependsOn = append(s.DependsOn, "live-store-0", "live-store-1")
+		} else {
+			s.DependsOn = append(s.DependsOn, "ingester-0", "ingester-1")
+		}
+	}
+	b.add(s)
+}
+
+func (b *builder) minio() {
+	api := b.port("api", portMinIOAPI, false)
+	console := b.port("console", portMinIOConsole, true)
+	img, _ := b.image(KindMinIO, ImageMinIO)
+	data := b.dataDir("minio", "/data")
+	b.add(Service{
+		Name:   "minio",
+		Kind:   KindMinIO,
+		Image:  img,
+		Binary: "minio",
+		Args:   []string{"server", data, "--address", b.listen(api), "--console-address", b.listen(console)},
+		Env: []EnvVar{
+			{Name: "MINIO_ROOT_USER", SecretRef: SecretMinIOAccessKey},
+			{Name: "MINIO_ROOT_PASSWORD", SecretRef: SecretMinIOSecretKey},
+			{Name: "MINIO_BROWSER_REDIRECT", Value: "false"},
+		},
+		Ports:   []Port{api, console},
+		Volumes: []Volume{{Name: "minio-data", Path: data, Scope: PerInstance}},
+		Health:  HealthCheck{Port: "api", Path: "/minio/health/ready"},
+	})
+}
+
+// kafka is the Kafka API of the stack. The service keeps the name redpanda
+// whatever runs it, so that every address in the configs stays the same.
+func (b *builder) kafka() {
+	kp := b.port("kafka", portKafka, false)
+	s := Service{
+		Name:   "redpanda",
+		Kind:   KindKafka,
+		Ports:  []Port{kp},
+		Health: HealthCheck{Port: "kafka"},
+	}
+	if b.o.Images == Offline || b.loopback() {
+		s.Image = OfflineImage(KindKafka)
+		s.Binary = "kafka-broker"
+		s.Args = []string{"-listen", b.listen(kp)}
+		if !b.loopback() {
+			s.Args = append(s.Args, "-advertise", "redpanda")
+		}
+	} else {
+		s.Image = ImageRedpanda
+		s.Binary = "rpk"
+		s.Args = []string{
+			"redpanda", "start", "--mode=dev-container", "--smp=1", "--memory=1G",
+			"--kafka-addr=PLAINTEXT://" + b.listen(kp),
+			"--advertise-kafka-addr=PLAINTEXT://redpanda:" + strconv.Itoa(kp.Container),
+		}
+	}
+	b.add(s)
+}
+
+func (b *builder) prometheus() {
+	web := b.port("http", portPrometheus, true)
+	img, _ := b.image(KindPrometheus, ImagePrometheus)
+	b.add(Service{
+		Name:   "prometheus",
+		Kind:   KindPrometheus,
+		Image:  img,
+		Binary: "prometheus",
+		Args: []string{
+			"--config.file=" + b.filePath("prometheus.yml", prometheusCfgPath),
+			"--storage.tsdb.path=" + b.dataDir("prometheus", "/prometheus"),
+			"--web.listen-address=" + b.listen(web),
+			"--web.enable-remote-write-receiver",
+			"--enable-feature=exemplar-storage",
+		},
+		Ports:   []Port{web},
+		Volumes: []Volume{{Name: "prometheus-data", Path: b.dataDir("prometheus", "/prometheus"), Scope: PerInstance}},
+		Mounts:  []Mount{{File: "prometheus.yml", Path: b.filePath("prometheus.yml", prometheusCfgPath)}},
+		Health:  HealthCheck{Port: "http", Path: "/-/ready"},
+	})
+}
+
+func (b *builder) grafana() {
+	web := b.port("http", portGrafana, true)
+	img, _ := b.image(KindGrafana, ImageGrafana)
+	prov := b.filePath("grafana/provisioning", grafanaProvPath)
+	s := Service{
+		Name:   "grafana",
+		Kind:   KindGrafana,
+		Image:  img,
+		Binary: "grafana",
+		Env: []EnvVar{
+			{Name: "GF_SECURITY_ADMIN_USER", Value: "admin"},
+			{Name: "GF_SECURITY_ADMIN_PASSWORD", SecretRef: SecretGrafanaAdminPassword},
+			{Name: "GF_SERVER_HTTP_PORT", Value: strconv.Itoa(web.Host)},
+			{Name: "GF_PATHS_PROVISIONING", Value: prov},
+			{Name: "GF_PATHS_DATA", Value: b.dataDir("grafana", "/var/lib/grafana")},
+			{Name: "GF_ANALYTICS_REPORTING_ENABLED", Value: "false"},
+			{Name: "GF_ANALYTICS_CHECK_FOR_UPDATES", Value: "false"},
+			{Name: "GF_FEATURE_TOGGLES_ENABLE", Value: "traceqlEditor"},
+		},
+		Ports:     []Port{web},
+		Volumes:   []Volume{{Name: "grafana-data", Path: b.dataDir("grafana", "/var/lib/grafana"), Scope: PerInstance}},
+		Mounts:    []Mount{{File: "grafana/provisioning/datasources/datasources.yaml", Path: path.Join(prov, "datasources", "datasources.yaml")}},
+		Health:    HealthCheck{Port: "http", Path: "/api/health"},
+		DependsOn: []string{"query-frontend", "prometheus"},
+	}
+	if b.loopback() {
+		s.Env = append(s.Env, EnvVar{Name: "GF_SERVER_HTTP_ADDR", Value: "127.0.0.1"})
+	}
+	if b.o.Images == Offline || b.loopback() {
+		// The source-built server needs its home (conf/defaults.ini) named.
+		s.Args = []string{"server", "--homepath", grafanaHome}
+	}
+	b.add(s)
+}
+
+func (b *builder) console() {
+	web := b.port("http", portConsole, true)
+	img, why := b.image(KindRedpandaConsole, ImageRedpandaConsole)
+	if b.loopback() {
+		why = offlineUnavailable[KindRedpandaConsole]
+	}
+	b.add(Service{
+		Name:        "redpanda-console",
+		Kind:        KindRedpandaConsole,
+		Image:       img,
+		Binary:      "console",
+		Env:         []EnvVar{{Name: "CONFIG_FILEPATH", Value: "/etc/redpanda/console.yaml"}},
+		Ports:       []Port{web},
+		Mounts:      []Mount{{File: "redpanda-console.yaml", Path: "/etc/redpanda/console.yaml"}},
+		Health:      HealthCheck{Port: "http", Path: "/admin/health"},
+		DependsOn:   []string{"redpanda"},
+		Unavailable: why,
+	})
+}
+
+// gateway routes the UIs by host name. Loopback runs have no gateway: every
+// UI already answers on its own 127.0.0.1 port.
+func (b *builder) gateway() {
+	routes := []Route{{Name: "grafana", Host: "grafana.localhost", Service: "grafana", Port: "http"}}
+	if b.c.Mode.Kafka() {
+		routes = append(routes, Route{Name: "redpanda-console", Host: "redpanda-console.localhost", Service: "redpanda-console", Port: "http"})
+	}
+	if b.c.Storage == S3 {
+		routes = append(routes, Route{Name: "minio", Host: "minio.localhost", Service: "minio", Port: "console"})
+	}
+	routes = append(routes, Route{Name: "tempo", Host: "tempo.localhost", Service: "query-frontend", Port: "http"})
+	var deps []string
+	for i := range routes {
+		routes[i].Backend = b.plan.Addr(routes[i].Service, routes[i].Port)
+		deps = append(deps, routes[i].Service)
+	}
+	b.plan.Routes = routes
+	if b.loopback() {
+		return
+	}
+	web := b.port("http", portGateway, true)
+	s := Service{
+		Name:      "gateway",
+		Kind:      KindGateway,
+		Image:     ImageGateway,
+		Binary:    "traefik",
+		Args:      []string{"--entrypoints.web.address=:80", "--providers.file.filename=" + gatewayCfgPath},
+		Ports:     []Port{web},
+		Mounts:    []Mount{{File: "gateway.yaml", Path: gatewayCfgPath}},
+		Health:    HealthCheck{Port: "http"},
+		DependsOn: deps,
+	}
+	if b.o.Images == Offline {
+		// Our own gateway (cmd/gateway) reads the same route file.
+		s.Image, s.Binary = OfflineImage(KindGateway), "gateway"
+		s.Args = []string{"-listen", ":80", "-routes", gatewayCfgPath}
+	}
+	b.add(s)
+}
+
+// formatDuration writes durations the way Tempo's examples do: 5m, 30s, 1h.
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	for _, z := range []string{"m0s", "h0m"} {
+		if strings.HasSuffix(s, z) {
+			s = strings.TrimSuffix(s, z[1:])
+		}
+	}
+	return s
+}
+
+func execTemplate(name string, data any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
+		return nil, fmt.Errorf("template %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,74 @@
+package stack
+
+import "time"
+
+// Timings are the intervals that decide how fast data moves from the
+// distributor to a compacted block. Production values follow Tempo's upstream
+// examples; verification values exist only so that a test run proves
+// "flushed and compacted" in seconds instead of many minutes. They are never
+// the default for a user's stack.
+type Timings struct {
+	Name string `json:"name"`
+	// Ingester: how long a trace may be idle, and a head block may live,
+	// before it is cut and flushed; how often flushing is checked; how long
+	// a flushed block stays queryable in the ingester.
+	TraceIdlePeriod      time.Duration `json:"traceIdlePeriod"`
+	MaxBlockDuration     time.Duration `json:"maxBlockDuration"`
+	FlushCheckPeriod     time.Duration `json:"flushCheckPeriod"`
+	CompleteBlockTimeout time.Duration `json:"completeBlockTimeout"`
+	// BlocklistPoll is how often readers and compactors list the backend.
+	BlocklistPoll time.Duration `json:"blocklistPoll"`
+	// ConsumeCycle is the block-builder's Kafka consumption cycle.
+	ConsumeCycle time.Duration `json:"consumeCycle"`
+	// CompactionCycle is the compactor's loop; SchedulerMeasure and
+	// SchedulerMaintenance drive the backend-scheduler's job creation.
+	CompactionCycle      time.Duration `json:"compactionCycle"`
+	SchedulerMeasure     time.Duration `json:"schedulerMeasure"`
+	SchedulerMaintenance time.Duration `json:"schedulerMaintenance"`
+	BlockRetention       time.Duration `json:"blockRetention"`
+	// CollectionInterval is how often the metrics-generator remote-writes.
+	CollectionInterval time.Duration `json:"collectionInterval"`
+	// ScrapeInterval is Prometheus's scrape interval for Tempo's own metrics.
+	ScrapeInterval time.Duration `json:"scrapeInterval"`
+}
+
+// ProductionTimings are the values of Tempo's upstream docker-compose
+// examples, meant for a stack a person runs and explores.
+func ProductionTimings() Timings {
+	return Timings{
+		Name:                 "production",
+		TraceIdlePeriod:      10 * time.Second,
+		MaxBlockDuration:     5 * time.Minute,
+		FlushCheckPeriod:     10 * time.Second,
+		CompleteBlockTimeout: 15 * time.Minute,
+		BlocklistPoll:        5 * time.Minute,
+		ConsumeCycle:         30 * time.Second,
+		CompactionCycle:      30 * time.Second,
+		SchedulerMeasure:     time.Minute,
+		SchedulerMaintenance: time.Minute,
+		BlockRetention:       24 * time.Hour,
+		CollectionInterval:   15 * time.Second,
+		ScrapeInterval:       15 * time.Second,
+	}
+}
+
+// VerificationTimings are short intervals for verification runs only: blocks
+// are cut within seconds, polled every second and compacted on the next
+// cycle, so an end-to-end check does not wait for production intervals.
+func VerificationTimings() Timings {
+	return Timings{
+		Name:                 "verification",
+		TraceIdlePeriod:      time.Second,
+		MaxBlockDuration:     3 * time.Second,
+		FlushCheckPeriod:     time.Second,
+		CompleteBlockTimeout: 5 * time.Minute,
+		BlocklistPoll:        time.Second,
+		ConsumeCycle:         2 * time.Second,
+		CompactionCycle:      time.Second,
+		SchedulerMeasure:     time.Second,
+		SchedulerMaintenance: time.Second,
+		BlockRetention:       time.Hour,
+		CollectionInterval:   2 * time.Second,
+		ScrapeInterval:       2 * time.Second,
+	}
+}
