@@ -3,11 +3,14 @@ module github.com/tempo-stack/tempo-stack
 go 1.26.8
 
 require (
+	github.com/magefile/mage v1.17.2
+	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c
+	gopkg.in/yaml.v3 v3.0.1
+)
+
+require (
 	github.com/klauspost/compress v1.20.3 // indirect
-	github.com/magefile/mage v1.17.2 // indirect
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 	github.com/twmb/franz-go v1.22.3 // indirect
-	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c // indirect
 	github.com/twmb/franz-go/pkg/kmsg v1.15.1 // indirect
-	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

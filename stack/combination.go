@@ -197,6 +197,9 @@ func ParseID(id string, profile Profile) (Combination, error) {
 		return Combination{}, fmt.Errorf("combination %q names conflicting storages %s and %s: give exactly one", id, storages[1], storages[0])
 	}
 	c.Storage = storages[0]
+	if rest == "" {
+		return Combination{}, fmt.Errorf("combination %q names no mode: want <mode>-<storage>[-no-generator], mode one of %s", id, validModes())
+	}
 	m, err := ParseMode(rest)
 	if err != nil {
 		return Combination{}, fmt.Errorf("combination %q: %w", id, err)

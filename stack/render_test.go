@@ -1,0 +1,327 @@
+package stack
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// -update (or UPDATE_GOLDEN=1) rewrites the golden files from the model.
+var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") == "1", "rewrite golden files in testdata/")
+
+// allCombinations is every mode x storage x metrics-generator of a profile.
+func allCombinations(p Profile) []Combination {
+	var out []Combination
+	for _, c := range Matrix(p) {
+		for _, mg := range []bool{true, false} {
+			c.MetricsGenerator = mg
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+type rendering struct {
+	name string
+	opts Options
+}
+
+// renderings are the variants every combination is rendered in for golden
+// files: what verification runs use in containers and as local processes.
+var renderings = []rendering{
+	{"containers", Options{Network: ContainerNetwork(), Timings: VerificationTimings(), Images: Offline}},
+	{"loopback", Options{Network: LoopbackNetwork(20000, "/tmp/tempo-stack"), Timings: VerificationTimings()}},
+}
+
+func mustRender(t *testing.T, c Combination, o Options) *Plan {
+	t.Helper()
+	p, err := Render(c, o)
+	if err != nil {
+		t.Fatalf("Render(%s): %v", c, err)
+	}
+	return p
+}
+
+func TestGolden(t *testing.T) {
+	for _, prof := range Profiles {
+		for _, r := range renderings {
+			for _, c := range allCombinations(prof) {
+				p := mustRender(t, c, r.opts)
+				dir := filepath.Join("testdata", "golden", string(prof), r.name, c.ID())
+				planJSON, err := p.JSON()
+				if err != nil {
+					t.Fatal(err)
+				}
+				files := append([]File{{Path: "plan.json", Content: planJSON}}, p.Files...)
+				if *update {
+					if err := (&Plan{Files: files}).WriteFiles(dir); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				diffs, err := (&Plan{Files: files}).Drift(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range diffs {
+					t.Errorf("%s (run go test ./stack -update and review the diff)", d)
+				}
+			}
+		}
+	}
+}
+
+// The committed compose stacks are what users run: they must be exactly what
+// the model renders today.
+func TestComposeStacksDoNotDrift(t *testing.T) {
+	plans, err := ComposeStacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plans) != 8 {
+		t.Fatalf("%d compose stacks, want 8", len(plans))
+	}
+	root := filepath.Join("compose")
+	for _, p := range plans {
+		diffs, err := p.Drift(filepath.Join(root, p.Combination.ID()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range diffs {
+			t.Errorf("%s: run `mage render` and commit the result", d)
+		}
+	}
+	entries, _ := os.ReadDir(root)
+	if len(entries) != len(plans) {
+		t.Errorf("%s holds %d directories, the model renders %d: remove stale ones with `mage render`", root, len(entries), len(plans))
+	}
+}
+
+func TestEveryRenderedFileIsYAML(t *testing.T) {
+	for _, prof := range Profiles {
+		for _, r := range renderings {
+			for _, c := range allCombinations(prof) {
+				for _, f := range mustRender(t, c, r.opts).Files {
+					var v any
+					if err := yaml.Unmarshal(f.Content, &v); err != nil {
+						t.Errorf("%s %s %s: %v", prof, c.ID(), f.Path, err)
+					}
+				}
+			}
+		}
+	}
+}
+
+func tempoTargets(p *Plan) map[string]int {
+	out := map[string]int{}
+	for _, s := range p.ServicesOf(KindTempo) {
+		out[s.Target]++
+	}
+	return out
+}
+
+// One process per Tempo target, as the seed lists the components.
+func TestTempoTopology(t *testing.T) {
+	for _, prof := range Profiles {
+		for _, c := range allCombinations(prof) {
+			got := tempoTargets(mustRender(t, c, renderings[0].opts))
+			want := map[string]int{"distributor": 1, "query-frontend": 1, "querier": 1}
+			switch {
+			case c.Mode.Kafka() && prof == Profile210:
+				want["live-store"] = 2
+			default:
+				want["ingester"] = 2
+			}
+			if c.Mode.Kafka() {
+				want["block-builder"] = 2
+			}
+			if c.Mode.Scheduler() {
+				want["backend-scheduler"], want["backend-worker"] = 1, 1
+			} else {
+				want["compactor"] = 1
+			}
+			if c.MetricsGenerator {
+				want["metrics-generator"] = 1
+			}
+			if len(got) != len(want) {
+				t.Errorf("%s: targets %v, want %v", c, got, want)
+			}
+			for k, n := range want {
+				if got[k] != n {
+					t.Errorf("%s: %d %s, want %d (all: %v)", c, got[k], k, n, got)
+				}
+			}
+		}
+	}
+}
+
+func TestPlanConsistency(t *testing.T) {
+	for _, prof := range Profiles {
+		for _, r := range renderings {
+			for _, c := range allCombinations(prof) {
+				p := mustRender(t, c, r.opts)
+				names := map[string]bool{}
+				hostPorts := map[int]string{}
+				for _, s := range p.Services {
+					if names[s.Name] {
+						t.Errorf("%s: duplicate service %s", c, s.Name)
+					}
+					names[s.Name] = true
+					if s.Image == "" || s.Binary == "" {
+						t.Errorf("%s/%s: image %q binary %q", c, s.Name, s.Image, s.Binary)
+					}
+					s.Port(s.Health.Port) // panics on a health check of an undefined port
+					for _, port := range s.Ports {
+						if r.opts.Network.Kind == Loopback {
+							if other, dup := hostPorts[port.Host]; dup {
+								t.Errorf("%s: loopback port %d used by %s and %s", c, port.Host, other, s.Name)
+							}
+							hostPorts[port.Host] = s.Name
+						}
+					}
+					for _, m := range s.Mounts {
+						if _, ok := p.File(m.File); !ok {
+							t.Errorf("%s/%s mounts %s, which the plan does not render", c, s.Name, m.File)
+						}
+					}
+				}
+				if _, err := p.StartOrder(); err != nil {
+					t.Errorf("%s: %v", c, err)
+				}
+				for _, rt := range p.Routes {
+					if !names[rt.Service] {
+						t.Errorf("%s: route %s to unknown service %s", c, rt.Host, rt.Service)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestStartOrderPutsDependenciesFirst(t *testing.T) {
+	p := mustRender(t, Combination{Mode: KafkaScheduler, Storage: S3, MetricsGenerator: true, Profile: Profile28}, renderings[0].opts)
+	order, err := p.StartOrder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := map[string]int{}
+	for i, s := range order {
+		pos[s.Name] = i
+	}
+	for _, s := range order {
+		for _, d := range s.DependsOn {
+			if pos[d] >= pos[s.Name] {
+				t.Errorf("%s starts at %d, before its dependency %s at %d", s.Name, pos[s.Name], d, pos[d])
+			}
+		}
+	}
+	if pos["minio"] > pos["distributor"] || pos["redpanda"] > pos["distributor"] || pos["backend-scheduler"] > pos["backend-worker"] {
+		t.Errorf("infrastructure must start before Tempo: %v", pos)
+	}
+	bad := &Plan{Services: []Service{{Name: "a", DependsOn: []string{"b"}}, {Name: "b", DependsOn: []string{"a"}}}}
+	if _, err := bad.StartOrder(); err == nil || !strings.Contains(err.Error(), "cycle") {
+		t.Errorf("cycle not reported: %v", err)
+	}
+}
+
+// Secrets are references in the plan, never values: not in env values, not in
+// args, not in any rendered file.
+func TestSecretsAreReferencesOnly(t *testing.T) {
+	for _, prof := range Profiles {
+		for _, r := range renderings {
+			for _, c := range allCombinations(prof) {
+				p := mustRender(t, c, r.opts)
+				refs := 0
+				for _, s := range p.Services {
+					for _, e := range s.Env {
+						if e.SecretRef != "" {
+							refs++
+							if e.Value != "" {
+								t.Errorf("%s/%s: secret env %s has a plain value", c, s.Name, e.Name)
+							}
+						}
+						if strings.Contains(strings.ToLower(e.Name), "password") && e.SecretRef == "" {
+							t.Errorf("%s/%s: %s is not a secret reference", c, s.Name, e.Name)
+						}
+					}
+				}
+				if refs == 0 {
+					t.Errorf("%s: no secret references (grafana's admin password at least)", c)
+				}
+				tempo, _ := p.File("tempo.yaml")
+				if c.Storage == S3 && !strings.Contains(string(tempo), "secret_key: ${TEMPO_S3_SECRET_KEY}") {
+					t.Errorf("%s: tempo.yaml must take the S3 secret from the environment", c)
+				}
+			}
+		}
+	}
+}
+
+func TestOfflineImages(t *testing.T) {
+	p := mustRender(t, Combination{Mode: KafkaCompactor, Storage: S3, MetricsGenerator: true, Profile: Profile28}, renderings[0].opts)
+	for _, s := range p.Services {
+		if s.Kind == KindRedpandaConsole {
+			if s.Unavailable == "" {
+				t.Errorf("the Redpanda console cannot run offline; the plan must say why")
+			}
+			continue
+		}
+		if s.Image != OfflineImage(s.Kind) {
+			t.Errorf("%s: offline image %q, want %q", s.Name, s.Image, OfflineImage(s.Kind))
+		}
+		if s.Unavailable != "" {
+			t.Errorf("%s: unexpectedly unavailable: %s", s.Name, s.Unavailable)
+		}
+	}
+	up := mustRender(t, Combination{Mode: KafkaCompactor, Storage: S3, MetricsGenerator: true, Profile: Profile210}, Options{Network: ContainerNetwork(), Timings: ProductionTimings()})
+	for _, s := range up.Services {
+		if s.Unavailable != "" || strings.HasPrefix(s.Image, "tempo-stack/") || !strings.Contains(s.Image, ":") || strings.HasSuffix(s.Image, ":latest") {
+			t.Errorf("%s: upstream image %q must be a pinned public image", s.Name, s.Image)
+		}
+	}
+}
+
+func TestVerificationTimingsAreOnlyOptIn(t *testing.T) {
+	plans, err := ComposeStacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range plans {
+		if p.Timings.Name != "production" {
+			t.Errorf("%s: committed stacks must use production timings, got %s", p.Combination.ID(), p.Timings.Name)
+		}
+		tempo, _ := p.File("tempo.yaml")
+		if !strings.Contains(string(tempo), "max_block_duration: 5m") && !p.Combination.Mode.Kafka() {
+			t.Errorf("%s: production max_block_duration should be upstream's 5m", p.Combination.ID())
+		}
+	}
+	v, prod := VerificationTimings(), ProductionTimings()
+	if v.MaxBlockDuration >= prod.MaxBlockDuration || v.BlocklistPoll >= prod.BlocklistPoll || v.ConsumeCycle >= prod.ConsumeCycle {
+		t.Errorf("verification timings must be shorter than production ones: %+v vs %+v", v, prod)
+	}
+}
+
+func TestLocalStorageNote(t *testing.T) {
+	p := mustRender(t, Combination{Mode: IngesterCompactor, Storage: Local, MetricsGenerator: true, Profile: Profile28}, renderings[1].opts)
+	if len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "shares one blocks directory") {
+		t.Errorf("local storage must tell the user about the shared blocks directory: %v", p.Notes)
+	}
+	shared := 0
+	for _, s := range p.ServicesOf(KindTempo) {
+		for _, v := range s.Volumes {
+			if v.Scope == Shared {
+				shared++
+				if v.Path != "/tmp/tempo-stack/blocks" {
+					t.Errorf("%s: shared blocks at %s", s.Name, v.Path)
+				}
+			}
+		}
+	}
+	if shared != len(p.ServicesOf(KindTempo)) {
+		t.Errorf("%d of %d Tempo services share the blocks volume", shared, len(p.ServicesOf(KindTempo)))
+	}
+}

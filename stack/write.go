@@ -1,0 +1,97 @@
+package stack
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// ComposeDir is where `mage render` writes the committed compose stacks,
+// relative to the repository root.
+const ComposeDir = "stack/compose"
+
+// ComposeStacks are the stacks committed under ComposeDir: every combination
+// of the matrix with the production profile, pinned upstream images and
+// production timings, as a user would run them with docker compose.
+func ComposeStacks() ([]*Plan, error) {
+	var out []*Plan
+	for _, c := range Matrix(DefaultProfile) {
+		p, err := Render(c, Options{Network: ContainerNetwork(), Timings: ProductionTimings(), Images: Upstream})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// WriteFiles writes every rendered file of the plan under dir, replacing
+// what was there so that no file of an older rendering survives.
+func (p *Plan) WriteFiles(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	for _, f := range p.Files {
+		path := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, f.Content, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Drift compares the plan's files with those under dir and lists every
+// difference: changed, missing and extra files.
+func (p *Plan) Drift(dir string) ([]string, error) {
+	var diffs []string
+	want := map[string][]byte{}
+	for _, f := range p.Files {
+		want[f.Path] = f.Content
+	}
+	got := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		b, err := os.ReadFile(path)
+		got[filepath.ToSlash(rel)] = b
+		return err
+	})
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	for path, w := range want {
+		g, ok := got[path]
+		switch {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("%s: missing", filepath.Join(dir, path)))
+		case !bytes.Equal(g, w):
+			diffs = append(diffs, fmt.Sprintf("%s: differs from the model", filepath.Join(dir, path)))
+		}
+	}
+	for path := range got {
+		if _, ok := want[path]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s: not produced by the model", filepath.Join(dir, path)))
+		}
+	}
+	sort.Strings(diffs)
+	return diffs, nil
+}
+
+// JSON is the plan as indented JSON (files by path only), for golden tests
+// and for runners in other languages.
+func (p *Plan) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
