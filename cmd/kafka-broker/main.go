@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -78,11 +79,19 @@ type hostAddr struct{ hostport string }
 func (a hostAddr) Network() string { return "tcp" }
 func (a hostAddr) String() string  { return a.hostport }
 
-func run(args []string, stdout *os.File) error {
+func run(args []string, stdout io.Writer) error {
 	o, err := parseFlags(args)
 	if err != nil {
 		return err
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, o, stdout, nil)
+}
+
+// serve runs the broker until ctx ends; ready, when set, receives the
+// listen addresses once clients can connect.
+func serve(ctx context.Context, o options, stdout io.Writer, ready chan<- []string) error {
 	host, portStr, _ := net.SplitHostPort(o.listen)
 	port, err := strconv.Atoi(portStr)
 	if err != nil {
@@ -124,9 +133,9 @@ func run(args []string, stdout *os.File) error {
 		return errors.New("broker started without a listener")
 	}
 	fmt.Fprintf(stdout, "kafka-broker listening on %s topics=%q partitions=%d\n", strings.Join(addrs, ","), o.topics, o.partitions)
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if ready != nil {
+		ready <- addrs
+	}
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "kafka-broker stopping")
 	return nil

@@ -64,14 +64,17 @@ type Step struct {
 	// Estimate is the measured duration on 2 cores, printed so a user knows
 	// what to expect.
 	Estimate time.Duration
-	Build    func(ctx context.Context, log io.Writer) error
+	// Always marks this repository's own commands: rebuilt every time (the
+	// Go build cache makes that a second), since a stale one would lie.
+	Always bool
+	Build  func(ctx context.Context, log io.Writer) error
 }
 
 // Steps are every tool of the offline stack, in build order.
 func (t *Toolchain) Steps() []Step {
 	return []Step{
-		{Name: "kafka-broker", Stamp: "project", Outputs: []string{t.Bin("kafka-broker")}, Estimate: 20 * time.Second, Build: t.buildOwn("kafka-broker")},
-		{Name: "gateway", Stamp: "project", Outputs: []string{t.Bin("gateway")}, Estimate: 10 * time.Second, Build: t.buildOwn("gateway")},
+		{Name: "kafka-broker", Stamp: "./cmd/kafka-broker", Always: true, Outputs: []string{t.Bin("kafka-broker")}, Estimate: 20 * time.Second, Build: t.buildOwn("kafka-broker")},
+		{Name: "gateway", Stamp: "./cmd/gateway", Always: true, Outputs: []string{t.Bin("gateway")}, Estimate: 10 * time.Second, Build: t.buildOwn("gateway")},
 		{Name: "prometheus", Stamp: "debian:prometheus", Outputs: []string{t.Bin("prometheus")}, Estimate: 30 * time.Second, Build: t.installPrometheus},
 		{Name: "tempo", Stamp: TempoModule + "@" + TempoVersion, Outputs: []string{t.Bin("tempo")}, Estimate: 5 * time.Minute, Build: t.buildTempo},
 		{Name: "minio", Stamp: MinIOModule + "@" + MinIOVersion, Outputs: []string{t.Bin("minio")}, Estimate: 3 * time.Minute, Build: t.buildMinIO},
@@ -104,6 +107,10 @@ func (t *Toolchain) Build(ctx context.Context, names ...string) ([]Result, error
 	if err != nil {
 		return nil, err
 	}
+	return t.run(ctx, steps)
+}
+
+func (t *Toolchain) run(ctx context.Context, steps []Step) ([]Result, error) {
 	for _, d := range []string{"bin", "src", "logs", "stamps"} {
 		if err := os.MkdirAll(filepath.Join(t.Dir, d), 0o755); err != nil {
 			return nil, fmt.Errorf("tool cache %s: %w", t.Dir, err)
@@ -124,7 +131,7 @@ func (t *Toolchain) Build(ctx context.Context, names ...string) ([]Result, error
 		err := t.runStep(ctx, s, logPath, prefix)
 		d := time.Since(start).Round(time.Second)
 		if err != nil {
-			return results, fmt.Errorf("%s failed after %s: %w\n  full log: %s\n%s\n  retry: mage tools:build %s (finished steps are kept in %s)",
+			return results, fmt.Errorf("%s failed after %s: %w\n  full log: %s\n%s\n  retry: mage tools:only %s (finished steps are kept in %s)",
 				prefix, d, err, logPath, tail(logPath, 15), s.Name, t.Dir)
 		}
 		if err := os.WriteFile(t.stampPath(s), []byte(s.Stamp+"\n"), 0o644); err != nil {
@@ -160,11 +167,9 @@ func (t *Toolchain) selectSteps(names []string) ([]Step, error) {
 
 func (t *Toolchain) stampPath(s Step) string { return filepath.Join(t.Dir, "stamps", s.Name) }
 
-// current: our own commands are always rebuilt (the Go build cache makes
-// that a second or two, and a stale broker would be a silent lie); the
-// others are current when their stamp and every output are present.
+// current: a step is current when its stamp and every output are present.
 func (t *Toolchain) current(s Step) bool {
-	if s.Stamp == "project" {
+	if s.Always {
 		return false
 	}
 	b, err := os.ReadFile(t.stampPath(s))

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// The gateway reads the very route file the model renders for Traefik.
+func TestRoutesFromRenderedFile(t *testing.T) {
+	grafana := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "grafana "+r.URL.Path) }))
+	defer grafana.Close()
+	p, err := stack.Render(stack.Combination{Mode: stack.KafkaCompactor, Storage: stack.S3, MetricsGenerator: true, Profile: stack.Profile28},
+		stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings(), Images: stack.Offline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, _ := p.File("gateway.yaml")
+	routes, err := loadRoutes(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range []string{"grafana.localhost", "minio.localhost", "redpanda-console.localhost", "tempo.localhost"} {
+		if routes[host] == nil {
+			t.Errorf("no route for %s", host)
+		}
+	}
+	routes["grafana.localhost"], _ = routes["grafana.localhost"].Parse(grafana.URL)
+	gw := httptest.NewServer(handler(routes))
+	defer gw.Close()
+
+	req, _ := http.NewRequest("GET", gw.URL+"/api/health", nil)
+	req.Host = "grafana.localhost:8080"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "grafana /api/health" {
+		t.Errorf("routed to %q", body)
+	}
+
+	req.Host = "nope.localhost"
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "grafana.localhost") {
+		t.Errorf("unknown host: %d %q; want 404 naming the routed hosts", resp.StatusCode, body)
+	}
+}
+
+func TestRejectsUnsupportedRules(t *testing.T) {
+	_, err := loadRoutes([]byte("http:\n  routers:\n    a:\n      rule: PathPrefix(`/x`)\n      service: a\n"))
+	if err == nil || !strings.Contains(err.Error(), "only Host(`name`) is supported") {
+		t.Errorf("err = %v", err)
+	}
+}
