@@ -92,6 +92,9 @@ func composeFile(p *Plan) ([]byte, error) {
 			cs.Entrypoint = []string{"sh", "-euc", strings.Join(append(mk, `exec minio "$$@"`), " && "), "minio"}
 		case KindGrafana:
 			cs.User = "0:0"
+			// Compose has no provisioning step: Grafana reads the datasources
+			// from its provisioning directory instead of through its API.
+			cs.Volumes = append(cs.Volumes, "./"+DatasourcesFile+":"+grafanaProvPath+"/datasources/datasources.yaml:ro")
 		}
 		proj.Services[s.Name] = cs
 	}

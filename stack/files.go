@@ -1,8 +1,11 @@
 package stack
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 type tempoView struct {
@@ -65,19 +68,15 @@ func (b *builder) files() error {
 	}
 
 	common := struct {
-		ID                      string
-		Timings                 Timings
-		TempoUID, PrometheusUID string
-		TempoURL, PrometheusURL string
-		PrometheusAddr          string
-		TempoTargets            []namedAddr
-		KafkaAddr               string
-		ConsolePort             int
-		Routes                  []Route
+		ID             string
+		Timings        Timings
+		PrometheusAddr string
+		TempoTargets   []namedAddr
+		KafkaAddr      string
+		ConsolePort    int
+		Routes         []Route
 	}{
-		ID: c.ID(), Timings: b.o.Timings, TempoUID: TempoUID, PrometheusUID: PrometheusUID,
-		TempoURL:       "http://" + p.Addr("query-frontend", "http"),
-		PrometheusURL:  "http://" + p.Addr("prometheus", "http"),
+		ID: c.ID(), Timings: b.o.Timings,
 		PrometheusAddr: p.Addr("prometheus", "http"),
 		TempoTargets:   tempoTargets,
 		KafkaAddr:      v.KafkaAddr,
@@ -90,8 +89,7 @@ func (b *builder) files() error {
 		data       any
 		when       bool
 	}{
-		{"tempo.yaml", "tempo.yaml.tmpl", v, true},
-		{"grafana/provisioning/datasources/datasources.yaml", "datasources.yaml.tmpl", common, true},
+		{TempoConfigFile, "tempo.yaml.tmpl", v, true},
 		{"prometheus.yml", "prometheus.yml.tmpl", common, true},
 		{"redpanda-console.yaml", "redpanda-console.yaml.tmpl", common, c.Mode.Kafka()},
 		{"gateway.yaml", "gateway.yaml.tmpl", common, true},
@@ -106,6 +104,12 @@ func (b *builder) files() error {
 		}
 		p.Files = append(p.Files, File{Path: r.file, Content: out})
 	}
+	p.Datasources = b.datasources()
+	ds, err := datasourcesFile(c.ID(), p.Datasources)
+	if err != nil {
+		return err
+	}
+	p.Files = append(p.Files, File{Path: DatasourcesFile, Content: ds})
 	if !b.loopback() {
 		out, err := composeFile(p)
 		if err != nil {
@@ -115,3 +119,20 @@ func (b *builder) files() error {
 	}
 	return nil
 }
+
+// DatasourcesFile is Grafana's datasource provisioning file in a plan.
+const DatasourcesFile = "grafana/provisioning/datasources/datasources.yaml"
+
+func datasourcesFile(id string, ds []Datasource) ([]byte, error) {
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# Rendered by tempo-stack for %s. Grafana datasource provisioning: Tempo (service map\n# and span metrics read from Prometheus) and Prometheus (exemplars link to Tempo).\n", id)
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(map[string]any{"apiVersion": 1, "datasources": ds}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), enc.Close()
+}
+
+// TempoConfigFile is the one tempo.yaml every Tempo service of a plan reads.
+const TempoConfigFile = "tempo.yaml"

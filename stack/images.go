@@ -27,8 +27,8 @@ func ParseImageSet(s string) (ImageSet, error) {
 
 // TempoImage is the pinned upstream Tempo image of each profile.
 var TempoImage = map[Profile]string{
-	Profile210: "grafana/tempo:2.10.0",
-	Profile28:  "grafana/tempo:2.8.1",
+	Profile210: "grafana/tempo:2.10.8",
+	Profile28:  "grafana/tempo:2.8.4",
 }
 
 // Pinned upstream images of the services around Tempo.

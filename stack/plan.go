@@ -131,6 +131,8 @@ type Plan struct {
 	Files       []File      `json:"files"`
 	// Buckets and Topic are what provisioning creates.
 	Buckets []string `json:"buckets,omitempty"`
+	// Datasources are what Grafana is provisioned with.
+	Datasources []Datasource `json:"datasources"`
 	// Routes are the gateway's host-name routes to the UIs.
 	Routes     []Route `json:"routes"`
 	Topic      string  `json:"topic,omitempty"`

@@ -23,6 +23,10 @@ type Options struct {
 	Network Network
 	Timings Timings
 	Images  ImageSet
+	// GrafanaHome is where the source-built Grafana finds conf/ and public/
+	// (default /usr/share/grafana, as in the offline image); a loopback
+	// runner points it at the tool cache.
+	GrafanaHome string
 }
 
 // Shape constants of the stack. Two ingesters (or live-stores) and two
@@ -87,6 +91,9 @@ func Render(c Combination, o Options) (*Plan, error) {
 	}
 	if o.Images == "" {
 		o.Images = Upstream
+	}
+	if o.GrafanaHome == "" {
+		o.GrafanaHome = grafanaHome
 	}
 	b := &builder{c: c, o: o, next: o.Network.BasePort, plan: &Plan{Combination: c, Network: o.Network, Timings: o.Timings}}
 	b.services()
@@ -244,7 +251,7 @@ func (b *builder) tempo(t tempoService, infra []string) {
 		Binary: "tempo",
 		Args: []string{
 			"-target=" + t.target,
-			"-config.file=" + b.filePath("tempo.yaml", tempoConfigPath),
+			"-config.file=" + b.filePath(TempoConfigFile, tempoConfigPath),
 			"-config.expand-env=true",
 		},
 		Env: []EnvVar{
@@ -256,7 +263,7 @@ func (b *builder) tempo(t tempoService, infra []string) {
 		},
 		Ports:     ports,
 		Volumes:   []Volume{{Name: t.name + "-data", Path: b.dataDir(t.name, tempoDataPath), Scope: PerInstance}},
-		Mounts:    []Mount{{File: "tempo.yaml", Path: b.filePath("tempo.yaml", tempoConfigPath)}},
+		Mounts:    []Mount{{File: TempoConfigFile, Path: b.filePath(TempoConfigFile, tempoConfigPath)}},
 		Health:    HealthCheck{Port: "http", Path: "/ready"},
 		DependsOn: append([]string(nil), infra...),
 	}
@@ -383,7 +390,6 @@ func (b *builder) grafana() {
 		},
 		Ports:     []Port{web},
 		Volumes:   []Volume{{Name: "grafana-data", Path: b.dataDir("grafana", "/var/lib/grafana"), Scope: PerInstance}},
-		Mounts:    []Mount{{File: "grafana/provisioning/datasources/datasources.yaml", Path: path.Join(prov, "datasources", "datasources.yaml")}},
 		Health:    HealthCheck{Port: "http", Path: "/api/health"},
 		DependsOn: []string{"query-frontend", "prometheus"},
 	}
@@ -392,7 +398,7 @@ func (b *builder) grafana() {
 	}
 	if b.o.Images == Offline || b.loopback() {
 		// The source-built server needs its home (conf/defaults.ini) named.
-		s.Args = []string{"server", "--homepath", grafanaHome}
+		s.Args = []string{"server", "--homepath", b.o.GrafanaHome}
 	}
 	b.add(s)
 }

@@ -325,3 +325,73 @@ func TestLocalStorageNote(t *testing.T) {
 		t.Errorf("%d of %d Tempo services share the blocks volume", shared, len(p.ServicesOf(KindTempo)))
 	}
 }
+
+// tempoConfig parses a plan's tempo.yaml into a generic tree.
+func tempoConfig(t *testing.T, p *Plan) map[string]any {
+	t.Helper()
+	for _, f := range p.Files {
+		if f.Path == TempoConfigFile {
+			var m map[string]any
+			if err := yaml.Unmarshal(f.Content, &m); err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+	}
+	t.Fatalf("%s not rendered", TempoConfigFile)
+	return nil
+}
+
+// lookup walks a dotted path through a parsed YAML tree.
+func lookup(m map[string]any, path string) (any, bool) {
+	var cur any = m
+	for _, k := range strings.Split(path, ".") {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = mm[k]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// The keys below exist only in Tempo 2.9+: rendering them for 2.8 would make
+// its strict config parser refuse to start, and leaving them out of a 2.10
+// Kafka stack would silently keep the ingester write path.
+func TestLiveStoreKeysOnlyFor210Kafka(t *testing.T) {
+	want := map[string]any{
+		"partition_ring_live_store":               true,
+		"distributor.ingester_write_path_enabled": false,
+		"distributor.kafka_write_path_enabled":    true,
+		"querier.query_live_store":                true,
+		"live_store.wal.path":                     "${TEMPO_DATA}/live-store/wal",
+		"live_store.partition_ring.kvstore.store": "memberlist",
+		"live_store.ring.instance_id":             "${TEMPO_INSTANCE}",
+	}
+	for _, prof := range Profiles {
+		for _, c := range allCombinations(prof) {
+			p := mustRender(t, c, renderings[0].opts)
+			cfg := tempoConfig(t, p)
+			liveStore := prof == Profile210 && c.Mode.Kafka()
+			for key, v := range want {
+				got, ok := lookup(cfg, key)
+				switch {
+				case liveStore && (!ok || got != v):
+					t.Errorf("%s/%s: %s = %v (present %v), want %v", prof, c.ID(), key, got, ok, v)
+				case !liveStore && ok:
+					t.Errorf("%s/%s: %s must not be set (2.9+ Kafka-only key), got %v", prof, c.ID(), key, got)
+				}
+			}
+			_, hasIngester := cfg["ingester"]
+			if liveStore == hasIngester {
+				t.Errorf("%s/%s: ingester block present=%v, want %v", prof, c.ID(), hasIngester, !liveStore)
+			}
+			targets := tempoTargets(p)
+			if liveStore && (targets["live-store"] != 2 || targets["ingester"] != 0) {
+				t.Errorf("%s/%s: targets %v, want 2 live-stores and no ingester", prof, c.ID(), targets)
+			}
+		}
+	}
+}
