@@ -15,6 +15,8 @@ import (
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/tempo-stack/tempo-stack/internal/pipeline"
+	"github.com/tempo-stack/tempo-stack/internal/runtimes"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
@@ -105,4 +107,67 @@ func sh(ctx context.Context, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	return cmd.Run()
+}
+
+// Verify runs the end-to-end checks of combinations on the runtime named by
+// TEMPO_STACK_RUNTIME (local: host processes from the tool cache, the
+// default). Reports go to build/reports (TEMPO_STACK_REPORTS).
+type Verify mg.Namespace
+
+// All verifies the 8 combinations (4 modes x 2 storages, metrics-generator on) and fails if any check fails.
+func (Verify) All(ctx context.Context) error {
+	p, err := runtimes.LocalProfile()
+	if err != nil {
+		return err
+	}
+	return verifyCombinations(ctx, stack.Matrix(p))
+}
+
+// Mode verifies one combination: a mode or alias (storage s3), or an id such as kafka-scheduler-local.
+func (Verify) Mode(ctx context.Context, target string) error {
+	p, err := runtimes.LocalProfile()
+	if err != nil {
+		return err
+	}
+	c, err := runtimes.ParseTarget(target, p)
+	if err != nil {
+		return err
+	}
+	return verifyCombinations(ctx, []stack.Combination{c})
+}
+
+func verifyCombinations(ctx context.Context, combos []stack.Combination) error {
+	if _, err := runtimes.FromEnv(); err != nil {
+		return err
+	}
+	base, err := runtimes.BasePort()
+	if err != nil {
+		return err
+	}
+	tc := newToolchain()
+	prepare := runtimes.Local(runtimes.LocalConfig{
+		BinDir: filepath.Join(tc.Dir, "bin"), GrafanaHome: tc.GrafanaHome(), BasePort: base,
+		Keep: os.Getenv(runtimes.EnvKeep) == "1", Log: os.Stdout,
+	})
+	opts := pipeline.DefaultOptions()
+	opts.Log = os.Stdout
+	run := pipeline.RunAll(ctx, combos, prepare, opts)
+	dir := os.Getenv("TEMPO_STACK_REPORTS")
+	if dir == "" {
+		dir = filepath.Join("build", "reports")
+	}
+	junit, md, err := run.Write(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Println()
+	fmt.Print(run.Markdown())
+	fmt.Printf("\nreports: %s, %s\n", junit, md)
+	if n := run.Failed(); n > 0 {
+		return fmt.Errorf("%d checks failed", n)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
 }

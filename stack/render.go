@@ -40,6 +40,8 @@ const (
 	TempoUID          = "tempo"
 	PrometheusUID     = "prometheus"
 	TenantID          = "single-tenant"
+	// GrafanaAdminUser is not a secret; its password is.
+	GrafanaAdminUser = "admin"
 )
 
 // Tempo's ports inside a container, and the other services' standard ports.
@@ -274,15 +276,12 @@ func (b *builder) tempo(t tempoService, infra []string) {
 	} else {
 		s.Volumes = append(s.Volumes, Volume{Name: "tempo-blocks", Path: b.blocksDir(), Scope: Shared})
 	}
-	// Tempo's containers run as uid 10001; volumes start out owned by root.
 	switch t.target {
-	case "querier", "metrics-generator":
-		// Queriers connect to the frontend; generators remote-write.
-		s.DependsOn = append(s.DependsOn, "query-frontend")
-		if t.target == "metrics-generator" {
-			s.DependsOn = []string{"prometheus"}
-			s.DependsOn = append(s.DependsOn, infra...)
-		}
+	case "metrics-generator":
+		// Generators remote-write to Prometheus. (Queriers do not wait for
+		// the frontend: it is ready only once a querier has connected, so
+		// the two must start together.)
+		s.DependsOn = append([]string{"prometheus"}, infra...)
 	case "backend-worker":
 		s.DependsOn = append(s.DependsOn, "backend-scheduler")
 	case "distributor":
@@ -379,7 +378,7 @@ func (b *builder) grafana() {
 		Image:  img,
 		Binary: "grafana",
 		Env: []EnvVar{
-			{Name: "GF_SECURITY_ADMIN_USER", Value: "admin"},
+			{Name: "GF_SECURITY_ADMIN_USER", Value: GrafanaAdminUser},
 			{Name: "GF_SECURITY_ADMIN_PASSWORD", SecretRef: SecretGrafanaAdminPassword},
 			{Name: "GF_SERVER_HTTP_PORT", Value: strconv.Itoa(web.Host)},
 			{Name: "GF_PATHS_PROVISIONING", Value: prov},

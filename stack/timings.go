@@ -16,6 +16,16 @@ type Timings struct {
 	MaxBlockDuration     time.Duration `json:"maxBlockDuration"`
 	FlushCheckPeriod     time.Duration `json:"flushCheckPeriod"`
 	CompleteBlockTimeout time.Duration `json:"completeBlockTimeout"`
+	// RingMinReady and RingFinalSleep are the ingesters' lifecycler waits:
+	// after the ring is healthy before /ready answers, and before exit.
+	RingMinReady   time.Duration `json:"ringMinReady"`
+	RingFinalSleep time.Duration `json:"ringFinalSleep"`
+	// PartitionOwnersWait is how long a Kafka partition stays PENDING after
+	// an ingester (live-store in 2.10) owns it.
+	PartitionOwnersWait time.Duration `json:"partitionOwnersWait"`
+	// RingStability is how long compactors and backend-workers wait for
+	// their ring to settle before working.
+	RingStability time.Duration `json:"ringStability"`
 	// BlocklistPoll is how often readers and compactors list the backend.
 	BlocklistPoll time.Duration `json:"blocklistPoll"`
 	// ConsumeCycle is the block-builder's Kafka consumption cycle.
@@ -41,6 +51,10 @@ func ProductionTimings() Timings {
 		MaxBlockDuration:     5 * time.Minute,
 		FlushCheckPeriod:     10 * time.Second,
 		CompleteBlockTimeout: 15 * time.Minute,
+		RingMinReady:         15 * time.Second,
+		RingFinalSleep:       0,
+		RingStability:        time.Minute,
+		PartitionOwnersWait:  10 * time.Second,
 		BlocklistPoll:        5 * time.Minute,
 		ConsumeCycle:         30 * time.Second,
 		CompactionCycle:      30 * time.Second,
@@ -62,6 +76,10 @@ func VerificationTimings() Timings {
 		MaxBlockDuration:     3 * time.Second,
 		FlushCheckPeriod:     time.Second,
 		CompleteBlockTimeout: 5 * time.Minute,
+		RingMinReady:         time.Second,
+		RingFinalSleep:       0,
+		RingStability:        0,
+		PartitionOwnersWait:  time.Second,
 		BlocklistPoll:        time.Second,
 		ConsumeCycle:         2 * time.Second,
 		CompactionCycle:      time.Second,

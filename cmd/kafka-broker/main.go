@@ -128,6 +128,7 @@ func serve(ctx context.Context, o options, stdout io.Writer, ready chan<- []stri
 		return err
 	}
 	defer c.Close()
+	answerUnknownGroupOffsets(c)
 	addrs := c.ListenAddrs()
 	if len(addrs) == 0 {
 		return errors.New("broker started without a listener")

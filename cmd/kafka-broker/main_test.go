@@ -72,6 +72,28 @@ func TestBrokerServesKafka(t *testing.T) {
 	if recs := fetches.Records(); len(recs) != 1 || string(recs[0].Value) != "span" {
 		t.Fatalf("read back %d records", len(recs))
 	}
+	// A group that never committed: like Kafka, no error and offset -1; once
+	// it commits, its offsets come back.
+	adm := kadm.NewClient(cl)
+	fetched, err := adm.FetchOffsetsForTopics(tctx, "block-builder", "tempo-ingest")
+	if err != nil {
+		t.Fatalf("offsets of a group that never committed: %v", err)
+	}
+	if o, ok := fetched.Lookup("tempo-ingest", 1); !ok || o.Err != nil || o.At != -1 {
+		t.Fatalf("fresh group offset = %+v (found %v), want -1 and no error", o, ok)
+	}
+	commit := kadm.Offsets{}
+	commit.Add(kadm.Offset{Topic: "tempo-ingest", Partition: 1, At: 1})
+	if _, err := adm.CommitOffsets(tctx, "block-builder", commit); err != nil {
+		t.Fatal(err)
+	}
+	fetched, err = adm.FetchOffsets(tctx, "block-builder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := fetched.Lookup("tempo-ingest", 1); !ok || o.At != 1 {
+		t.Fatalf("committed offset = %+v (found %v), want 1", o, ok)
+	}
 	cancel()
 	select {
 	case err := <-done:

@@ -1,0 +1,407 @@
+// Package localrun runs a loopback plan as host processes: one process per
+// service, each with its own ports, directories and log file. It starts
+// services in dependency order, waits for their health checks with a bound,
+// and stops every process it started, by its own process group, gracefully
+// and then by force.
+package localrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// Config says where binaries are and how long to wait.
+type Config struct {
+	// BinDir holds the binaries named by the plan (the tool cache's bin).
+	BinDir string
+	// Secrets are the values of the plan's secret references.
+	Secrets map[stack.Secret]string
+	// ReadyTimeout bounds the wait for one service's health check.
+	ReadyTimeout time.Duration
+	// StopTimeout is how long a service may take to stop after SIGTERM
+	// before it is killed (Tempo flushes on SIGTERM).
+	StopTimeout time.Duration
+	// Log receives progress lines.
+	Log io.Writer
+}
+
+// Runner owns the processes of one plan.
+type Runner struct {
+	cfg  Config
+	plan *stack.Plan
+	mu   sync.Mutex
+	proc []*process // in start order
+}
+
+type process struct {
+	svc     stack.Service
+	cmd     *exec.Cmd
+	logPath string
+	done    chan struct{}
+	err     error
+	started time.Time
+	ready   time.Duration
+}
+
+// New prepares a runner: it checks the binaries and that every port is free,
+// and writes the plan's files under the plan's data directory.
+func New(cfg Config, p *stack.Plan) (*Runner, error) {
+	if p.Network.Kind != stack.Loopback {
+		return nil, fmt.Errorf("the local runner needs a loopback plan, got %s", p.Network.Kind)
+	}
+	if cfg.ReadyTimeout == 0 {
+		cfg.ReadyTimeout = 60 * time.Second
+	}
+	if cfg.StopTimeout == 0 {
+		cfg.StopTimeout = 15 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	r := &Runner{cfg: cfg, plan: p}
+	var missing []string
+	for _, s := range p.Services {
+		if s.Unavailable != "" {
+			continue
+		}
+		if _, err := os.Stat(r.binary(s)); err != nil {
+			missing = append(missing, fmt.Sprintf("%s (for %s)", r.binary(s), s.Name))
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, fmt.Errorf("missing binaries: %s\n  build them with: go run mage.go tools:build", strings.Join(dedup(missing), ", "))
+	}
+	if err := CheckPorts(p); err != nil {
+		return nil, err
+	}
+	for _, f := range p.Files {
+		path := filepath.Join(p.Network.DataDir, "files", filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, f.Content, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(r.LogDir(), 0o755); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// CheckPorts fails, naming the port and its service, when any port of the
+// plan is already taken on 127.0.0.1.
+func CheckPorts(p *stack.Plan) error {
+	var busy []string
+	for _, s := range p.Services {
+		if s.Unavailable != "" {
+			continue
+		}
+		for _, port := range s.Ports {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port.Host))
+			if err != nil {
+				busy = append(busy, fmt.Sprintf("127.0.0.1:%d (%s %s)", port.Host, s.Name, port.Name))
+				continue
+			}
+			ln.Close()
+		}
+	}
+	if len(busy) > 0 {
+		return fmt.Errorf("ports already in use: %s; stop what holds them or choose another base port (TEMPO_STACK_BASE_PORT)", strings.Join(busy, ", "))
+	}
+	return nil
+}
+
+// LogDir holds one log file per service.
+func (r *Runner) LogDir() string { return filepath.Join(r.plan.Network.DataDir, "logs") }
+
+// LogPath is a service's log file.
+func (r *Runner) LogPath(service string) string { return filepath.Join(r.LogDir(), service+".log") }
+
+func (r *Runner) binary(s stack.Service) string { return filepath.Join(r.cfg.BinDir, s.Binary) }
+
+// Start starts the services that match (all when match is nil) and are not
+// started yet, in dependency order; services whose dependencies are all up
+// start together. It returns when every one is healthy, or with the first
+// failure (the caller then calls Stop).
+func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) error {
+	order, err := r.plan.StartOrder()
+	if err != nil {
+		return err
+	}
+	var todo []stack.Service
+	for _, s := range order {
+		if s.Unavailable != "" || (match != nil && !match(s)) || r.started(s.Name) {
+			continue
+		}
+		todo = append(todo, s)
+	}
+	// Start in waves: a wave is every service whose dependencies are up.
+	for len(todo) > 0 {
+		var wave, rest []stack.Service
+		for _, s := range todo {
+			if r.depsUp(s, todo) {
+				wave = append(wave, s)
+			} else {
+				rest = append(rest, s)
+			}
+		}
+		if len(wave) == 0 {
+			return fmt.Errorf("cannot start %s: dependencies not started", todo[0].Name)
+		}
+		errs := make(chan error, len(wave))
+		for _, s := range wave {
+			p, err := r.spawn(s)
+			if err != nil {
+				return err
+			}
+			go func() { errs <- r.waitReady(ctx, p) }()
+		}
+		var first error
+		for range wave {
+			if err := <-errs; err != nil && first == nil {
+				first = err
+			}
+		}
+		if first != nil {
+			return first
+		}
+		todo = rest
+	}
+	return nil
+}
+
+func (r *Runner) started(name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.proc {
+		if p.svc.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// depsUp: every dependency is either started already or not part of todo
+// (unavailable services are skipped, not waited for).
+func (r *Runner) depsUp(s stack.Service, todo []stack.Service) bool {
+	for _, d := range s.DependsOn {
+		for _, t := range todo {
+			if t.Name == d {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (r *Runner) spawn(s stack.Service) (*process, error) {
+	for _, v := range s.Volumes {
+		if err := os.MkdirAll(v.Path, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	logPath := r.LogPath(s.Name)
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(r.binary(s), s.Args...)
+	cmd.Dir = filepath.Join(r.plan.Network.DataDir, s.Name)
+	if err := os.MkdirAll(cmd.Dir, 0o755); err != nil {
+		logf.Close()
+		return nil, err
+	}
+	cmd.Env = append(os.Environ(), r.env(s)...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Own process group: Stop signals the group, so helpers a service
+	// forks die with it, and a Ctrl-C in the terminal reaches us only.
+	// Pdeathsig is the last line of defence: if this process dies without
+	// running Stop, the kernel kills the services it started.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start %s: %w", s.Name, err)
+	}
+	p := &process{svc: s, cmd: cmd, logPath: logPath, done: make(chan struct{}), started: time.Now()}
+	go func() {
+		p.err = cmd.Wait()
+		logf.Close()
+		close(p.done)
+	}()
+	r.mu.Lock()
+	r.proc = append(r.proc, p)
+	r.mu.Unlock()
+	fmt.Fprintf(r.cfg.Log, "  started %-18s pid %-7d log %s\n", s.Name, cmd.Process.Pid, logPath)
+	return p, nil
+}
+
+func (r *Runner) env(s stack.Service) []string {
+	var out []string
+	for _, e := range s.Env {
+		v := e.Value
+		if e.SecretRef != "" {
+			v = r.cfg.Secrets[e.SecretRef]
+		}
+		out = append(out, e.Name+"="+v)
+	}
+	return out
+}
+
+func (r *Runner) waitReady(ctx context.Context, p *process) error {
+	deadline := time.Now().Add(r.cfg.ReadyTimeout)
+	port := p.svc.Port(p.svc.Health.Port)
+	addr := fmt.Sprintf("127.0.0.1:%d", port.Host)
+	client := &http.Client{Timeout: 2 * time.Second}
+	var last string
+	for {
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited before it was ready (%v)\n  log %s:\n%s", p.svc.Name, p.err, p.logPath, Tail(p.logPath, 20))
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		if p.svc.Health.Path == "" {
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err == nil {
+				c.Close()
+				break
+			}
+			last = err.Error()
+		} else {
+			resp, err := client.Get("http://" + addr + p.svc.Health.Path)
+			if err == nil {
+				body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
+				last = fmt.Sprintf("%d %s", resp.StatusCode, strings.TrimSpace(string(body)))
+			} else {
+				last = err.Error()
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %s (GET %s%s: %s)\n  log %s:\n%s", p.svc.Name, r.cfg.ReadyTimeout, addr, p.svc.Health.Path, last, p.logPath, Tail(p.logPath, 20))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.ready = time.Since(p.started)
+	fmt.Fprintf(r.cfg.Log, "  ready   %-18s in %s\n", p.svc.Name, p.ready.Round(time.Millisecond))
+	return nil
+}
+
+// Readiness lists each started service and how long it took to be ready.
+func (r *Runner) Readiness() map[string]time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]time.Duration{}
+	for _, p := range r.proc {
+		out[p.svc.Name] = p.ready
+	}
+	return out
+}
+
+// Exited lists services that have exited since they started, with their logs.
+func (r *Runner) Exited() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, p := range r.proc {
+		select {
+		case <-p.done:
+			out = append(out, fmt.Sprintf("%s exited (%v), log %s", p.svc.Name, p.err, p.logPath))
+		default:
+		}
+	}
+	return out
+}
+
+// Stop stops every started process in reverse start order: SIGTERM to its
+// process group, then SIGKILL after StopTimeout. Services that depend on
+// nothing stopping yet stop together, which keeps a full stack's stop short.
+func (r *Runner) Stop() error {
+	r.mu.Lock()
+	procs := append([]*process(nil), r.proc...)
+	r.proc = nil
+	r.mu.Unlock()
+	var wg sync.WaitGroup
+	var errMu sync.Mutex
+	var errs []error
+	stopOne := func(p *process) {
+		defer wg.Done()
+		select {
+		case <-p.done:
+			return
+		default:
+		}
+		pgid := p.cmd.Process.Pid
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(r.cfg.StopTimeout):
+			fmt.Fprintf(r.cfg.Log, "  %s did not stop within %s: killing\n", p.svc.Name, r.cfg.StopTimeout)
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			select {
+			case <-p.done:
+			case <-time.After(5 * time.Second):
+				errMu.Lock()
+				errs = append(errs, fmt.Errorf("%s (pid %d) survived SIGKILL", p.svc.Name, pgid))
+				errMu.Unlock()
+			}
+		}
+	}
+	// Tempo first (all together), then what Tempo needed.
+	for _, tempoFirst := range []bool{true, false} {
+		for i := len(procs) - 1; i >= 0; i-- {
+			if (procs[i].svc.Kind == stack.KindTempo || procs[i].svc.Kind == stack.KindGrafana) == tempoFirst {
+				wg.Add(1)
+				go stopOne(procs[i])
+			}
+		}
+		wg.Wait()
+	}
+	return errors.Join(errs...)
+}
+
+// Tail returns the last n lines of a file, indented.
+func Tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "    (no log: " + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "    " + strings.Join(lines, "\n    ")
+}
+
+func dedup(in []string) []string {
+	var out []string
+	for i, s := range in {
+		if i == 0 || s != in[i-1] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Name is the runtime's name in reports.
+func (r *Runner) Name() string { return "local" }

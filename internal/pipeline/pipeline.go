@@ -1,0 +1,211 @@
+// Package pipeline runs one combination end to end on any runtime: start the
+// infrastructure, seed it, start Tempo and Grafana, provision Grafana, push
+// traces and run the checks. A runtime only says how services start and
+// stop; everything else here is shared by every runtime.
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/tempo-stack/tempo-stack/internal/provision"
+	"github.com/tempo-stack/tempo-stack/internal/report"
+	"github.com/tempo-stack/tempo-stack/internal/tracegen"
+	"github.com/tempo-stack/tempo-stack/internal/verify"
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// Runtime starts and stops a plan's services.
+type Runtime interface {
+	// Name is how reports name the runtime ("local", "dagger").
+	Name() string
+	// Start starts the matching services not started yet, in dependency
+	// order, and returns when they are ready.
+	Start(ctx context.Context, match func(stack.Service) bool) error
+	// Readiness is each started service's time to ready.
+	Readiness() map[string]time.Duration
+	// Stop stops everything started; it must be safe to call once after any
+	// failure.
+	Stop() error
+}
+
+// Options of a verification run.
+type Options struct {
+	Traces     int
+	ErrorEvery int
+	// Waves pushes the traces in this many batches WaveGap apart, so more
+	// than one block is cut and there is something to compact.
+	Waves    int
+	WaveGap  time.Duration
+	Timeouts verify.Timeouts
+	Log      io.Writer
+}
+
+// DefaultOptions push 24 traces (every 4th in error) in 2 waves.
+func DefaultOptions() Options {
+	return Options{Traces: 24, ErrorEvery: 4, Waves: 2, WaveGap: 4 * time.Second, Timeouts: verify.DefaultTimeouts(), Log: io.Discard}
+}
+
+// NewSecrets makes fresh random credentials for one run; they reach services
+// only through the runtime's secret mechanism and are never printed.
+func NewSecrets() map[stack.Secret]string {
+	out := map[stack.Secret]string{}
+	for _, s := range stack.Secrets {
+		b := make([]byte, 16)
+		if _, err := rand.Read(b); err != nil {
+			panic(err)
+		}
+		out[s] = hex.EncodeToString(b)
+	}
+	return out
+}
+
+// infra is what must run (and be seeded) before Tempo starts.
+func infra(s stack.Service) bool {
+	return s.Kind == stack.KindMinIO || s.Kind == stack.KindKafka || s.Kind == stack.KindPrometheus
+}
+
+// Verify runs one combination on rt, which the caller stops afterwards.
+func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) report.Combination {
+	p := e.Plan
+	start := time.Now()
+	out := report.Combination{ID: p.Combination.ID(), Profile: string(p.Combination.Profile), Runtime: rt.Name()}
+	logf := func(format string, a ...any) { fmt.Fprintf(o.Log, "[%s] "+format+"\n", append([]any{out.ID}, a...)...) }
+	s := &verify.Suite{E: e, Timeouts: o.Timeouts, RunID: fmt.Sprintf("%s-%d", out.ID, start.UnixNano())}
+
+	logf("starting infrastructure")
+	if err := rt.Start(ctx, infra); err != nil {
+		out.Error = "start infrastructure: " + err.Error()
+		return out
+	}
+	logf("seeding")
+	pass, err := seed(ctx, e, true, false)
+	s.Seeding = append(s.Seeding, pass)
+	if err != nil {
+		out.Error = "seed: " + err.Error()
+		return out
+	}
+	logf("starting Tempo, Grafana and the rest")
+	if err := rt.Start(ctx, nil); err != nil {
+		out.Error = "start services: " + err.Error()
+		return out
+	}
+	out.Startup = time.Since(start)
+	s.Readiness = rt.Readiness()
+	logf("all services ready in %s; provisioning Grafana, then seeding again to prove it idempotent", out.Startup.Round(time.Millisecond))
+	more, err := seed(ctx, e, false, true)
+	s.Seeding[0] = append(s.Seeding[0], more...)
+	if err == nil {
+		pass, err = seed(ctx, e, true, true)
+		s.Seeding = append(s.Seeding, pass)
+	}
+	s.SeedingErr = err
+	if p.Topic != "" {
+		if s.OffsetsBefore, err = verify.EndOffsets(ctx, e.Addr("redpanda", "kafka"), p.Topic); err != nil {
+			s.SeedingErr = err
+		}
+	}
+	if err := s.WaitWritable(ctx); err != nil {
+		out.Error = "stack not writable: " + err.Error()
+		return out
+	}
+	logf("pushing %d traces in %d waves to %s", o.Traces, o.Waves, e.Addr("distributor", "otlp-grpc"))
+	s.Pushed, s.PushErr = tracegen.Push(ctx, tracegen.Config{
+		Endpoint: e.Addr("distributor", "otlp-grpc"), RunID: s.RunID, Traces: o.Traces,
+		ErrorEvery: o.ErrorEvery, Waves: o.Waves, WaveGap: o.WaveGap, OnTrace: s.Watch(ctx),
+	})
+	s.PushedAt = time.Now()
+	out.Checks = s.Run(ctx, func(r verify.Result) {
+		logf("%-17s %-7s %8s  %s", r.Name, r.Status, r.Duration.Round(time.Millisecond), r.Reason)
+	})
+	out.Measured = s.Measured
+	return out
+}
+
+// seed provisions what the plan needs: the buckets and the topic (before
+// Tempo starts), the Grafana datasources (once Grafana runs), or both.
+func seed(ctx context.Context, e verify.Endpoints, infra, grafana bool) ([]provision.Change, error) {
+	p := e.Plan
+	var all []provision.Change
+	if infra && len(p.Buckets) > 0 {
+		c, err := provision.Buckets(ctx, e.Addr("minio", "api"), e.Secrets[stack.SecretMinIOAccessKey], e.Secrets[stack.SecretMinIOSecretKey], p.Buckets)
+		all = append(all, c...)
+		if err != nil {
+			return all, err
+		}
+	}
+	if infra && p.Topic != "" {
+		c, err := provision.Topic(ctx, e.Addr("redpanda", "kafka"), p.Topic, p.Partitions)
+		all = append(all, c...)
+		if err != nil {
+			return all, err
+		}
+	}
+	if grafana {
+		g, err := provision.NewGrafana("http://"+e.Addr("grafana", "http"), stack.GrafanaAdminUser, e.Secrets[stack.SecretGrafanaAdminPassword])
+		if err != nil {
+			return all, err
+		}
+		c, err := g.Datasources(p.Datasources)
+		all = append(all, c...)
+		if err != nil {
+			return all, err
+		}
+	}
+	return all, nil
+}
+
+// Prepared is a combination ready to run on a runtime.
+type Prepared struct {
+	Runtime   Runtime
+	Endpoints verify.Endpoints
+	// Cleanup removes what preparing made (temp dirs), after Stop.
+	Cleanup func() error
+}
+
+// Prepare makes a runtime for one combination.
+type Prepare func(ctx context.Context, c stack.Combination) (*Prepared, error)
+
+// RunAll verifies each combination in turn, always stopping and cleaning up
+// before the next, and returns the report of all of them. It stops early
+// only when ctx is cancelled.
+func RunAll(ctx context.Context, combos []stack.Combination, prepare Prepare, o Options) report.Run {
+	run := report.Run{Started: time.Now()}
+	for i, c := range combos {
+		if ctx.Err() != nil {
+			break
+		}
+		fmt.Fprintf(o.Log, "=== [%d/%d] %s (Tempo %s)\n", i+1, len(combos), c.ID(), c.Profile)
+		start := time.Now()
+		res := report.Combination{ID: c.ID(), Profile: string(c.Profile)}
+		p, err := prepare(ctx, c)
+		if err != nil {
+			res.Error = err.Error()
+		} else {
+			res = Verify(ctx, p.Runtime, p.Endpoints, o)
+			if err := p.Runtime.Stop(); err != nil {
+				res.Error = joinErr(res.Error, "stop: "+err.Error())
+			}
+			if p.Cleanup != nil {
+				if err := p.Cleanup(); err != nil {
+					res.Error = joinErr(res.Error, "cleanup: "+err.Error())
+				}
+			}
+		}
+		res.Total = time.Since(start)
+		fmt.Fprintf(o.Log, "=== %s: %d failed checks in %s\n", c.ID(), res.Failed(), res.Total.Round(time.Millisecond))
+		run.Combinations = append(run.Combinations, res)
+	}
+	return run
+}
+
+func joinErr(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}

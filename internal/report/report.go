@@ -1,0 +1,225 @@
+// Package report turns verification results into the two files a run leaves
+// behind: JUnit XML for CI systems and a markdown summary for people.
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tempo-stack/tempo-stack/internal/verify"
+)
+
+// Combination is the outcome of one combination's run.
+type Combination struct {
+	ID       string
+	Profile  string
+	Runtime  string
+	Checks   []verify.Result
+	Measured verify.Measurements
+	// Startup is the time until every service was ready; Total is the whole
+	// run including teardown.
+	Startup, Total time.Duration
+	// Error is what stopped the run before its checks, if anything.
+	Error string
+}
+
+// Failed counts failed checks (a run error counts as one).
+func (c Combination) Failed() int {
+	n := 0
+	for _, r := range c.Checks {
+		if r.Status == verify.Fail {
+			n++
+		}
+	}
+	if c.Error != "" && n == 0 {
+		n = 1
+	}
+	return n
+}
+
+func (c Combination) count(s verify.Status) int {
+	n := 0
+	for _, r := range c.Checks {
+		if r.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Run is every combination of one invocation.
+type Run struct {
+	Started      time.Time
+	Combinations []Combination
+}
+
+// Failed counts failed checks over all combinations.
+func (r Run) Failed() int {
+	n := 0
+	for _, c := range r.Combinations {
+		n += c.Failed()
+	}
+	return n
+}
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name      string      `xml:"name,attr"`
+	Tests     int         `xml:"tests,attr"`
+	Failures  int         `xml:"failures,attr"`
+	Skipped   int         `xml:"skipped,attr"`
+	Time      string      `xml:"time,attr"`
+	Timestamp string      `xml:"timestamp,attr"`
+	Cases     []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Body    string `xml:",chardata"`
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+// JUnit renders the run as JUnit XML: a suite per combination, a case per
+// check; the evidence goes into the failure body or system-out.
+func (r Run) JUnit() ([]byte, error) {
+	out := junitSuites{Name: "tempo-stack verify", Time: secs(r.total())}
+	for _, c := range r.Combinations {
+		s := junitSuite{Name: c.ID, Time: secs(c.Total), Timestamp: r.Started.UTC().Format(time.RFC3339)}
+		checks := c.Checks
+		if c.Error != "" {
+			checks = append([]verify.Result{{Name: "run", Status: verify.Fail, Reason: c.Error}}, checks...)
+		}
+		for _, res := range checks {
+			jc := junitCase{Name: res.Name, Classname: "tempo-stack." + c.ID, Time: secs(res.Duration)}
+			body := strings.Join(res.Evidence, "\n")
+			switch res.Status {
+			case verify.Fail:
+				jc.Failure = &junitMessage{Message: res.Reason, Body: body}
+				s.Failures++
+			case verify.Skipped:
+				jc.Skipped = &junitMessage{Message: res.Reason}
+				s.Skipped++
+			default:
+				jc.SystemOut = body
+			}
+			s.Cases = append(s.Cases, jc)
+			s.Tests++
+		}
+		out.Tests += s.Tests
+		out.Failures += s.Failures
+		out.Skipped += s.Skipped
+		out.Suites = append(out.Suites, s)
+	}
+	b, err := xml.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(xml.Header), append(b, '\n')...), nil
+}
+
+func (r Run) total() time.Duration {
+	var t time.Duration
+	for _, c := range r.Combinations {
+		t += c.Total
+	}
+	return t
+}
+
+func ms(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return d.Round(10 * time.Millisecond).String()
+}
+
+// Markdown is the summary people read: a table of combinations, then every
+// check of each with its duration, and the evidence of what failed.
+func (r Run) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# tempo-stack verify: %d combinations, %d failed checks, %s in total\n\n", len(r.Combinations), r.Failed(), ms(r.total()))
+	b.WriteString("| combination | profile | runtime | result | pass/fail/skip | startup | push→queryable p50 / p99 | flushed | compacted | total |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, c := range r.Combinations {
+		result := "PASS"
+		if c.Failed() > 0 {
+			result = "FAIL"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d/%d/%d | %s | %s / %s | %s | %s | %s |\n", c.ID, c.Profile, c.Runtime, result,
+			c.count(verify.Pass), c.count(verify.Fail), c.count(verify.Skipped), ms(c.Startup),
+			ms(c.Measured.QueryableP50), ms(c.Measured.QueryableP99), ms(c.Measured.Flushed), ms(c.Measured.Compacted), ms(c.Total))
+	}
+	for _, c := range r.Combinations {
+		fmt.Fprintf(&b, "\n## %s\n\n", c.ID)
+		if c.Error != "" {
+			fmt.Fprintf(&b, "**run failed:** %s\n\n", indentBlock(c.Error))
+		}
+		b.WriteString("| check | status | duration | detail |\n| --- | --- | --- | --- |\n")
+		for _, res := range c.Checks {
+			detail := res.Reason
+			if res.Status == verify.Pass && len(res.Evidence) > 0 {
+				detail = res.Evidence[len(res.Evidence)-1]
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", res.Name, res.Status, ms(res.Duration), cell(detail))
+		}
+		for _, res := range c.Checks {
+			if res.Status == verify.Fail && len(res.Evidence) > 0 {
+				fmt.Fprintf(&b, "\n<details><summary>%s evidence</summary>\n\n```\n%s\n```\n</details>\n", res.Name, strings.Join(res.Evidence, "\n"))
+			}
+		}
+	}
+	return b.String()
+}
+
+func cell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+func indentBlock(s string) string {
+	if !strings.Contains(s, "\n") {
+		return s
+	}
+	return "\n\n```\n" + s + "\n```"
+}
+
+// Write stores junit.xml and summary.md in dir and returns their paths.
+func (r Run) Write(dir string) (string, string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
+	}
+	j, err := r.JUnit()
+	if err != nil {
+		return "", "", err
+	}
+	jp, mp := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "summary.md")
+	if err := os.WriteFile(jp, j, 0o644); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(mp, []byte(r.Markdown()), 0o644); err != nil {
+		return "", "", err
+	}
+	return jp, mp, nil
+}

@@ -1,0 +1,63 @@
+// Package runtimes prepares a combination for each way tempo-stack can run
+// it; the pipeline then drives every runtime the same way.
+package runtimes
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/tempo-stack/tempo-stack/internal/localrun"
+	"github.com/tempo-stack/tempo-stack/internal/pipeline"
+	"github.com/tempo-stack/tempo-stack/internal/verify"
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// LocalConfig configures the host-process runtime.
+type LocalConfig struct {
+	BinDir      string // the tool cache's bin
+	GrafanaHome string // the source-built Grafana's home path
+	BasePort    int
+	// Keep leaves each combination's directory (configs, data, logs) in
+	// place and prints where it is.
+	Keep bool
+	Log  io.Writer
+}
+
+// Local prepares combinations as host processes on loopback, each in a
+// fresh temporary directory.
+func Local(cfg LocalConfig) pipeline.Prepare {
+	return func(ctx context.Context, c stack.Combination) (*pipeline.Prepared, error) {
+		dir, err := os.MkdirTemp("", "tempo-stack-"+c.ID()+"-")
+		if err != nil {
+			return nil, err
+		}
+		cleanup := func() error {
+			if cfg.Keep {
+				fmt.Fprintf(cfg.Log, "kept %s (configs in files/, logs in logs/)\n", dir)
+				return nil
+			}
+			return os.RemoveAll(dir)
+		}
+		p, err := stack.Render(c, stack.Options{
+			Network:     stack.LoopbackNetwork(cfg.BasePort, dir),
+			Timings:     stack.VerificationTimings(),
+			GrafanaHome: cfg.GrafanaHome,
+		})
+		if err != nil {
+			_ = cleanup()
+			return nil, err
+		}
+		secrets := pipeline.NewSecrets()
+		r, err := localrun.New(localrun.Config{
+			BinDir: cfg.BinDir, Secrets: secrets, ReadyTimeout: 90 * time.Second, Log: cfg.Log,
+		}, p)
+		if err != nil {
+			_ = cleanup()
+			return nil, err
+		}
+		return &pipeline.Prepared{Runtime: r, Endpoints: verify.LoopbackEndpoints(p, secrets), Cleanup: cleanup}, nil
+	}
+}

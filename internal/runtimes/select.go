@@ -1,0 +1,80 @@
+package runtimes
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// Runtime names accepted in TEMPO_STACK_RUNTIME.
+const (
+	LocalName  = "local"
+	DaggerName = "dagger"
+)
+
+// EnvRuntime selects the runtime of `mage verify:*`; EnvBasePort moves the
+// local runtime's ports; EnvKeep=1 keeps each run's directory.
+const (
+	EnvRuntime  = "TEMPO_STACK_RUNTIME"
+	EnvBasePort = "TEMPO_STACK_BASE_PORT"
+	EnvKeep     = "TEMPO_STACK_KEEP"
+	EnvProfile  = "TEMPO_STACK_PROFILE"
+)
+
+// DefaultBasePort is where the local runtime's ports start.
+const DefaultBasePort = 20000
+
+// FromEnv reads the runtime name, defaulting to local, and rejects what
+// cannot run here with what to do instead.
+func FromEnv() (string, error) {
+	name := os.Getenv(EnvRuntime)
+	switch name {
+	case "", LocalName:
+		return LocalName, nil
+	case DaggerName:
+		return "", fmt.Errorf("%s=dagger: the Dagger runtime is not built yet (see the open Dagger issues); use %s=local, which runs the same checks on host processes", EnvRuntime, EnvRuntime)
+	default:
+		return "", fmt.Errorf("%s=%q: unknown runtime; valid runtimes are local (host processes from the tool cache) and dagger", EnvRuntime, name)
+	}
+}
+
+// LocalProfile is the Tempo profile the local runtime runs: the binary in
+// the tool cache is the 2.8-era build, so asking for another is an error.
+func LocalProfile() (stack.Profile, error) {
+	v := os.Getenv(EnvProfile)
+	if v == "" {
+		return stack.Profile28, nil
+	}
+	p, err := stack.ParseProfile(v)
+	if err != nil {
+		return "", err
+	}
+	if p != stack.Profile28 {
+		return "", fmt.Errorf("%s=%s: the local runtime runs the Tempo built offline, which is the 2.8 profile; %s needs upstream images (the dagger runtime)", EnvProfile, v, p)
+	}
+	return p, nil
+}
+
+// BasePort reads TEMPO_STACK_BASE_PORT.
+func BasePort() (int, error) {
+	v := os.Getenv(EnvBasePort)
+	if v == "" {
+		return DefaultBasePort, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1024 || n > 65000 {
+		return 0, fmt.Errorf("%s=%q: want a port number between 1024 and 65000", EnvBasePort, v)
+	}
+	return n, nil
+}
+
+// ParseTarget reads `verify:mode`'s argument: a combination id
+// (kafka-scheduler-local) or a bare mode or alias (storage s3).
+func ParseTarget(arg string, p stack.Profile) (stack.Combination, error) {
+	if m, err := stack.ParseMode(arg); err == nil {
+		return stack.Combination{Mode: m, Storage: stack.S3, MetricsGenerator: true, Profile: p}, nil
+	}
+	return stack.ParseID(arg, p)
+}

@@ -1,0 +1,160 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// Block is one block's meta.json as the backend holds it.
+type Block struct {
+	ID              string `json:"blockID"`
+	CompactionLevel int    `json:"compactionLevel"`
+	TotalObjects    int    `json:"totalObjects"`
+	// Compacted: the block was replaced by a compaction (meta.compacted.json).
+	Compacted bool `json:"-"`
+}
+
+// blockList is what the backend holds for the tenant.
+type blockList []Block
+
+func (l blockList) live() (out blockList) {
+	for _, b := range l {
+		if !b.Compacted {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func (l blockList) summary() string {
+	var live, compacted, maxLevel, objects int
+	for _, b := range l {
+		if b.Compacted {
+			compacted++
+			continue
+		}
+		live++
+		objects += b.TotalObjects
+		maxLevel = max(maxLevel, b.CompactionLevel)
+	}
+	return fmt.Sprintf("%d live blocks (%d traces, highest compaction level %d), %d compacted away", live, objects, maxLevel, compacted)
+}
+
+// listBlocks reads every block's metadata of the stack's tenant straight
+// from the backend: the bucket on S3, the shared directory on local.
+func (e Endpoints) listBlocks(ctx context.Context) (blockList, error) {
+	if e.Plan.Combination.Storage == stack.S3 {
+		return e.listS3Blocks(ctx)
+	}
+	return listLocalBlocks(filepath.Join(e.BlocksDir, stack.TenantID))
+}
+
+func listLocalBlocks(dir string) (blockList, error) {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out blockList
+	for _, en := range entries {
+		if !en.IsDir() {
+			continue
+		}
+		b, ok, err := readMeta(func(name string) (io.ReadCloser, error) {
+			return os.Open(filepath.Join(dir, en.Name(), name))
+		})
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, b)
+		}
+	}
+	sortBlocks(out)
+	return out, nil
+}
+
+func (e Endpoints) minio() (*minio.Client, error) {
+	return minio.New(e.Addr("minio", "api"), &minio.Options{Creds: credentials.NewStaticV4(
+		e.Secrets[stack.SecretMinIOAccessKey], e.Secrets[stack.SecretMinIOSecretKey], "")})
+}
+
+func (e Endpoints) listS3Blocks(ctx context.Context) (blockList, error) {
+	mc, err := e.minio()
+	if err != nil {
+		return nil, err
+	}
+	var out blockList
+	bucket := e.Plan.Buckets[0]
+	prefix := stack.TenantID + "/"
+	for obj := range mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix}) {
+		if obj.Err != nil {
+			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, obj.Err)
+		}
+		dir := strings.TrimSuffix(obj.Key, "/")
+		if dir == strings.TrimSuffix(prefix, "/") || !strings.HasSuffix(obj.Key, "/") {
+			continue // the tenant index, not a block directory
+		}
+		b, ok, err := readMeta(func(name string) (io.ReadCloser, error) {
+			o, err := mc.GetObject(ctx, bucket, path.Join(dir, name), minio.GetObjectOptions{})
+			if err != nil {
+				return nil, err
+			}
+			if _, err := o.Stat(); err != nil {
+				o.Close()
+				if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+					return nil, os.ErrNotExist
+				}
+				return nil, err
+			}
+			return o, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, b)
+		}
+	}
+	sortBlocks(out)
+	return out, nil
+}
+
+// readMeta reads meta.json, or meta.compacted.json for a block a compaction
+// replaced; ok is false for a directory with neither (a block being written).
+func readMeta(open func(name string) (io.ReadCloser, error)) (Block, bool, error) {
+	for _, name := range []string{"meta.json", "meta.compacted.json"} {
+		r, err := open(name)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return Block{}, false, err
+		}
+		var b Block
+		err = json.NewDecoder(r).Decode(&b)
+		r.Close()
+		if err != nil {
+			return Block{}, false, fmt.Errorf("%s: %w", name, err)
+		}
+		b.Compacted = name == "meta.compacted.json"
+		return b, true, nil
+	}
+	return Block{}, false, nil
+}
+
+func sortBlocks(l blockList) { sort.Slice(l, func(i, j int) bool { return l[i].ID < l[j].ID }) }
