@@ -96,4 +96,3 @@ func sameSpans(got, want []string) bool {
 	}
 	return true
 }
-
