@@ -23,6 +23,9 @@ type Timings struct {
 	// PartitionOwnersWait is how long a Kafka partition stays PENDING after
 	// an ingester (live-store in 2.10) owns it.
 	PartitionOwnersWait time.Duration `json:"partitionOwnersWait"`
+	// GracefulShutdown bounds how long a Tempo process drains connections
+	// on SIGTERM (a querier and its frontend otherwise wait on each other).
+	GracefulShutdown time.Duration `json:"gracefulShutdown"`
 	// RingStability is how long compactors and backend-workers wait for
 	// their ring to settle before working.
 	RingStability time.Duration `json:"ringStability"`
@@ -54,6 +57,7 @@ func ProductionTimings() Timings {
 		RingMinReady:         15 * time.Second,
 		RingFinalSleep:       0,
 		RingStability:        time.Minute,
+		GracefulShutdown:     30 * time.Second,
 		PartitionOwnersWait:  10 * time.Second,
 		BlocklistPoll:        5 * time.Minute,
 		ConsumeCycle:         30 * time.Second,
@@ -79,6 +83,7 @@ func VerificationTimings() Timings {
 		RingMinReady:         time.Second,
 		RingFinalSleep:       0,
 		RingStability:        0,
+		GracefulShutdown:     2 * time.Second,
 		PartitionOwnersWait:  time.Second,
 		BlocklistPoll:        time.Second,
 		ConsumeCycle:         2 * time.Second,

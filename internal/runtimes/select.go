@@ -73,8 +73,13 @@ func BasePort() (int, error) {
 // ParseTarget reads `verify:mode`'s argument: a combination id
 // (kafka-scheduler-local) or a bare mode or alias (storage s3).
 func ParseTarget(arg string, p stack.Profile) (stack.Combination, error) {
-	if m, err := stack.ParseMode(arg); err == nil {
+	m, modeErr := stack.ParseMode(arg)
+	if modeErr == nil {
 		return stack.Combination{Mode: m, Storage: stack.S3, MetricsGenerator: true, Profile: p}, nil
 	}
-	return stack.ParseID(arg, p)
+	c, idErr := stack.ParseID(arg, p)
+	if idErr != nil {
+		return c, fmt.Errorf("%q is neither a mode nor a combination id: %v; %v", arg, modeErr, idErr)
+	}
+	return c, nil
 }

@@ -105,18 +105,39 @@ func (g *idGen) NewSpanID(context.Context, trace.TraceID) trace.SpanID {
 	return sid
 }
 
-// countingExporter counts batches and their outcome: "every pushed batch
-// accepted" is measured at the exporter, where the distributor answers.
-type countingExporter struct {
-	sdktrace.SpanExporter
+// traceExporter collects the ended spans of one trace from every service's
+// provider and sends them as one OTLP request (one batch) per trace, counting
+// batches and their outcome: "every pushed batch accepted" is measured where
+// the distributor answers.
+type traceExporter struct {
+	exp      sdktrace.SpanExporter
 	mu       sync.Mutex
+	pending  []sdktrace.ReadOnlySpan
 	sent, ok int
 	spans    int
 	errs     []string
 }
 
-func (c *countingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
-	err := c.SpanExporter.ExportSpans(ctx, spans)
+// ExportSpans is what each provider's syncer calls: it only collects.
+func (c *traceExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pending = append(c.pending, spans...)
+	return nil
+}
+
+func (c *traceExporter) Shutdown(context.Context) error { return nil }
+
+// flush sends the collected spans as one batch.
+func (c *traceExporter) flush(ctx context.Context) {
+	c.mu.Lock()
+	batch := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	err := c.exp.ExportSpans(ctx, batch)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sent++
@@ -124,9 +145,8 @@ func (c *countingExporter) ExportSpans(ctx context.Context, spans []sdktrace.Rea
 		c.errs = append(c.errs, err.Error())
 	} else {
 		c.ok++
-		c.spans += len(spans)
+		c.spans += len(batch)
 	}
-	return err
 }
 
 // Push sends the traces and returns what was sent, with every exporter
@@ -143,7 +163,8 @@ func Push(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("otlp exporter for %s: %w", cfg.Endpoint, err)
 	}
-	counter := &countingExporter{SpanExporter: exp}
+	counter := &traceExporter{exp: exp}
+	defer exp.Shutdown(context.Background())
 	ids := newIDGen(cfg.RunID)
 	// One provider per service: a service is a resource. They share the
 	// exporter and the ID generator, so IDs follow one deterministic order.
@@ -176,6 +197,8 @@ func Push(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		failed := cfg.ErrorEvery > 0 && i%cfg.ErrorEvery == cfg.ErrorEvery-1
 		t := oneTrace(ctx, providers, cfg.RunID, i, failed)
+		counter.flush(ctx)
+		t.PushedAt = time.Now()
 		res.Traces = append(res.Traces, t)
 		if cfg.OnTrace != nil {
 			cfg.OnTrace(t)

@@ -411,7 +411,7 @@ func (s *Suite) kafkaConsumed(ctx context.Context) outcome {
 	}
 	sort.Strings(ev)
 	// The distributor writes at least one record per push request and
-	// partition; every export batch here is a single span, so one record.
+	// partition; every export batch here is one trace, so one partition.
 	if grew < int64(s.Pushed.BatchesAccepted) {
 		return failed(fmt.Sprintf("topic grew by %d records, want at least the %d accepted batches", grew, s.Pushed.BatchesAccepted), ev...)
 	}

@@ -1,0 +1,154 @@
+package localrun
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// The test binary doubles as the services it starts: with HELPER_PORT set
+// it serves /ready on that port until SIGTERM (or, with HELPER_STUBBORN,
+// ignores SIGTERM so the runner has to kill it).
+func TestMain(m *testing.M) {
+	if port := os.Getenv("HELPER_PORT"); port != "" {
+		if os.Getenv("HELPER_EXIT") != "" {
+			fmt.Println("helper: exiting at once, as asked")
+			os.Exit(3)
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ready") })
+		go func() { _ = http.ListenAndServe("127.0.0.1:"+port, mux) }()
+		if os.Getenv("HELPER_STUBBORN") != "" {
+			signal.Ignore(syscall.SIGTERM)
+			select {}
+		}
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGTERM)
+		<-sig
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// helperPlan is a loopback plan of helper services; b depends on a.
+func helperPlan(t *testing.T, env map[string][]stack.EnvVar) (*stack.Plan, string) {
+	t.Helper()
+	binDir := t.TempDir()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(self, filepath.Join(binDir, "helper")); err != nil {
+		t.Fatal(err)
+	}
+	p := &stack.Plan{Network: stack.LoopbackNetwork(20000, t.TempDir())}
+	for _, name := range []string{"a", "b"} {
+		port := freePort(t)
+		s := stack.Service{
+			Name: name, Kind: stack.KindTempo, Binary: "helper",
+			Ports:  []stack.Port{{Name: "http", Container: port, Host: port}},
+			Health: stack.HealthCheck{Port: "http", Path: "/ready"},
+			Env:    append([]stack.EnvVar{{Name: "HELPER_PORT", Value: strconv.Itoa(port)}}, env[name]...),
+		}
+		if name == "b" {
+			s.DependsOn = []string{"a"}
+		}
+		p.Services = append(p.Services, s)
+	}
+	return p, binDir
+}
+
+func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+func TestStartWaitsForReadyAndStopLeavesNothing(t *testing.T) {
+	p, bin := helperPlan(t, map[string][]stack.EnvVar{"b": {{Name: "HELPER_STUBBORN", Value: "1"}}})
+	var log strings.Builder
+	r, err := New(Config{BinDir: bin, ReadyTimeout: 10 * time.Second, StopTimeout: 500 * time.Millisecond, Log: &log}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	ready := r.Readiness()
+	if len(ready) != 2 {
+		t.Fatalf("readiness of %d services, want 2", len(ready))
+	}
+	var pids []int
+	for _, pr := range r.proc {
+		pids = append(pids, pr.cmd.Process.Pid)
+	}
+	if err := r.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range pids {
+		if alive(pid) {
+			t.Errorf("pid %d still running after Stop", pid)
+		}
+	}
+	if !strings.Contains(log.String(), "b did not stop within 500ms: killing") {
+		t.Errorf("the stubborn service was not reported as killed:\n%s", log.String())
+	}
+	if _, err := os.Stat(r.LogPath("a")); err != nil {
+		t.Errorf("no log file for a: %v", err)
+	}
+}
+
+func TestServiceThatExitsFailsStartWithItsLog(t *testing.T) {
+	p, bin := helperPlan(t, map[string][]stack.EnvVar{"a": {{Name: "HELPER_EXIT", Value: "1"}}})
+	r, err := New(Config{BinDir: bin, ReadyTimeout: 10 * time.Second}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop()
+	err = r.Start(context.Background(), nil)
+	if err == nil || !strings.Contains(err.Error(), "a exited before it was ready") || !strings.Contains(err.Error(), "helper: exiting at once") {
+		t.Fatalf("Start error = %v, want a's exit with its log", err)
+	}
+	if _, ok := r.Readiness()["b"]; ok {
+		t.Error("b started although its dependency a failed")
+	}
+}
+
+func TestPortInUseIsNamed(t *testing.T) {
+	p, bin := helperPlan(t, nil)
+	busy := p.Services[1].Ports[0].Host
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", busy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, err = New(Config{BinDir: bin}, p)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("127.0.0.1:%d (b http)", busy)) || !strings.Contains(err.Error(), "TEMPO_STACK_BASE_PORT") {
+		t.Fatalf("New error = %v, want the busy port named", err)
+	}
+}
+
+func TestMissingBinaryNamesTheBuildCommand(t *testing.T) {
+	p, _ := helperPlan(t, nil)
+	_, err := New(Config{BinDir: t.TempDir()}, p)
+	if err == nil || !strings.Contains(err.Error(), "go run mage.go tools:build") {
+		t.Fatalf("New error = %v, want the command that builds the binaries", err)
+	}
+}

@@ -1,0 +1,74 @@
+package report
+
+import (
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tempo-stack/tempo-stack/internal/verify"
+)
+
+func sampleRun() Run {
+	return Run{Started: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC), Combinations: []Combination{
+		{ID: "ingester-compactor-s3", Profile: "2.8", Runtime: "local", Total: 40 * time.Second, Startup: 8 * time.Second,
+			Measured: verify.Measurements{QueryableP50: 12 * time.Millisecond, QueryableP99: 30 * time.Millisecond, Flushed: 5 * time.Second, Compacted: 6 * time.Second},
+			Checks: []verify.Result{
+				{Name: "ready", Status: verify.Pass, Evidence: []string{"all 12 ready"}, Duration: time.Millisecond},
+				{Name: "search", Status: verify.Fail, Reason: "got 3 traces, want 4", Evidence: []string{"GET /api/search?q=x", `{"traces":[]}`}},
+				{Name: "redpanda-console", Status: verify.Skipped, Reason: "no Kafka in this mode"},
+			}},
+		{ID: "kafka-scheduler-local", Profile: "2.8", Runtime: "local", Error: "start services: querier not ready"},
+	}}
+}
+
+func TestJUnitCountsAndEvidence(t *testing.T) {
+	b, err := sampleRun().JUnit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got junitSuites
+	if err := xml.Unmarshal(b, &got); err != nil {
+		t.Fatalf("not valid XML: %v\n%s", err, b)
+	}
+	if got.Tests != 4 || got.Failures != 2 || got.Skipped != 1 || len(got.Suites) != 2 {
+		t.Fatalf("tests/failures/skipped/suites = %d/%d/%d/%d, want 4/2/1/2", got.Tests, got.Failures, got.Skipped, len(got.Suites))
+	}
+	search := got.Suites[0].Cases[1]
+	if search.Failure == nil || search.Failure.Message != "got 3 traces, want 4" || !strings.Contains(search.Failure.Body, "GET /api/search") {
+		t.Errorf("failed case carries no evidence: %+v", search.Failure)
+	}
+	if run := got.Suites[1].Cases[0]; run.Name != "run" || run.Failure == nil {
+		t.Errorf("a run that did not start must be a failed case, got %+v", run)
+	}
+}
+
+func TestMarkdownSummary(t *testing.T) {
+	md := sampleRun().Markdown()
+	for _, want := range []string{
+		"2 combinations, 2 failed checks",
+		"| ingester-compactor-s3 | 2.8 | local | FAIL | 1/1/1 | 8s | 10ms / 30ms | 5s | 6s | 40s |",
+		"| redpanda-console | SKIPPED |",
+		"<details><summary>search evidence</summary>",
+		"**run failed:** start services: querier not ready",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestWrite(t *testing.T) {
+	dir := t.TempDir()
+	j, m, err := sampleRun().Write(filepath.Join(dir, "reports"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{j, m} {
+		if fi, err := os.Stat(p); err != nil || fi.Size() == 0 {
+			t.Errorf("%s not written (%v)", p, err)
+		}
+	}
+}

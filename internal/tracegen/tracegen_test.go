@@ -1,0 +1,134 @@
+package tracegen
+
+import (
+	"context"
+	"encoding/hex"
+	"net"
+	"sort"
+	"sync"
+	"testing"
+
+	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/grpc"
+)
+
+// collector is an OTLP gRPC endpoint that records what it receives.
+type collector struct {
+	collectortrace.UnimplementedTraceServiceServer
+	mu   sync.Mutex
+	reqs []*collectortrace.ExportTraceServiceRequest
+}
+
+func (c *collector) Export(_ context.Context, r *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reqs = append(c.reqs, r)
+	return &collectortrace.ExportTraceServiceResponse{}, nil
+}
+
+func startCollector(t *testing.T) (*collector, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	c := &collector{}
+	collectortrace.RegisterTraceServiceServer(srv, c)
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(srv.Stop)
+	return c, ln.Addr().String()
+}
+
+func TestPushSendsWhatItReports(t *testing.T) {
+	c, addr := startCollector(t)
+	res, err := Push(context.Background(), Config{Endpoint: addr, RunID: "run-1", Traces: 8, ErrorEvery: 4, Waves: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.ExportErrors) > 0 || res.BatchesSent != 8 || res.BatchesAccepted != 8 || res.Spans != 8*SpansPerTrace {
+		t.Fatalf("result %+v: want 8 accepted batches of %d spans", res, SpansPerTrace)
+	}
+	if len(c.reqs) != 8 {
+		t.Fatalf("collector got %d requests, want one per trace", len(c.reqs))
+	}
+	// What arrived is exactly what the result promises the checks.
+	got := map[string][]string{}
+	services := map[string]bool{}
+	errorSpans := map[string]bool{}
+	for _, r := range c.reqs {
+		for _, rs := range r.ResourceSpans {
+			for _, a := range rs.Resource.Attributes {
+				if a.Key == "service.name" {
+					services[a.Value.GetStringValue()] = true
+				}
+			}
+			for _, ss := range rs.ScopeSpans {
+				for _, s := range ss.Spans {
+					id := hex.EncodeToString(s.TraceId)
+					got[id] = append(got[id], hex.EncodeToString(s.SpanId))
+					if s.Status.GetCode() == tracepb.Status_STATUS_CODE_ERROR {
+						errorSpans[id] = true
+					}
+				}
+			}
+		}
+	}
+	if len(services) != len(Services) {
+		t.Errorf("services %v, want %v", services, Services)
+	}
+	errs := 0
+	for _, tr := range res.Traces {
+		want := append([]string(nil), tr.SpanIDs...)
+		have := got[tr.ID]
+		sort.Strings(want)
+		sort.Strings(have)
+		if len(have) != SpansPerTrace || len(want) != SpansPerTrace {
+			t.Errorf("trace %s: %d spans received, %d reported", tr.ID, len(have), len(want))
+		}
+		for i := range want {
+			if i < len(have) && want[i] != have[i] {
+				t.Errorf("trace %s: span IDs %v received, %v reported", tr.ID, have, want)
+				break
+			}
+		}
+		if tr.Error != errorSpans[tr.ID] {
+			t.Errorf("trace %s: error %v reported, error spans received %v", tr.ID, tr.Error, errorSpans[tr.ID])
+		}
+		if tr.Error {
+			errs++
+		}
+	}
+	if errs != 2 {
+		t.Errorf("%d traces in error, want every 4th of 8", errs)
+	}
+}
+
+func TestIDsAreDeterministicPerRun(t *testing.T) {
+	_, addr := startCollector(t)
+	ids := func(run string) []string {
+		res, err := Push(context.Background(), Config{Endpoint: addr, RunID: run, Traces: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, tr := range res.Traces {
+			out = append(out, tr.ID)
+		}
+		return out
+	}
+	a, b, c := ids("same"), ids("same"), ids("other")
+	if a[0] != b[0] || a[2] != b[2] {
+		t.Errorf("same run id gave different trace IDs: %v vs %v", a, b)
+	}
+	if a[0] == c[0] {
+		t.Errorf("different run ids gave the same trace ID %s", a[0])
+	}
+}
+
+func TestPushRejectsNoTraces(t *testing.T) {
+	if _, err := Push(context.Background(), Config{Endpoint: "127.0.0.1:1", Traces: 0}); err == nil {
+		t.Fatal("0 traces accepted")
+	}
+}
