@@ -334,9 +334,14 @@ func (r *Runner) Exited() []string {
 }
 
 // Stop stops every started process in reverse start order: SIGTERM to its
-// process group, then SIGKILL after StopTimeout. Services that depend on
+// process group, then SIGKILL after StopTimeout (a second when ctx is
+// already cancelled). Services that depend on
 // nothing stopping yet stop together, which keeps a full stack's stop short.
-func (r *Runner) Stop() error {
+func (r *Runner) Stop(ctx context.Context) error {
+	grace := r.cfg.StopTimeout
+	if ctx.Err() != nil {
+		grace = time.Second // interrupted: mage allows 5s for cleanup
+	}
 	r.mu.Lock()
 	procs := append([]*process(nil), r.proc...)
 	r.proc = nil
@@ -355,8 +360,8 @@ func (r *Runner) Stop() error {
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
 		select {
 		case <-p.done:
-		case <-time.After(r.cfg.StopTimeout):
-			fmt.Fprintf(r.cfg.Log, "  %s did not stop within %s: killing\n", p.svc.Name, r.cfg.StopTimeout)
+		case <-time.After(grace):
+			fmt.Fprintf(r.cfg.Log, "  %s did not stop within %s: killing\n", p.svc.Name, grace)
 			_ = syscall.Kill(-pgid, syscall.SIGKILL)
 			select {
 			case <-p.done:

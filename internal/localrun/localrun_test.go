@@ -99,7 +99,7 @@ func TestStartWaitsForReadyAndStopLeavesNothing(t *testing.T) {
 	for _, pr := range r.proc {
 		pids = append(pids, pr.cmd.Process.Pid)
 	}
-	if err := r.Stop(); err != nil {
+	if err := r.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for _, pid := range pids {
@@ -121,7 +121,7 @@ func TestServiceThatExitsFailsStartWithItsLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Stop()
+	defer r.Stop(context.Background())
 	err = r.Start(context.Background(), nil)
 	if err == nil || !strings.Contains(err.Error(), "a exited before it was ready") || !strings.Contains(err.Error(), "helper: exiting at once") {
 		t.Fatalf("Start error = %v, want a's exit with its log", err)

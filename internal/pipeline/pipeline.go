@@ -29,8 +29,9 @@ type Runtime interface {
 	// Readiness is each started service's time to ready.
 	Readiness() map[string]time.Duration
 	// Stop stops everything started; it must be safe to call once after any
-	// failure.
-	Stop() error
+	// failure. With ctx already cancelled (Ctrl-C) it gives services only a
+	// short grace period, so it finishes before the caller gives up.
+	Stop(ctx context.Context) error
 }
 
 // Options of a verification run.
@@ -187,7 +188,7 @@ func RunAll(ctx context.Context, combos []stack.Combination, prepare Prepare, o 
 			res.Error = err.Error()
 		} else {
 			res = Verify(ctx, p.Runtime, p.Endpoints, o)
-			if err := p.Runtime.Stop(); err != nil {
+			if err := p.Runtime.Stop(ctx); err != nil {
 				res.Error = joinErr(res.Error, "stop: "+err.Error())
 			}
 			if p.Cleanup != nil {

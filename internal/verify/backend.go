@@ -69,14 +69,22 @@ func listLocalBlocks(dir string) (blockList, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out blockList
+	var blocks []string
 	for _, en := range entries {
-		if !en.IsDir() {
-			continue
+		if en.IsDir() {
+			blocks = append(blocks, filepath.Join(dir, en.Name()))
 		}
-		b, ok, err := readMeta(func(name string) (io.ReadCloser, error) {
-			return os.Open(filepath.Join(dir, en.Name(), name))
-		})
+	}
+	return readMetas(blocks, func(block, name string) (io.ReadCloser, error) {
+		return os.Open(filepath.Join(block, name))
+	})
+}
+
+// readMetas reads the metadata of each block directory with open.
+func readMetas(blocks []string, open func(block, name string) (io.ReadCloser, error)) (blockList, error) {
+	var out blockList
+	for _, dir := range blocks {
+		b, ok, err := readMeta(func(name string) (io.ReadCloser, error) { return open(dir, name) })
 		if err != nil {
 			return nil, err
 		}
@@ -98,40 +106,31 @@ func (e Endpoints) listS3Blocks(ctx context.Context) (blockList, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out blockList
 	bucket := e.Plan.Buckets[0]
 	prefix := stack.TenantID + "/"
+	var blocks []string
 	for obj := range mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix}) {
 		if obj.Err != nil {
 			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, obj.Err)
 		}
-		dir := strings.TrimSuffix(obj.Key, "/")
-		if dir == strings.TrimSuffix(prefix, "/") || !strings.HasSuffix(obj.Key, "/") {
-			continue // the tenant index, not a block directory
+		if strings.HasSuffix(obj.Key, "/") {
+			blocks = append(blocks, strings.TrimSuffix(obj.Key, "/")) // not the tenant index files
 		}
-		b, ok, err := readMeta(func(name string) (io.ReadCloser, error) {
-			o, err := mc.GetObject(ctx, bucket, path.Join(dir, name), minio.GetObjectOptions{})
-			if err != nil {
-				return nil, err
-			}
-			if _, err := o.Stat(); err != nil {
-				o.Close()
-				if minio.ToErrorResponse(err).Code == "NoSuchKey" {
-					return nil, os.ErrNotExist
-				}
-				return nil, err
-			}
-			return o, nil
-		})
+	}
+	return readMetas(blocks, func(block, name string) (io.ReadCloser, error) {
+		o, err := mc.GetObject(ctx, bucket, path.Join(block, name), minio.GetObjectOptions{})
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			out = append(out, b)
+		if _, err := o.Stat(); err != nil {
+			o.Close()
+			if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+				return nil, os.ErrNotExist
+			}
+			return nil, err
 		}
-	}
-	sortBlocks(out)
-	return out, nil
+		return o, nil
+	})
 }
 
 // readMeta reads meta.json, or meta.compacted.json for a block a compaction
