@@ -26,6 +26,8 @@ type Timings struct {
 	// GracefulShutdown bounds how long a Tempo process drains connections
 	// on SIGTERM (a querier and its frontend otherwise wait on each other).
 	GracefulShutdown time.Duration `json:"gracefulShutdown"`
+	// GossipPushPull is memberlist's full-state sync interval.
+	GossipPushPull time.Duration `json:"gossipPushPull"`
 	// RingStability is how long compactors and backend-workers wait for
 	// their ring to settle before working.
 	RingStability time.Duration `json:"ringStability"`
@@ -57,6 +59,7 @@ func ProductionTimings() Timings {
 		RingMinReady:         15 * time.Second,
 		RingFinalSleep:       0,
 		RingStability:        time.Minute,
+		GossipPushPull:       30 * time.Second,
 		GracefulShutdown:     30 * time.Second,
 		PartitionOwnersWait:  10 * time.Second,
 		BlocklistPoll:        5 * time.Minute,
@@ -83,6 +86,7 @@ func VerificationTimings() Timings {
 		RingMinReady:         time.Second,
 		RingFinalSleep:       0,
 		RingStability:        0,
+		GossipPushPull:       2 * time.Second,
 		GracefulShutdown:     2 * time.Second,
 		PartitionOwnersWait:  time.Second,
 		BlocklistPoll:        time.Second,

@@ -361,7 +361,14 @@ func (r *Runner) Stop(ctx context.Context) error {
 		select {
 		case <-p.done:
 		case <-time.After(grace):
-			fmt.Fprintf(r.cfg.Log, "  %s did not stop within %s: killing\n", p.svc.Name, grace)
+			fmt.Fprintf(r.cfg.Log, "  %s did not stop within %s: killing (goroutine dump in %s)\n", p.svc.Name, grace, p.logPath)
+			// SIGQUIT first: a Go service writes every goroutine's stack to
+			// its log, which says what it was waiting for.
+			_ = syscall.Kill(-pgid, syscall.SIGQUIT)
+			select {
+			case <-p.done:
+			case <-time.After(500 * time.Millisecond):
+			}
 			_ = syscall.Kill(-pgid, syscall.SIGKILL)
 			select {
 			case <-p.done:

@@ -198,6 +198,9 @@ func RunAll(ctx context.Context, combos []stack.Combination, prepare Prepare, o 
 			}
 		}
 		res.Total = time.Since(start)
+		if res.Error != "" {
+			fmt.Fprintf(o.Log, "[%s] run failed: %s\n", c.ID(), res.Error)
+		}
 		fmt.Fprintf(o.Log, "=== %s: %d failed checks in %s\n", c.ID(), res.Failed(), res.Total.Round(time.Millisecond))
 		run.Combinations = append(run.Combinations, res)
 	}

@@ -53,6 +53,10 @@ func Local(cfg LocalConfig) pipeline.Prepare {
 		secrets := pipeline.NewSecrets()
 		r, err := localrun.New(localrun.Config{
 			BinDir: cfg.BinDir, Secrets: secrets, ReadyTimeout: 90 * time.Second, Log: cfg.Log,
+			// Verification has proven the data flushed before it stops the
+			// stack; the 2.8-era queriers, frontends and ingesters can hang
+			// in shutdown (docs/troubleshooting.md), so they get 5s.
+			StopTimeout: 5 * time.Second,
 		}, p)
 		if err != nil {
 			_ = cleanup()

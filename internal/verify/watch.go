@@ -75,7 +75,12 @@ func (s *Suite) WaitWritable(ctx context.Context) error {
 		return int(n) >= p.Partitions, fmt.Sprintf("%g of %d partitions ACTIVE", n, p.Partitions)
 	})
 	if !ok {
-		return fmt.Errorf("distributor's partition ring: %s", why)
+		// The ring page says which partitions exist, their state and owners.
+		page, _, err := get(ctx, s.E.url("distributor", "http", "/partition-ring"))
+		if err != nil {
+			page = []byte(err.Error())
+		}
+		return fmt.Errorf("distributor's partition ring: %s\n  GET /partition-ring on the distributor: %s", why, excerpt(stripTags(page)))
 	}
 	s.readyNotes = append(s.readyNotes, fmt.Sprintf("distributor: %g of %d Kafka partitions ACTIVE in its partition ring", n, p.Partitions))
 	return nil
@@ -95,4 +100,22 @@ func sameSpans(got, want []string) bool {
 		}
 	}
 	return true
+}
+
+// stripTags turns an HTML status page into its text.
+func stripTags(b []byte) []byte {
+	var out []byte
+	in := false
+	for _, c := range b {
+		switch {
+		case c == '<':
+			in = true
+		case c == '>':
+			in = false
+			out = append(out, ' ')
+		case !in:
+			out = append(out, c)
+		}
+	}
+	return []byte(strings.Join(strings.Fields(string(out)), " "))
 }
