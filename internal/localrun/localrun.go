@@ -361,7 +361,7 @@ func (r *Runner) Stop(ctx context.Context) error {
 		select {
 		case <-p.done:
 		case <-time.After(grace):
-			fmt.Fprintf(r.cfg.Log, "  %s did not stop within %s: killing (goroutine dump in %s)\n", p.svc.Name, grace, p.logPath)
+			fmt.Fprintf(r.cfg.Log, "  %s did not stop within %s: killing (goroutine dump in its log)\n", p.svc.Name, grace)
 			// SIGQUIT first: a Go service writes every goroutine's stack to
 			// its log, which says what it was waiting for.
 			_ = syscall.Kill(-pgid, syscall.SIGQUIT)
