@@ -163,14 +163,14 @@ func verifyCombinations(ctx context.Context, combos []stack.Combination) error {
 	fmt.Println()
 	fmt.Print(run.Markdown())
 	fmt.Printf("\nreports: %s, %s\n", junit, md)
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: every started process was stopped; the reports above are partial (checks cut short by the interrupt show as FAIL)")
+	}
 	if n := run.Failed(); n > 0 {
 		if os.Getenv(runtimes.EnvKeep) != "1" {
 			fmt.Printf("to keep every service's config, data and log for a look, run again with %s=1\n", runtimes.EnvKeep)
 		}
 		return fmt.Errorf("%d checks failed", n)
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
 	}
 	return nil
 }
