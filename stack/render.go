@@ -371,7 +371,13 @@ func (b *builder) prometheus() {
 func (b *builder) grafana() {
 	web := b.port("http", portGrafana, true)
 	img, _ := b.image(KindGrafana, ImageGrafana)
-	prov := b.filePath("grafana/provisioning", grafanaProvPath)
+	// Runners provision datasources through Grafana's HTTP API (proving it
+	// works); only the compose stack mounts the rendered datasources.yaml
+	// here. On loopback the directory is the service's own, left empty.
+	prov := grafanaProvPath
+	if b.loopback() {
+		prov = b.dataDir("grafana", "") + "/provisioning"
+	}
 	s := Service{
 		Name:   "grafana",
 		Kind:   KindGrafana,
@@ -394,6 +400,7 @@ func (b *builder) grafana() {
 	}
 	if b.loopback() {
 		s.Env = append(s.Env, EnvVar{Name: "GF_SERVER_HTTP_ADDR", Value: "127.0.0.1"})
+		s.Volumes = append(s.Volumes, Volume{Name: "grafana-provisioning", Path: prov, Scope: PerInstance})
 	}
 	if b.o.Images == Offline || b.loopback() {
 		// The source-built server needs its home (conf/defaults.ini) named.

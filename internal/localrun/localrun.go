@@ -41,10 +41,11 @@ type Config struct {
 
 // Runner owns the processes of one plan.
 type Runner struct {
-	cfg  Config
-	plan *stack.Plan
-	mu   sync.Mutex
-	proc []*process // in start order
+	cfg      Config
+	plan     *stack.Plan
+	mu       sync.Mutex
+	proc     []*process // in start order
+	restarts []string
 }
 
 type process struct {
@@ -170,7 +171,7 @@ func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) erro
 			if err != nil {
 				return err
 			}
-			go func() { errs <- r.waitReady(ctx, p) }()
+			go func() { errs <- r.startOnce(ctx, p) }()
 		}
 		var first error
 		for range wave {
@@ -217,7 +218,8 @@ func (r *Runner) spawn(s stack.Service) (*process, error) {
 		}
 	}
 	logPath := r.LogPath(s.Name)
-	logf, err := os.Create(logPath)
+	// Append: a restarted service keeps its first attempt's log.
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -263,6 +265,42 @@ func (r *Runner) env(s stack.Service) []string {
 	return out
 }
 
+// startOnce waits for a service to be ready and restarts it once if it
+// exits first, as compose's restart: on-failure would: Grafana 10.0 can die
+// at first start on a race in its own database setup ("failed to create
+// default organization"). The restart is reported, never hidden.
+func (r *Runner) startOnce(ctx context.Context, p *process) error {
+	err := r.waitReady(ctx, p)
+	if err == nil || !errors.Is(err, errExitedEarly) || ctx.Err() != nil {
+		return err
+	}
+	note := fmt.Sprintf("%s exited before it was ready (%v) and was restarted once; its log keeps both attempts", p.svc.Name, p.err)
+	fmt.Fprintf(r.cfg.Log, "  %s\n", note)
+	r.mu.Lock()
+	r.restarts = append(r.restarts, note)
+	for i, q := range r.proc {
+		if q == p {
+			r.proc = append(r.proc[:i], r.proc[i+1:]...)
+			break
+		}
+	}
+	r.mu.Unlock()
+	again, serr := r.spawn(p.svc)
+	if serr != nil {
+		return serr
+	}
+	return r.waitReady(ctx, again)
+}
+
+// Restarts lists the services restarted after an early exit, with why.
+func (r *Runner) Restarts() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.restarts...)
+}
+
+var errExitedEarly = errors.New("exited before it was ready")
+
 func (r *Runner) waitReady(ctx context.Context, p *process) error {
 	deadline := time.Now().Add(r.cfg.ReadyTimeout)
 	port := p.svc.Port(p.svc.Health.Port)
@@ -272,7 +310,7 @@ func (r *Runner) waitReady(ctx context.Context, p *process) error {
 	for {
 		select {
 		case <-p.done:
-			return fmt.Errorf("%s exited before it was ready (%v)\n  log %s:\n%s", p.svc.Name, p.err, p.logPath, Tail(p.logPath, 20))
+			return fmt.Errorf("%s %w (%v)\n  log %s:\n%s", p.svc.Name, errExitedEarly, p.err, p.logPath, Tail(p.logPath, 20))
 		case <-ctx.Done():
 			return ctx.Err()
 		default:

@@ -126,6 +126,9 @@ func TestServiceThatExitsFailsStartWithItsLog(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "a exited before it was ready") || !strings.Contains(err.Error(), "helper: exiting at once") {
 		t.Fatalf("Start error = %v, want a's exit with its log", err)
 	}
+	if n := len(r.Restarts()); n != 1 {
+		t.Errorf("%d restarts recorded, want a exited, restarted once, exited again", n)
+	}
 	if _, ok := r.Readiness()["b"]; ok {
 		t.Error("b started although its dependency a failed")
 	}

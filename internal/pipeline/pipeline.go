@@ -97,6 +97,9 @@ func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) repo
 	}
 	out.Startup = time.Since(start)
 	s.Readiness = rt.Readiness()
+	if r, ok := rt.(interface{ Restarts() []string }); ok {
+		s.Restarts = r.Restarts()
+	}
 	logf("all services ready in %s; provisioning Grafana, then seeding again to prove it idempotent", out.Startup.Round(time.Millisecond))
 	more, err := seed(ctx, e, false, true)
 	s.Seeding[0] = append(s.Seeding[0], more...)

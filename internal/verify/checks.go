@@ -42,6 +42,8 @@ type Suite struct {
 	// Readiness is each started service's time to ready; Unready lists
 	// services that did not become ready, with why.
 	Readiness map[string]time.Duration
+	// Restarts are services the runtime restarted after an early exit.
+	Restarts []string
 	// Seeding is what each provisioning pass did (the second must be all
 	// "unchanged"), or the error that stopped it.
 	Seeding    [][]provision.Change
@@ -118,6 +120,7 @@ func (s *Suite) ready(ctx context.Context) outcome {
 		ev = append(ev, fmt.Sprintf("%s: GET %s 200, ready in %s", svc.Name, svc.Health.Path, s.Readiness[svc.Name].Round(time.Millisecond)))
 	}
 	ev = append(ev, s.readyNotes...)
+	ev = append(ev, s.Restarts...)
 	if len(bad) > 0 {
 		return failed(fmt.Sprintf("%d services not ready", len(bad)), bad...)
 	}
