@@ -137,7 +137,8 @@ func (Verify) Mode(ctx context.Context, target string) error {
 }
 
 func verifyCombinations(ctx context.Context, combos []stack.Combination) error {
-	if _, err := runtimes.FromEnv(); err != nil {
+	runtime, err := runtimes.FromEnv()
+	if err != nil {
 		return err
 	}
 	base, err := runtimes.BasePort()
@@ -151,6 +152,7 @@ func verifyCombinations(ctx context.Context, combos []stack.Combination) error {
 	})
 	opts := pipeline.DefaultOptions()
 	opts.Log = os.Stdout
+	opts.Runtime = runtime
 	run := pipeline.RunAll(ctx, combos, prepare, opts)
 	dir := os.Getenv("TEMPO_STACK_REPORTS")
 	if dir == "" {

@@ -356,21 +356,6 @@ func (r *Runner) Readiness() map[string]time.Duration {
 	return out
 }
 
-// Exited lists services that have exited since they started, with their logs.
-func (r *Runner) Exited() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, p := range r.proc {
-		select {
-		case <-p.done:
-			out = append(out, fmt.Sprintf("%s exited (%v), log %s", p.svc.Name, p.err, p.logPath))
-		default:
-		}
-	}
-	return out
-}
-
 // Stop stops every started process in reverse start order: SIGTERM to its
 // process group, then SIGKILL after StopTimeout (a second when ctx is
 // already cancelled). Services that depend on

@@ -44,6 +44,8 @@ type Options struct {
 	WaveGap  time.Duration
 	Timeouts verify.Timeouts
 	Log      io.Writer
+	// Runtime names the runtime in reports of runs that failed to prepare.
+	Runtime string
 }
 
 // DefaultOptions push 24 traces (every 4th in error) in 2 waves.
@@ -185,7 +187,7 @@ func RunAll(ctx context.Context, combos []stack.Combination, prepare Prepare, o 
 		}
 		fmt.Fprintf(o.Log, "=== [%d/%d] %s (Tempo %s)\n", i+1, len(combos), c.ID(), c.Profile)
 		start := time.Now()
-		res := report.Combination{ID: c.ID(), Profile: string(c.Profile)}
+		res := report.Combination{ID: c.ID(), Profile: string(c.Profile), Runtime: o.Runtime}
 		p, err := prepare(ctx, c)
 		if err != nil {
 			res.Error = err.Error()

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strings"
 
 	gapi "github.com/grafana/grafana-api-golang-client"
 	"github.com/minio/minio-go/v7"
@@ -131,6 +132,9 @@ func (g *Grafana) Datasources(ds []stack.Datasource) ([]Change, error) {
 		}
 		obj := "datasource " + d.UID
 		have, err := g.c.DataSourceByUID(d.UID)
+		if err != nil && !strings.Contains(err.Error(), "status: 404") {
+			return out, fmt.Errorf("look up %s: %w", obj, err)
+		}
 		if err != nil {
 			if _, err := g.c.NewDataSource(want); err != nil {
 				return out, fmt.Errorf("create %s: %w", obj, err)

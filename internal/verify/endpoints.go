@@ -36,9 +36,3 @@ func LoopbackEndpoints(p *stack.Plan, secrets map[stack.Secret]string) Endpoints
 func (e Endpoints) url(service, port, path string) string {
 	return fmt.Sprintf("http://%s%s", e.Addr(service, port), path)
 }
-
-// has reports whether the plan runs the service.
-func (e Endpoints) has(service string) bool {
-	s, ok := e.Plan.Service(service)
-	return ok && s.Unavailable == ""
-}
