@@ -79,6 +79,7 @@ func (t *Toolchain) Steps() []Step {
 		{Name: "tempo", Stamp: TempoModule + "@" + TempoVersion, Outputs: []string{t.Bin("tempo")}, Estimate: 5 * time.Minute, Build: t.buildTempo},
 		{Name: "minio", Stamp: MinIOModule + "@" + MinIOVersion, Outputs: []string{t.Bin("minio")}, Estimate: 3 * time.Minute, Build: t.buildMinIO},
 		{Name: "grafana", Stamp: GrafanaModule + "@" + GrafanaVersion, Outputs: []string{t.Bin("grafana"), filepath.Join(t.GrafanaHome(), "conf", "defaults.ini")}, Estimate: 6 * time.Minute, Build: t.buildGrafana},
+		{Name: "dagger", Stamp: DaggerModule + "@" + DaggerVersion + " sdk " + DaggerSDKVersion, Outputs: daggerOutputs(t), Estimate: 4 * time.Minute, Build: t.buildDagger},
 	}
 }
 

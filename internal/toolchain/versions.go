@@ -30,3 +30,26 @@ var tempoReplaces = []string{
 	"k8s.io/client-go => k8s.io/client-go v0.25.0",
 	"github.com/hashicorp/memberlist => github.com/grafana/memberlist v0.3.1-0.20220708130638-bd88e10a3d91",
 }
+
+// Dagger is pinned at v0.19.10: the newest release whose engine, CLI and
+// Go SDK tooling all build from the Go module proxy here (v0.21's CLI needs
+// module versions the proxy refuses). Its go.mod replaces two sub-modules
+// with directories its zip lacks: sdk/go (filled with dagger.io/dagger at
+// the version it requires) and engine/distconsts (ours: daggerDistconsts).
+const (
+	DaggerModule     = "github.com/dagger/dagger"
+	DaggerVersion    = "v0.19.10"
+	DaggerSDKModule  = "dagger.io/dagger"
+	DaggerSDKVersion = "v0.19.9"
+)
+
+// Where the engine built here finds what it runs, compiled into it through
+// engine/distconsts. engine:start installs dagger-init and the Go SDK
+// runtime content at these paths.
+const (
+	DaggerInitPath   = "/usr/local/bin/dagger-init"
+	DaggerRuncPath   = "/usr/sbin/runc" // Debian's runc (docker.io or runc package)
+	DaggerStateDir   = "/var/lib/dagger"
+	DaggerContentDir = "/usr/local/share/dagger/content"
+	DaggerSocket     = "unix:///run/dagger/engine.sock"
+)
