@@ -15,6 +15,7 @@ import (
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/tempo-stack/tempo-stack/internal/engine"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/internal/runtimes"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
@@ -176,3 +177,27 @@ func verifyCombinations(ctx context.Context, combos []stack.Combination) error {
 	}
 	return nil
 }
+
+// Engine runs the Dagger engine built by tools:only dagger as a root host
+// process (machines without an image registry). With Docker and a registry,
+// dagger provisions its own engine and these targets are not needed.
+type Engine mg.Namespace
+
+func engineConfig() engine.Config {
+	tc := newToolchain()
+	return engine.Config{BinDir: filepath.Join(tc.Dir, "bin"), RunDir: "/run/dagger", LogDir: filepath.Join(tc.Dir, "logs"), Log: os.Stdout}
+}
+
+// Start installs the engine's Debian packages and CNI plugins, starts the engine on unix:///run/dagger/engine.sock and waits until it answers; prints the _EXPERIMENTAL_DAGGER_RUNNER_HOST value to use.
+func (Engine) Start(ctx context.Context) error {
+	if _, err := newToolchain().Build(ctx, "dagger"); err != nil {
+		return err
+	}
+	return engine.Start(ctx, engineConfig())
+}
+
+// Stop stops the engine started by engine:start (and its network's dnsmasq) by their pids.
+func (Engine) Stop() error { return engine.Stop(engineConfig()) }
+
+// Status says whether the engine runs and answers.
+func (Engine) Status(ctx context.Context) { fmt.Println(engine.Status(ctx, engineConfig())) }

@@ -86,7 +86,10 @@ func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) repo
 		return out
 	}
 	logf("seeding")
-	pass, err := seed(ctx, e, true, false)
+	// Readiness endpoints can answer before a service takes writes (MinIO
+	// under load: "Server not initialized yet"): the first pass retries,
+	// which is safe because seeding is idempotent.
+	pass, err := retrySeed(ctx, func() ([]provision.Change, error) { return seed(ctx, e, true, false) })
 	s.Seeding = append(s.Seeding, pass)
 	if err != nil {
 		out.Error = "seed: " + err.Error()
@@ -103,7 +106,7 @@ func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) repo
 		s.Restarts = r.Restarts()
 	}
 	logf("all services ready in %s; provisioning Grafana, then seeding again to prove it idempotent", out.Startup.Round(time.Millisecond))
-	more, err := seed(ctx, e, false, true)
+	more, err := retrySeed(ctx, func() ([]provision.Change, error) { return seed(ctx, e, false, true) })
 	s.Seeding[0] = append(s.Seeding[0], more...)
 	if err == nil {
 		pass, err = seed(ctx, e, true, true)
@@ -217,4 +220,17 @@ func joinErr(a, b string) string {
 		return b
 	}
 	return a + "; " + b
+}
+
+// retrySeed retries a seeding pass for up to 30s and returns its last
+// result: the changes of the pass that succeeded, or the last error.
+func retrySeed(ctx context.Context, pass func() ([]provision.Change, error)) ([]provision.Change, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		changes, err := pass()
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return changes, err
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
