@@ -185,7 +185,7 @@ type Engine mg.Namespace
 
 func engineConfig() engine.Config {
 	tc := newToolchain()
-	return engine.Config{BinDir: filepath.Join(tc.Dir, "bin"), RunDir: "/run/dagger", LogDir: filepath.Join(tc.Dir, "logs"), Log: os.Stdout}
+	return engine.Config{BinDir: filepath.Join(tc.Dir, "bin"), CacheDir: tc.Dir, RunDir: "/run/dagger", LogDir: filepath.Join(tc.Dir, "logs"), Log: os.Stdout}
 }
 
 // Start installs the engine's Debian packages and CNI plugins, starts the engine on unix:///run/dagger/engine.sock and waits until it answers; prints the _EXPERIMENTAL_DAGGER_RUNNER_HOST value to use.

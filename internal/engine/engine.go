@@ -33,9 +33,10 @@ var Packages = []string{"runc", "containernetworking-plugins", "dnsmasq-base", "
 
 // Config says where things are.
 type Config struct {
-	BinDir string // the tool cache's bin: dagger-engine, dagger-init, dnsname, dagger
-	RunDir string // pid file, private resolv.conf (default /run/dagger)
-	LogDir string // engine.log
+	BinDir   string // the tool cache's bin: dagger-engine, dagger-init, dnsname, dagger, codegen
+	CacheDir string // the tool cache, where the Go SDK runtime's root filesystem is built
+	RunDir   string // pid file, private resolv.conf (default /run/dagger)
+	LogDir   string // engine.log
 	// Env is extra environment for the engine, such as the Go SDK runtime's
 	// manifest digest.
 	Env []string
@@ -105,6 +106,11 @@ func Start(ctx context.Context, c Config) error {
 	if err := install(c); err != nil {
 		return err
 	}
+	digest, err := GoSDK(ctx, c.CacheDir, c.BinDir, c.Log)
+	if err != nil {
+		return fmt.Errorf("Go SDK runtime image: %w", err)
+	}
+	c.Env = append(c.Env, GoSDKDigestEnv+"="+digest)
 	resolv, err := os.ReadFile("/etc/resolv.conf")
 	if err != nil {
 		return err
@@ -278,15 +284,7 @@ func ensurePackages(ctx context.Context, log io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(log, "installing %s\n", strings.Join(missing, " "))
-	for _, args := range [][]string{{"update", "-qq"}, append([]string{"install", "-y", "-qq", "--no-install-recommends"}, missing...)} {
-		cmd := exec.CommandContext(ctx, "apt-get", args...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		cmd.Stdout, cmd.Stderr = log, log
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("apt-get %s: %w (install them yourself: apt-get install -y %s)", args[0], err, strings.Join(missing, " "))
-		}
-	}
-	return nil
+	return aptInstall(ctx, log, missing...)
 }
 
 // install puts the CNI plugins (Debian's and our dnsname) where the engine

@@ -1,0 +1,197 @@
+// Package ociimage turns a root filesystem directory into a single-layer OCI
+// image written into a content store (an OCI layout's blobs), with no
+// registry and no container runtime involved.
+package ociimage
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Config is the part of the OCI image config a runtime reads.
+type Config struct {
+	Env        []string `json:"Env,omitempty"`
+	WorkingDir string   `json:"WorkingDir,omitempty"`
+	Entrypoint []string `json:"Entrypoint,omitempty"`
+	Cmd        []string `json:"Cmd,omitempty"`
+}
+
+// Descriptor of a blob.
+type Descriptor struct {
+	MediaType   string            `json:"mediaType"`
+	Digest      string            `json:"digest"`
+	Size        int64             `json:"size"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// skip are the directories of a root filesystem that belong to the running
+// system, not the image.
+var skip = map[string]bool{"proc": true, "sys": true, "dev": true, "run": true, "tmp": true}
+
+// Write stores rootfs as an image in the layout at dir (blobs/sha256/...,
+// index.json, oci-layout) and returns the manifest's descriptor. Existing
+// blobs of other images in dir are kept.
+func Write(rootfs, dir, refName string, cfg Config) (Descriptor, error) {
+	blobs := filepath.Join(dir, "blobs", "sha256")
+	if err := os.MkdirAll(blobs, 0o755); err != nil {
+		return Descriptor{}, err
+	}
+	layer, diffID, err := writeLayer(rootfs, blobs)
+	if err != nil {
+		return Descriptor{}, err
+	}
+	config := map[string]any{
+		"created":      time.Unix(0, 0).UTC().Format(time.RFC3339),
+		"architecture": runtime.GOARCH,
+		"os":           "linux",
+		"config":       cfg,
+		"rootfs":       map[string]any{"type": "layers", "diff_ids": []string{diffID}},
+	}
+	cfgDesc, err := writeJSON(blobs, "application/vnd.oci.image.config.v1+json", config)
+	if err != nil {
+		return Descriptor{}, err
+	}
+	manifest := map[string]any{
+		"schemaVersion": 2,
+		"mediaType":     "application/vnd.oci.image.manifest.v1+json",
+		"config":        cfgDesc,
+		"layers":        []Descriptor{layer},
+	}
+	man, err := writeJSON(blobs, "application/vnd.oci.image.manifest.v1+json", manifest)
+	if err != nil {
+		return Descriptor{}, err
+	}
+	man.Annotations = map[string]string{"org.opencontainers.image.ref.name": refName}
+	index := map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []Descriptor{man}}
+	b, _ := json.MarshalIndent(index, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, "index.json"), b, 0o644); err != nil {
+		return Descriptor{}, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644); err != nil {
+		return Descriptor{}, err
+	}
+	man.Annotations = nil
+	return man, nil
+}
+
+func writeJSON(blobs, mediaType string, v any) (Descriptor, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return Descriptor{}, err
+	}
+	sum := sha256.Sum256(b)
+	d := Descriptor{MediaType: mediaType, Digest: "sha256:" + hex.EncodeToString(sum[:]), Size: int64(len(b))}
+	return d, os.WriteFile(filepath.Join(blobs, hex.EncodeToString(sum[:])), b, 0o644)
+}
+
+// countingHash feeds a hash and counts bytes.
+type countingHash struct {
+	hash.Hash
+	n int64
+}
+
+func (c *countingHash) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.Hash.Write(p)
+}
+
+// writeLayer tars rootfs (uncompressed, so the layer digest is its diff
+// id) into a temp blob and renames it to its digest.
+func writeLayer(rootfs, blobs string) (Descriptor, string, error) {
+	tmp, err := os.CreateTemp(blobs, "layer-*.tmp")
+	if err != nil {
+		return Descriptor{}, "", err
+	}
+	defer os.Remove(tmp.Name())
+	h := &countingHash{Hash: sha256.New()}
+	tw := tar.NewWriter(io.MultiWriter(tmp, h))
+	links := map[uint64]string{} // inode -> first path, for hard links
+	err = filepath.Walk(rootfs, func(path string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(rootfs, path)
+		if rel == "." {
+			return nil
+		}
+		name := filepath.ToSlash(rel)
+		if fi.IsDir() && skip[name] {
+			// Keep the mount point, not what is mounted there.
+			hdr := &tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: 0o755, ModTime: time.Unix(0, 0)}
+			if err := tw.WriteHeader(hdr); err != nil {
+				return err
+			}
+			return filepath.SkipDir
+		}
+		if fi.Mode()&(os.ModeDevice|os.ModeNamedPipe|os.ModeSocket) != 0 {
+			return nil
+		}
+		var target string
+		if fi.Mode()&os.ModeSymlink != 0 {
+			if target, err = os.Readlink(path); err != nil {
+				return err
+			}
+		}
+		hdr, err := tar.FileInfoHeader(fi, target)
+		if err != nil {
+			return err
+		}
+		hdr.Name = name
+		if fi.IsDir() {
+			hdr.Name += "/"
+		}
+		hdr.Uname, hdr.Gname = "", ""
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
+			if fi.Mode().IsRegular() && st.Nlink > 1 {
+				if first, seen := links[st.Ino]; seen {
+					hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
+				} else {
+					links[st.Ino] = name
+				}
+			}
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if hdr.Typeflag == tar.TypeReg {
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, f)
+			f.Close()
+			return err
+		}
+		return nil
+	})
+	if err == nil {
+		err = tw.Close()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return Descriptor{}, "", fmt.Errorf("tar %s: %w", rootfs, err)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if err := os.Rename(tmp.Name(), filepath.Join(blobs, sum)); err != nil {
+		return Descriptor{}, "", err
+	}
+	d := Descriptor{MediaType: "application/vnd.oci.image.layer.v1.tar", Digest: "sha256:" + sum, Size: h.n}
+	return d, d.Digest, nil
+}
+
+// DigestHex is a digest without its algorithm.
+func DigestHex(d string) string { return strings.TrimPrefix(d, "sha256:") }
