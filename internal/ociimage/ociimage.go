@@ -195,3 +195,50 @@ func writeLayer(rootfs, blobs string) (Descriptor, string, error) {
 
 // DigestHex is a digest without its algorithm.
 func DigestHex(d string) string { return strings.TrimPrefix(d, "sha256:") }
+
+// WriteTarball writes the image of rootfs as an OCI layout tarball (what
+// `docker load` and Dagger's Container.import read) at path.
+func WriteTarball(rootfs, path, refName string, cfg Config) (Descriptor, error) {
+	dir, err := os.MkdirTemp("", "oci-layout-")
+	if err != nil {
+		return Descriptor{}, err
+	}
+	defer os.RemoveAll(dir)
+	desc, err := Write(rootfs, dir, refName, cfg)
+	if err != nil {
+		return desc, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return desc, err
+	}
+	tw := tar.NewWriter(f)
+	err = filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		hdr, err := tar.FileInfoHeader(fi, "")
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		hdr.Name = filepath.ToSlash(rel)
+		if err := tw.WriteHeader(hdr); err != nil || !fi.Mode().IsRegular() {
+			return err
+		}
+		src, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		_, err = io.Copy(tw, src)
+		return err
+	})
+	if err == nil {
+		err = tw.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return desc, err
+}

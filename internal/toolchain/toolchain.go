@@ -75,6 +75,7 @@ func (t *Toolchain) Steps() []Step {
 	return []Step{
 		{Name: "kafka-broker", Stamp: "./cmd/kafka-broker", Always: true, Outputs: []string{t.Bin("kafka-broker")}, Estimate: 20 * time.Second, Build: t.buildOwn("kafka-broker")},
 		{Name: "gateway", Stamp: "./cmd/gateway", Always: true, Outputs: []string{t.Bin("gateway")}, Estimate: 10 * time.Second, Build: t.buildOwn("gateway")},
+		{Name: "probe", Stamp: "./cmd/probe", Always: true, Outputs: []string{t.Bin("probe")}, Estimate: 5 * time.Second, Build: t.buildOwn("probe")},
 		{Name: "prometheus", Stamp: "debian:prometheus", Outputs: []string{t.Bin("prometheus")}, Estimate: 30 * time.Second, Build: t.installPrometheus},
 		{Name: "tempo", Stamp: TempoModule + "@" + TempoVersion, Outputs: []string{t.Bin("tempo")}, Estimate: 5 * time.Minute, Build: t.buildTempo},
 		{Name: "minio", Stamp: MinIOModule + "@" + MinIOVersion, Outputs: []string{t.Bin("minio")}, Estimate: 3 * time.Minute, Build: t.buildMinIO},
