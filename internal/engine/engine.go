@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/debian"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 )
 
@@ -100,7 +101,7 @@ func Start(ctx context.Context, c Config) error {
 			return fmt.Errorf("%s is not built: run `go run mage.go tools:only dagger`", b)
 		}
 	}
-	if err := ensurePackages(ctx, c.Log); err != nil {
+	if err := debian.Ensure(ctx, c.Log, Packages...); err != nil {
 		return err
 	}
 	if err := install(c); err != nil {
@@ -271,20 +272,6 @@ func Status(ctx context.Context, c Config) string {
 		return fmt.Sprintf("pid %d running but not answering: %v; log %s", pid, err, c.logPath())
 	}
 	return fmt.Sprintf("pid %d, %s, answering on %s (%s=%s)", pid, v, toolchain.DaggerSocket, RunnerHostEnv, toolchain.DaggerSocket)
-}
-
-func ensurePackages(ctx context.Context, log io.Writer) error {
-	var missing []string
-	for _, p := range Packages {
-		if exec.CommandContext(ctx, "dpkg", "-s", p).Run() != nil {
-			missing = append(missing, p)
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	fmt.Fprintf(log, "installing %s\n", strings.Join(missing, " "))
-	return aptInstall(ctx, log, missing...)
 }
 
 // install puts the CNI plugins (Debian's and our dnsname) where the engine

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/debian"
 	"github.com/tempo-stack/tempo-stack/internal/ociimage"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 )
@@ -17,16 +18,6 @@ import (
 // GoSDKDigestEnv tells the engine which image in its content store is the
 // Go SDK runtime (the name is compiled into our engine/distconsts).
 const GoSDKDigestEnv = "DAGGER_GO_SDK_MANIFEST_DIGEST"
-
-// DebianMirror is where debootstrap fetches the runtime's root filesystem.
-var DebianMirror = envOr("TEMPO_STACK_DEBIAN_MIRROR", "http://deb.debian.org/debian")
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
 
 // GoSDK builds the Go SDK runtime image the engine runs Go modules in: a
 // Debian root filesystem with git, this machine's Go toolchain, Dagger's
@@ -39,7 +30,7 @@ func GoSDK(ctx context.Context, cacheDir, binDir string, log io.Writer) (string,
 	if err != nil {
 		return "", err
 	}
-	stamp := fmt.Sprintf("dagger %s sdk %s %s debian bookworm", toolchain.DaggerVersion, toolchain.DaggerSDKVersion, goversion)
+	stamp := fmt.Sprintf("dagger %s sdk %s %s debian "+debian.Suite, toolchain.DaggerVersion, toolchain.DaggerSDKVersion, goversion)
 	work := filepath.Join(cacheDir, "src", "go-sdk-runtime")
 	stampFile, digestFile := filepath.Join(work, "stamp"), filepath.Join(work, "digest")
 	if s, err := os.ReadFile(stampFile); err == nil && string(s) == stamp {
@@ -52,27 +43,18 @@ func GoSDK(ctx context.Context, cacheDir, binDir string, log io.Writer) (string,
 	}
 	start := time.Now()
 	rootfs := filepath.Join(work, "rootfs")
-	if _, err := os.Stat(filepath.Join(rootfs, "usr", "bin", "git")); err != nil {
-		fmt.Fprintf(log, "[go-sdk] debootstrap bookworm (minbase, git) from %s\n", DebianMirror)
-		_ = os.RemoveAll(rootfs)
-		if err := os.MkdirAll(work, 0o755); err != nil {
-			return "", err
-		}
-		if _, err := exec.LookPath("debootstrap"); err != nil {
-			if err := aptInstall(ctx, log, "debootstrap"); err != nil {
-				return "", err
-			}
-		}
-		if err := runLogged(ctx, log, "", nil, "debootstrap", "--variant=minbase", "--include=git,ca-certificates,openssh-client", "bookworm", rootfs, DebianMirror); err != nil {
-			return "", fmt.Errorf("debootstrap (is %s reachable? set TEMPO_STACK_DEBIAN_MIRROR): %w", DebianMirror, err)
-		}
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return "", err
+	}
+	if err := debian.Bootstrap(ctx, log, rootfs, "usr/bin/git", "git", "ca-certificates", "openssh-client"); err != nil {
+		return "", err
 	}
 	fmt.Fprintf(log, "[go-sdk] adding Go %s, codegen and a warm module cache\n", goversion)
 	_ = os.RemoveAll(filepath.Join(rootfs, "usr", "local", "go"))
-	if err := runLogged(ctx, log, "", nil, "cp", "-a", goroot, filepath.Join(rootfs, "usr", "local", "go")); err != nil {
+	if err := debian.Run(ctx, log, "", nil, "cp", "-a", goroot, filepath.Join(rootfs, "usr", "local", "go")); err != nil {
 		return "", err
 	}
-	if err := runLogged(ctx, log, "", nil, "cp", filepath.Join(binDir, "codegen"), filepath.Join(rootfs, "usr", "local", "bin", "codegen")); err != nil {
+	if err := debian.Run(ctx, log, "", nil, "cp", filepath.Join(binDir, "codegen"), filepath.Join(rootfs, "usr", "local", "bin", "codegen")); err != nil {
 		return "", err
 	}
 	if err := warmCaches(ctx, log, filepath.Join(rootfs, "go", "pkg", "mod"), filepath.Join(rootfs, "root", ".cache", "go-build")); err != nil {
@@ -130,31 +112,11 @@ func warmCaches(ctx context.Context, log io.Writer, modcache, gocache string) er
 		return err
 	}
 	env := []string{"GOMODCACHE=" + modcache, "GOCACHE=" + gocache, "GOFLAGS=-mod=mod", "GONOSUMDB=" + toolchain.DaggerSDKModule, "CGO_ENABLED=0"}
-	if err := runLogged(ctx, log, dir, env, "go", "mod", "tidy"); err != nil {
+	if err := debian.Run(ctx, log, dir, env, "go", "mod", "tidy"); err != nil {
 		return err
 	}
-	if err := runLogged(ctx, log, dir, env, "go", "mod", "download", "all"); err != nil {
+	if err := debian.Run(ctx, log, dir, env, "go", "mod", "download", "all"); err != nil {
 		return err
 	}
-	return runLogged(ctx, log, dir, env, "go", "build", "-o", os.DevNull, ".")
-}
-
-func aptInstall(ctx context.Context, log io.Writer, pkgs ...string) error {
-	for _, args := range [][]string{{"update", "-qq"}, append([]string{"install", "-y", "-qq", "--no-install-recommends"}, pkgs...)} {
-		if err := runLogged(ctx, log, "", []string{"DEBIAN_FRONTEND=noninteractive"}, "apt-get", args...); err != nil {
-			return fmt.Errorf("apt-get %s: %w (install them yourself: apt-get install -y %s)", args[0], err, strings.Join(pkgs, " "))
-		}
-	}
-	return nil
-}
-
-func runLogged(ctx context.Context, log io.Writer, dir string, env []string, name string, args ...string) error {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
-	}
-	return nil
+	return debian.Run(ctx, log, dir, env, "go", "build", "-o", os.DevNull, ".")
 }
