@@ -43,24 +43,32 @@ var skip = map[string]bool{"proc": true, "sys": true, "dev": true, "run": true, 
 // index.json, oci-layout) and returns the manifest's descriptor. Existing
 // blobs of other images in dir are kept.
 func Write(rootfs, dir, refName string, cfg Config) (Descriptor, error) {
+	img, err := write(rootfs, dir, refName, cfg)
+	return img.manifest, err
+}
+
+// image is what write stored.
+type image struct{ manifest, config, layer Descriptor }
+
+func write(rootfs, dir, refName string, cfg Config) (image, error) {
 	blobs := filepath.Join(dir, "blobs", "sha256")
 	if err := os.MkdirAll(blobs, 0o755); err != nil {
-		return Descriptor{}, err
+		return image{}, err
 	}
-	layer, diffID, err := writeLayer(rootfs, blobs)
+	layer, err := writeLayer(rootfs, blobs)
 	if err != nil {
-		return Descriptor{}, err
+		return image{}, err
 	}
 	config := map[string]any{
 		"created":      time.Unix(0, 0).UTC().Format(time.RFC3339),
 		"architecture": runtime.GOARCH,
 		"os":           "linux",
 		"config":       cfg,
-		"rootfs":       map[string]any{"type": "layers", "diff_ids": []string{diffID}},
+		"rootfs":       map[string]any{"type": "layers", "diff_ids": []string{layer.Digest}},
 	}
 	cfgDesc, err := writeJSON(blobs, "application/vnd.oci.image.config.v1+json", config)
 	if err != nil {
-		return Descriptor{}, err
+		return image{}, err
 	}
 	manifest := map[string]any{
 		"schemaVersion": 2,
@@ -70,19 +78,19 @@ func Write(rootfs, dir, refName string, cfg Config) (Descriptor, error) {
 	}
 	man, err := writeJSON(blobs, "application/vnd.oci.image.manifest.v1+json", manifest)
 	if err != nil {
-		return Descriptor{}, err
+		return image{}, err
 	}
-	man.Annotations = map[string]string{"org.opencontainers.image.ref.name": refName}
-	index := map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []Descriptor{man}}
+	named := man
+	named.Annotations = map[string]string{"org.opencontainers.image.ref.name": refName}
+	index := map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []Descriptor{named}}
 	b, _ := json.MarshalIndent(index, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, "index.json"), b, 0o644); err != nil {
-		return Descriptor{}, err
+		return image{}, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644); err != nil {
-		return Descriptor{}, err
+		return image{}, err
 	}
-	man.Annotations = nil
-	return man, nil
+	return image{manifest: man, config: cfgDesc, layer: layer}, nil
 }
 
 func writeJSON(blobs, mediaType string, v any) (Descriptor, error) {
@@ -108,10 +116,10 @@ func (c *countingHash) Write(p []byte) (int, error) {
 
 // writeLayer tars rootfs (uncompressed, so the layer digest is its diff
 // id) into a temp blob and renames it to its digest.
-func writeLayer(rootfs, blobs string) (Descriptor, string, error) {
+func writeLayer(rootfs, blobs string) (Descriptor, error) {
 	tmp, err := os.CreateTemp(blobs, "layer-*.tmp")
 	if err != nil {
-		return Descriptor{}, "", err
+		return Descriptor{}, err
 	}
 	defer os.Remove(tmp.Name())
 	h := &countingHash{Hash: sha256.New()}
@@ -128,7 +136,8 @@ func writeLayer(rootfs, blobs string) (Descriptor, string, error) {
 		name := filepath.ToSlash(rel)
 		if fi.IsDir() && skip[name] {
 			// Keep the mount point, not what is mounted there.
-			hdr := &tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: 0o755, ModTime: time.Unix(0, 0)}
+			// Its mode stays (tmp keeps 1777 and its sticky bit).
+			hdr := &tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: tarMode(fi), ModTime: time.Unix(0, 0)}
 			if err := tw.WriteHeader(hdr); err != nil {
 				return err
 			}
@@ -183,34 +192,67 @@ func writeLayer(rootfs, blobs string) (Descriptor, string, error) {
 		err = cerr
 	}
 	if err != nil {
-		return Descriptor{}, "", fmt.Errorf("tar %s: %w", rootfs, err)
+		return Descriptor{}, fmt.Errorf("tar %s: %w", rootfs, err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	if err := os.Rename(tmp.Name(), filepath.Join(blobs, sum)); err != nil {
-		return Descriptor{}, "", err
+		return Descriptor{}, err
 	}
 	d := Descriptor{MediaType: "application/vnd.oci.image.layer.v1.tar", Digest: "sha256:" + sum, Size: h.n}
-	return d, d.Digest, nil
+	return d, nil
 }
 
 // DigestHex is a digest without its algorithm.
 func DigestHex(d string) string { return strings.TrimPrefix(d, "sha256:") }
 
-// WriteTarball writes the image of rootfs as an OCI layout tarball (what
-// `docker load` and Dagger's Container.import read) at path.
+// tarMode is a directory's permission bits with setuid, setgid and sticky
+// in tar's encoding.
+func tarMode(fi os.FileInfo) int64 {
+	m := int64(fi.Mode().Perm())
+	if fi.Mode()&os.ModeSticky != 0 {
+		m |= 0o1000
+	}
+	if fi.Mode()&os.ModeSetgid != 0 {
+		m |= 0o2000
+	}
+	if fi.Mode()&os.ModeSetuid != 0 {
+		m |= 0o4000
+	}
+	return m
+}
+
+// WriteTarball writes the image of rootfs as a tarball at path that both
+// Dagger's Container.import (an OCI layout) and `docker load` read: the
+// layout plus a docker-archive manifest.json, which Docker 20.10 (Debian's
+// docker.io) needs. The file appears whole or not at all.
 func WriteTarball(rootfs, path, refName string, cfg Config) (Descriptor, error) {
-	dir, err := os.MkdirTemp("", "oci-layout-")
+	dir, err := os.MkdirTemp(filepath.Dir(path), ".oci-layout-")
 	if err != nil {
 		return Descriptor{}, err
 	}
 	defer os.RemoveAll(dir)
-	desc, err := Write(rootfs, dir, refName, cfg)
+	img, err := write(rootfs, dir, refName, cfg)
 	if err != nil {
-		return desc, err
+		return Descriptor{}, err
 	}
+	blob := func(d Descriptor) string { return "blobs/sha256/" + DigestHex(d.Digest) }
+	docker := []map[string]any{{"Config": blob(img.config), "RepoTags": []string{refName}, "Layers": []string{blob(img.layer)}}}
+	b, _ := json.Marshal(docker)
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), b, 0o644); err != nil {
+		return Descriptor{}, err
+	}
+	tmp := path + ".tmp"
+	if err := tarDir(dir, tmp); err != nil {
+		_ = os.Remove(tmp)
+		return Descriptor{}, err
+	}
+	return img.manifest, os.Rename(tmp, path)
+}
+
+func tarDir(dir, path string) error {
 	f, err := os.Create(path)
 	if err != nil {
-		return desc, err
+		return err
 	}
 	tw := tar.NewWriter(f)
 	err = filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
@@ -240,5 +282,5 @@ func WriteTarball(rootfs, path, refName string, cfg Config) (Descriptor, error) 
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return desc, err
+	return err
 }
