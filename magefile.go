@@ -16,6 +16,7 @@ import (
 	"github.com/magefile/mage/mg"
 
 	"github.com/tempo-stack/tempo-stack/internal/engine"
+	"github.com/tempo-stack/tempo-stack/internal/images"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/internal/runtimes"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
@@ -37,13 +38,13 @@ func newToolchain() *toolchain.Toolchain {
 	return toolchain.New(toolchain.DefaultDir(), projectDir(), os.Stdout)
 }
 
-// Build builds every offline tool (Tempo, MinIO, Grafana, the Kafka broker, the gateway) and installs Prometheus from Debian, into $TEMPO_STACK_CACHE (default ~/.cache/tempo-stack). Tools already built at their pinned version are skipped.
+// Build builds every offline tool (Tempo, MinIO, Grafana, the Kafka broker, the gateway, the probe, Dagger's engine and CLI) and installs Prometheus from Debian, into $TEMPO_STACK_CACHE (default ~/.cache/tempo-stack). Tools already built at their pinned version are skipped.
 func (Tools) Build(ctx context.Context) error {
 	_, err := newToolchain().Build(ctx)
 	return err
 }
 
-// Only builds one tool by name (kafka-broker, gateway, prometheus, tempo, minio, grafana).
+// Only builds one tool by name (kafka-broker, gateway, probe, prometheus, tempo, minio, grafana, dagger).
 func (Tools) Only(ctx context.Context, name string) error {
 	_, err := newToolchain().Build(ctx, name)
 	return err
@@ -54,6 +55,39 @@ func (Tools) List() {
 	tc := newToolchain()
 	for _, s := range tc.Steps() {
 		fmt.Printf("%-13s %-70s %s\n", s.Name, s.Stamp, s.Outputs[0])
+	}
+}
+
+// Images builds the container images of the offline stack from the tool
+// cache (no registry): tarballs that `docker load` and Dagger's import read.
+type Images mg.Namespace
+
+// Build writes an image tarball per kind (tempo, minio, kafka, gateway, prometheus, grafana) into $TEMPO_STACK_CACHE/images, named tempo-stack/<kind>:offline; up-to-date images are skipped.
+func (Images) Build(ctx context.Context) error { return buildImages(ctx, "") }
+
+// Only builds the images of the kinds named, comma-separated (tempo,grafana).
+func (Images) Only(ctx context.Context, kinds string) error { return buildImages(ctx, kinds) }
+
+func buildImages(ctx context.Context, kinds string) error {
+	tc := newToolchain()
+	var names []string
+	if kinds != "" {
+		names = strings.Split(kinds, ",")
+	}
+	specs, err := images.Select(images.Specs(tc), names...)
+	if err != nil {
+		return err
+	}
+	_, err = images.New(tc).Build(ctx, specs)
+	return err
+}
+
+// List prints every image: its reference, base and tarball.
+func (Images) List() {
+	tc := newToolchain()
+	b := images.New(tc)
+	for _, s := range images.Specs(tc) {
+		fmt.Printf("%-34s %-8s %s\n", s.Ref(), s.Base, b.Path(s.Kind))
 	}
 }
 
