@@ -149,8 +149,9 @@ func (b *Builder) Build(ctx context.Context, specs []Spec) (map[stack.Kind]strin
 	return out, nil
 }
 
-// stamp identifies what an image is made of: its spec and the size and
-// modification time of every source, so a rebuilt tool rebuilds its image.
+// stamp identifies what an image is made of: its spec and the content of
+// every source file (size and modification time for directories), so a
+// changed tool rebuilds its image and a rebuilt identical one does not.
 func (b *Builder) stamp(s Spec) (string, error) {
 	h := sha256.New()
 	spec, _ := json.Marshal(s)
@@ -163,16 +164,35 @@ func (b *Builder) stamp(s Spec) (string, error) {
 			}
 			return "", fmt.Errorf("%w (build it: go run mage.go tools:build)", err)
 		}
-		fi, err := os.Stat(real)
+		fmt.Fprintf(h, "%s\n", real)
+		if f.Dir {
+			err = filepath.Walk(real, func(p string, fi os.FileInfo, err error) error {
+				if err == nil {
+					fmt.Fprintf(h, "%s %d %d\n", p, fi.Size(), fi.ModTime().UnixNano())
+				}
+				return err
+			})
+		} else {
+			err = hashFile(h, real)
+		}
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(h, "%s %d %d\n", real, fi.Size(), fi.ModTime().UnixNano())
 	}
 	if s.Base == Debian {
 		fmt.Fprintf(h, "debian %s\n", debian.Suite)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func hashFile(w io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
 }
 
 func (b *Builder) build(ctx context.Context, s Spec, path string) error {
