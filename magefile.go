@@ -222,8 +222,12 @@ func engineConfig() engine.Config {
 	return engine.Config{BinDir: filepath.Join(tc.Dir, "bin"), CacheDir: tc.Dir, RunDir: "/run/dagger", LogDir: filepath.Join(tc.Dir, "logs"), Log: os.Stdout}
 }
 
-// Start installs the engine's Debian packages and CNI plugins, starts the engine on unix:///run/dagger/engine.sock and waits until it answers; prints the _EXPERIMENTAL_DAGGER_RUNNER_HOST value to use.
+// Start installs the engine's Debian packages and CNI plugins, starts the engine built here (unless Docker and registry.dagger.io answer: then dagger provisions its own; TEMPO_STACK_ENGINE=host|dagger decides) on unix:///run/dagger/engine.sock and waits until it answers; prints the _EXPERIMENTAL_DAGGER_RUNNER_HOST value to use.
 func (Engine) Start(ctx context.Context) error {
+	if ok, why := engine.DaggerProvisions(ctx); ok {
+		fmt.Printf("not starting an engine: %s, so dagger provisions its own (registry.dagger.io/engine:%s); set %s=host to run the one built here\n", why, toolchain.DaggerVersion, engine.EnvEngine)
+		return nil
+	}
 	if _, err := newToolchain().Build(ctx, "dagger"); err != nil {
 		return err
 	}
