@@ -1,14 +1,16 @@
 package engine
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tempo-stack/tempo-stack/internal/ociimage"
+	"github.com/tempo-stack/tempo-stack/internal/images"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
+	"github.com/tempo-stack/tempo-stack/stack"
 )
 
 // A single-binary Tempo on local storage, just enough to answer /ready.
@@ -26,44 +28,71 @@ storage:
       path: /tmp/tempo/wal
 `
 
-// TestTempoImageRunsAsDaggerService builds a FROM-scratch image of the
-// Tempo built here (no registry); the test module runs it as a Dagger
-// service and reaches its /ready from a second container through a service
-// binding.
-func TestTempoImageRunsAsDaggerService(t *testing.T) {
-	bin := filepath.Join(toolchain.DefaultDir(), "bin")
-	rootfs := t.TempDir()
-	for dst, src := range map[string]string{"usr/bin/tempo": filepath.Join(bin, "tempo"), "usr/bin/probe": filepath.Join(bin, "probe")} {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatalf("%v (go run mage.go tools:build)", err)
+// tempoImage is the Tempo image of the offline stack, built (or found up
+// to date) by the images package from the tool cache.
+func tempoImage(t *testing.T) string {
+	t.Helper()
+	tc := toolchain.New(toolchain.DefaultDir(), "", &testLog{t})
+	if _, err := os.Stat(tc.Bin("tempo")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%v: .ci/run builds the toolchain first", err)
 		}
-		if err := os.MkdirAll(filepath.Join(rootfs, filepath.Dir(dst)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(rootfs, dst), b, 0o755); err != nil {
-			t.Fatal(err)
-		}
+		t.Skipf("Tempo not built: go run mage.go tools:only tempo (%v)", err)
 	}
-	if err := os.MkdirAll(filepath.Join(rootfs, "etc"), 0o755); err != nil {
+	specs, err := images.Select(images.Specs(tc), "tempo")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(rootfs, "etc", "tempo.yaml"), []byte(tempoConfig), 0o644); err != nil {
+	paths, err := images.New(tc).Build(context.Background(), specs)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Join(rootfs, "tmp"), 0o1777); err != nil {
-		t.Fatal(err)
-	}
-	tarball := filepath.Join(t.TempDir(), "tempo.tar")
-	if _, err := ociimage.WriteTarball(rootfs, tarball, "tempo-stack/tempo:offline", ociimage.Config{Entrypoint: []string{"/usr/bin/tempo"}}); err != nil {
-		t.Fatal(err)
-	}
+	return paths[stack.KindTempo]
+}
 
+type testLog struct{ t *testing.T }
+
+func (l *testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// TestTempoImageRunsAsDaggerService: the Tempo image built here (no
+// registry) runs as a Dagger service in the test module, and a second
+// container reaches its /ready through a service binding.
+func TestTempoImageRunsAsDaggerService(t *testing.T) {
 	dagger := needEngine(t)
+	tarball := tempoImage(t)
 	start := time.Now()
-	out := daggerCall(t, dagger, "probe-tempo", "--image="+tarball)
+	out := daggerCall(t, dagger, "probe-tempo", "--image="+tarball, "--config="+tempoConfig)
 	if !strings.Contains(out, "ready") {
 		t.Fatalf("/ready answered %q", out)
 	}
 	t.Logf("tempo service answered /ready through the binding: %s", time.Since(start).Round(time.Millisecond))
+}
+
+// TestGoSDKClientRunsAnImportedImage: the Go SDK (dagger.io/dagger, the
+// version the CLI and engine are) drives the engine built here, imports an
+// image tarball written here and runs it.
+func TestGoSDKClientRunsAnImportedImage(t *testing.T) {
+	needEngine(t)
+	tarball := tempoImage(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var log strings.Builder
+	client, err := Connect(ctx, filepath.Join(toolchain.DefaultDir(), "bin"), &log)
+	if err != nil {
+		t.Fatalf("connect: %v\n%s", err, tailLines(log.String(), 20))
+	}
+	defer client.Close()
+	start := time.Now()
+	stdout, err := client.Container().Import(client.Host().File(tarball)).
+		WithExec([]string{"tempo", "--version"}).Stdout(ctx)
+	if err != nil {
+		t.Fatalf("tempo --version in the imported image: %v\n%s", err, tailLines(log.String(), 20))
+	}
+	if !strings.Contains(stdout, "tempo, version") {
+		t.Fatalf("tempo --version printed %q", stdout)
+	}
+	t.Logf("imported and ran %s in %s: %s", filepath.Base(tarball), time.Since(start).Round(time.Millisecond), strings.SplitN(stdout, "\n", 2)[0])
 }
