@@ -212,6 +212,26 @@ func verifyCombinations(ctx context.Context, combos []stack.Combination) error {
 	return nil
 }
 
+// CI holds what CI workflows read.
+type CI mg.Namespace
+
+// Matrix prints the combinations as a GitHub Actions matrix ({"include":[{id,mode,storage,metricsGenerator,profile}]}), the list verify:all runs; the profile is TEMPO_STACK_PROFILE, default 2.10 (upstream images).
+func (CI) Matrix() error {
+	p := stack.Profile210
+	if v := os.Getenv(runtimes.EnvProfile); v != "" {
+		var err error
+		if p, err = stack.ParseProfile(v); err != nil {
+			return err
+		}
+	}
+	b, err := stack.MatrixJSON(p)
+	if err != nil {
+		return err
+	}
+	fmt.Println(string(b))
+	return nil
+}
+
 // Engine runs the Dagger engine built by tools:only dagger as a root host
 // process (machines without an image registry). With Docker and a registry,
 // dagger provisions its own engine and these targets are not needed.
