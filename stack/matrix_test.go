@@ -39,3 +39,40 @@ func TestMatrixJSONListsEveryCombinationOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestWavesStartDependenciesFirst: every service of a wave depends only on
+// services of earlier waves, unselected or unavailable services are left
+// out, and every selected service appears once.
+func TestWavesStartDependenciesFirst(t *testing.T) {
+	for _, c := range Matrix(Profile210) {
+		p, err := Render(c, Options{Network: ContainerNetwork(), Timings: VerificationTimings()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		notInfra := func(s Service) bool { return s.Kind != KindMinIO }
+		waves, err := p.Waves(notInfra)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wave := map[string]int{}
+		for i, w := range waves {
+			for _, s := range w {
+				if _, dup := wave[s.Name]; dup {
+					t.Fatalf("%s: %s in two waves", c.ID(), s.Name)
+				}
+				wave[s.Name] = i
+			}
+		}
+		for _, s := range p.Services {
+			i, in := wave[s.Name]
+			if want := notInfra(s) && s.Unavailable == ""; in != want {
+				t.Errorf("%s: %s in a wave: %v, want %v", c.ID(), s.Name, in, want)
+			}
+			for _, d := range s.DependsOn {
+				if j, ok := wave[d]; in && ok && j >= i {
+					t.Errorf("%s: %s (wave %d) starts with or before its dependency %s (wave %d)", c.ID(), s.Name, i, d, j)
+				}
+			}
+		}
+	}
+}

@@ -223,6 +223,50 @@ func (p *Plan) StartOrder() ([]Service, error) {
 	return out, nil
 }
 
+// Waves groups the services that include selects (and that are available)
+// for starting: each wave's services depend only on services of earlier
+// waves or on services not selected (started already, or unavailable), so a
+// wave's services can start together.
+func (p *Plan) Waves(include func(Service) bool) ([][]Service, error) {
+	order, err := p.StartOrder()
+	if err != nil {
+		return nil, err
+	}
+	var todo []Service
+	for _, s := range order {
+		if s.Unavailable == "" && include(s) {
+			todo = append(todo, s)
+		}
+	}
+	var waves [][]Service
+	for len(todo) > 0 {
+		pending := map[string]bool{}
+		for _, s := range todo {
+			pending[s.Name] = true
+		}
+		var wave, rest []Service
+		for _, s := range todo {
+			ready := true
+			for _, d := range s.DependsOn {
+				if pending[d] {
+					ready = false
+				}
+			}
+			if ready {
+				wave = append(wave, s)
+			} else {
+				rest = append(rest, s)
+			}
+		}
+		if len(wave) == 0 {
+			return nil, fmt.Errorf("cannot start %s: its dependencies never start", todo[0].Name)
+		}
+		waves = append(waves, wave)
+		todo = rest
+	}
+	return waves, nil
+}
+
 // NetworkKind is how services find each other.
 type NetworkKind string
 

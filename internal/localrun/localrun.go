@@ -141,30 +141,13 @@ func (r *Runner) binary(s stack.Service) string { return filepath.Join(r.cfg.Bin
 // start together. It returns when every one is healthy, or with the first
 // failure (the caller then calls Stop).
 func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) error {
-	order, err := r.plan.StartOrder()
+	waves, err := r.plan.Waves(func(s stack.Service) bool {
+		return (match == nil || match(s)) && !r.started(s.Name)
+	})
 	if err != nil {
 		return err
 	}
-	var todo []stack.Service
-	for _, s := range order {
-		if s.Unavailable != "" || (match != nil && !match(s)) || r.started(s.Name) {
-			continue
-		}
-		todo = append(todo, s)
-	}
-	// Start in waves: a wave is every service whose dependencies are up.
-	for len(todo) > 0 {
-		var wave, rest []stack.Service
-		for _, s := range todo {
-			if r.depsUp(s, todo) {
-				wave = append(wave, s)
-			} else {
-				rest = append(rest, s)
-			}
-		}
-		if len(wave) == 0 {
-			return fmt.Errorf("cannot start %s: dependencies not started", todo[0].Name)
-		}
+	for _, wave := range waves {
 		errs := make(chan error, len(wave))
 		for _, s := range wave {
 			p, err := r.spawn(s)
@@ -182,7 +165,6 @@ func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) erro
 		if first != nil {
 			return first
 		}
-		todo = rest
 	}
 	return nil
 }
@@ -196,19 +178,6 @@ func (r *Runner) started(name string) bool {
 		}
 	}
 	return false
-}
-
-// depsUp: every dependency is either started already or not part of todo
-// (unavailable services are skipped, not waited for).
-func (r *Runner) depsUp(s stack.Service, todo []stack.Service) bool {
-	for _, d := range s.DependsOn {
-		for _, t := range todo {
-			if t.Name == d {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 func (r *Runner) spawn(s stack.Service) (*process, error) {

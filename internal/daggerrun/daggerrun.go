@@ -1,0 +1,327 @@
+// Package daggerrun runs a container plan as Dagger services: one service
+// per plan service, reachable from the others by its name
+// (Service.WithHostname), its state on cache volumes, its secrets as Dagger
+// secrets, and every port tunnelled to the host, where the pipeline's
+// seeding and checks reach it exactly as they reach local processes.
+package daggerrun
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"dagger.io/dagger"
+
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// Config of a runner.
+type Config struct {
+	Client *dagger.Client
+	// Image returns the container a service runs from: an imported tarball
+	// (offline images) or a pinned upstream reference.
+	Image   func(s stack.Service) *dagger.Container
+	Secrets map[stack.Secret]string
+	// RunID names this run's cache volumes, so runs never share state.
+	RunID        string
+	ReadyTimeout time.Duration
+	Log          io.Writer
+}
+
+// Runner owns the services of one plan in one Dagger session.
+type Runner struct {
+	cfg  Config
+	plan *stack.Plan
+
+	mu       sync.Mutex
+	started  []*service
+	restarts []string
+}
+
+type service struct {
+	spec    stack.Service
+	svc     *dagger.Service
+	tunnels []*dagger.Service
+	addr    map[string]string // port name -> host:port on this host
+	ready   time.Duration
+}
+
+// New checks the plan is a container plan and makes a runner for it.
+func New(cfg Config, p *stack.Plan) (*Runner, error) {
+	if p.Network.Kind != stack.Containers {
+		return nil, fmt.Errorf("daggerrun: plan %s is rendered for %s addressing, want containers", p.Combination.ID(), p.Network.Kind)
+	}
+	if cfg.Client == nil || cfg.Image == nil {
+		return nil, fmt.Errorf("daggerrun: a Dagger client and an image source are required")
+	}
+	if cfg.ReadyTimeout == 0 {
+		cfg.ReadyTimeout = 3 * time.Minute
+	}
+	return &Runner{cfg: cfg, plan: p}, nil
+}
+
+// Name is the runtime's name in reports.
+func (r *Runner) Name() string { return "dagger" }
+
+// Container is how service s runs: its image with the plan's files, cache
+// volumes, environment (secrets as Dagger secrets) and exposed ports.
+func (r *Runner) Container(s stack.Service) (*dagger.Container, error) {
+	c := r.cfg.Image(s)
+	for _, m := range s.Mounts {
+		content, ok := r.plan.File(m.File)
+		if !ok {
+			return nil, fmt.Errorf("service %s mounts %s, which the plan does not render", s.Name, m.File)
+		}
+		c = c.WithNewFile(m.Path, string(content))
+	}
+	for _, v := range s.Volumes {
+		c = c.WithMountedCache(v.Path, r.cfg.Client.CacheVolume(r.volumeName(s, v)))
+	}
+	for _, e := range s.Env {
+		if e.SecretRef == "" {
+			c = c.WithEnvVariable(e.Name, e.Value)
+			continue
+		}
+		value, ok := r.cfg.Secrets[e.SecretRef]
+		if !ok {
+			return nil, fmt.Errorf("service %s needs secret %s, which was not given", s.Name, e.SecretRef)
+		}
+		c = c.WithSecretVariable(e.Name, r.cfg.Client.SetSecret(r.cfg.RunID+"-"+string(e.SecretRef), value))
+	}
+	for _, p := range s.Ports {
+		c = c.WithExposedPort(p.Container)
+	}
+	switch s.Kind {
+	case stack.KindTempo, stack.KindGrafana:
+		// Cache volumes are root-owned; the upstream images run as
+		// unprivileged users (compose does the same).
+		c = c.WithUser("0:0")
+	}
+	return c, nil
+}
+
+// volumeName: a shared volume (the local backend's blocks) is one per run;
+// a per-instance one is the service's own.
+func (r *Runner) volumeName(s stack.Service, v stack.Volume) string {
+	if v.Scope == stack.Shared {
+		return "tempo-stack-" + r.cfg.RunID + "-" + v.Name
+	}
+	return "tempo-stack-" + r.cfg.RunID + "-" + s.Name + "-" + v.Name
+}
+
+// Service is service s as a Dagger service reachable as its own name.
+func (r *Runner) Service(s stack.Service) (*dagger.Service, error) {
+	c, err := r.Container(s)
+	if err != nil {
+		return nil, err
+	}
+	return c.AsService(dagger.ContainerAsServiceOpts{Args: s.Args, UseEntrypoint: true}).WithHostname(s.Name), nil
+}
+
+// Start starts the matching services (all when match is nil) not started
+// yet, in dependency order, waves of independent services together, and
+// returns when each answers its health check through its tunnel.
+func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) error {
+	waves, err := r.plan.Waves(func(s stack.Service) bool {
+		return (match == nil || match(s)) && !r.isStarted(s.Name)
+	})
+	if err != nil {
+		return err
+	}
+	for _, wave := range waves {
+		errs := make(chan error, len(wave))
+		for _, s := range wave {
+			go func() { errs <- r.start(ctx, s) }()
+		}
+		var first error
+		for range wave {
+			if err := <-errs; err != nil && first == nil {
+				first = err
+			}
+		}
+		if first != nil {
+			return first
+		}
+	}
+	return nil
+}
+
+func (r *Runner) isStarted(name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.started {
+		if s.spec.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Runner) start(ctx context.Context, s stack.Service) error {
+	begin := time.Now()
+	svc, err := r.Service(s)
+	if err != nil {
+		return err
+	}
+	st := &service{spec: s, addr: map[string]string{}}
+	// Recorded before it starts, so Stop stops it whatever happens next.
+	r.mu.Lock()
+	r.started = append(r.started, st)
+	r.mu.Unlock()
+	if st.svc, err = svc.Start(ctx); err != nil {
+		return fmt.Errorf("start %s: %w", s.Name, err)
+	}
+	for _, p := range s.Ports {
+		t, err := r.cfg.Client.Host().Tunnel(st.svc, dagger.HostTunnelOpts{Ports: []dagger.PortForward{{Backend: p.Container}}}).Start(ctx)
+		if err != nil {
+			return fmt.Errorf("tunnel to %s:%d: %w", s.Name, p.Container, err)
+		}
+		st.tunnels = append(st.tunnels, t)
+		ep, err := t.Endpoint(ctx)
+		if err != nil {
+			return fmt.Errorf("tunnel to %s:%d: %w", s.Name, p.Container, err)
+		}
+		st.addr[p.Name] = ep
+	}
+	if err := waitReady(ctx, s, st.addr, r.cfg.ReadyTimeout); err != nil {
+		return err
+	}
+	st.ready = time.Since(begin)
+	fmt.Fprintf(r.cfg.Log, "  ready   %-18s in %s (%s)\n", s.Name, st.ready.Round(time.Millisecond), r.describe(st))
+	return nil
+}
+
+func (r *Runner) describe(st *service) string {
+	var parts []string
+	for _, p := range st.spec.Ports {
+		parts = append(parts, fmt.Sprintf("%d->%s", p.Container, st.addr[p.Name]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// waitReady polls the service's health check through its tunnel: an HTTP
+// 200 on its path, or a TCP connection where it has none.
+func waitReady(ctx context.Context, s stack.Service, addr map[string]string, timeout time.Duration) error {
+	target := addr[s.Health.Port]
+	if target == "" {
+		return fmt.Errorf("%s: health port %q has no tunnel", s.Name, s.Health.Port)
+	}
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(timeout)
+	var last string
+	for {
+		if s.Health.Path == "" {
+			c, err := net.DialTimeout("tcp", target, time.Second)
+			if err == nil {
+				c.Close()
+				return nil
+			}
+			last = err.Error()
+		} else {
+			resp, err := client.Get("http://" + target + s.Health.Path)
+			if err == nil {
+				body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return nil
+				}
+				last = fmt.Sprintf("%d %s", resp.StatusCode, strings.TrimSpace(string(body)))
+			} else {
+				last = err.Error()
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %s (GET %s%s: %s)", s.Name, timeout, target, s.Health.Path, last)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// Addr is where the checks reach a service's port: its tunnel on this host.
+func (r *Runner) Addr(service, port string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.started {
+		if s.spec.Name == service {
+			if a, ok := s.addr[port]; ok {
+				return a
+			}
+		}
+	}
+	return "unstarted-" + service + ":0"
+}
+
+// Readiness lists each started service and how long it took to answer.
+func (r *Runner) Readiness() map[string]time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]time.Duration{}
+	for _, s := range r.started {
+		out[s.spec.Name] = s.ready
+	}
+	return out
+}
+
+// Stop stops tunnels and services in reverse start order; with ctx
+// cancelled it kills them at once.
+func (r *Runner) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	started := r.started
+	r.started = nil
+	r.mu.Unlock()
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	kill := ctx.Err() != nil
+	var errs []string
+	for i := len(started) - 1; i >= 0; i-- {
+		s := started[i]
+		for _, t := range s.tunnels {
+			if _, err := t.Stop(stopCtx); err != nil {
+				errs = append(errs, fmt.Sprintf("tunnel of %s: %v", s.spec.Name, err))
+			}
+		}
+		if s.svc == nil {
+			continue
+		}
+		if _, err := s.svc.Stop(stopCtx, dagger.ServiceStopOpts{Kill: kill}); err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", s.spec.Name, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("stop: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// SnapshotVolume copies a cache volume's content (the local backend's
+// blocks) to dir on this host, through a container of image that has cp.
+func (r *Runner) SnapshotVolume(ctx context.Context, image *dagger.Container, v stack.Volume, dir string) error {
+	var owner stack.Service
+	for _, s := range r.plan.Services {
+		for _, sv := range s.Volumes {
+			if sv.Name == v.Name {
+				owner = s
+			}
+		}
+	}
+	snap := image.
+		WithMountedCache("/volume", r.cfg.Client.CacheVolume(r.volumeName(owner, v))).
+		WithEnvVariable("TEMPO_STACK_SNAPSHOT", time.Now().String()).
+		WithExec([]string{"sh", "-c", "mkdir -p /snapshot && cp -a /volume/. /snapshot/"}, dagger.ContainerWithExecOpts{UseEntrypoint: false}).
+		Directory("/snapshot")
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	_, err := snap.Export(ctx, dir)
+	return err
+}
