@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,49 +146,92 @@ func sh(ctx context.Context, name string, args ...string) error {
 }
 
 // Verify runs the end-to-end checks of combinations on the runtime named by
-// TEMPO_STACK_RUNTIME (local: host processes from the tool cache, the
-// default). Reports go to build/reports (TEMPO_STACK_REPORTS).
+// TEMPO_STACK_RUNTIME: local (host processes from the tool cache, the
+// default) or dagger (Dagger services; TEMPO_STACK_IMAGES=upstream|offline).
+// Reports go to build/reports (TEMPO_STACK_REPORTS).
 type Verify mg.Namespace
 
 // All verifies the 8 combinations (4 modes x 2 storages, metrics-generator on) and fails if any check fails.
 func (Verify) All(ctx context.Context) error {
-	p, err := runtimes.LocalProfile()
+	run, err := selectRuntime()
 	if err != nil {
 		return err
 	}
-	return verifyCombinations(ctx, stack.Matrix(p))
+	return verifyCombinations(ctx, run, stack.Matrix(run.profile))
 }
 
 // Mode verifies one combination: a mode or alias (storage s3), or an id such as kafka-scheduler-local.
 func (Verify) Mode(ctx context.Context, target string) error {
-	p, err := runtimes.LocalProfile()
+	run, err := selectRuntime()
 	if err != nil {
 		return err
 	}
-	c, err := runtimes.ParseTarget(target, p)
+	c, err := runtimes.ParseTarget(target, run.profile)
 	if err != nil {
 		return err
 	}
-	return verifyCombinations(ctx, []stack.Combination{c})
+	return verifyCombinations(ctx, run, []stack.Combination{c})
 }
 
-func verifyCombinations(ctx context.Context, combos []stack.Combination) error {
-	runtime, err := runtimes.FromEnv()
+// runtimeChoice is what the environment selects, validated before anything starts.
+type runtimeChoice struct {
+	name    string
+	images  stack.ImageSet
+	profile stack.Profile
+}
+
+func selectRuntime() (runtimeChoice, error) {
+	name, err := runtimes.FromEnv()
 	if err != nil {
-		return err
+		return runtimeChoice{}, err
 	}
-	base, err := runtimes.BasePort()
+	if name == runtimes.LocalName {
+		p, err := runtimes.LocalProfile()
+		return runtimeChoice{name: name, profile: p}, err
+	}
+	set, err := runtimes.ImagesFromEnv()
 	if err != nil {
-		return err
+		return runtimeChoice{}, err
 	}
+	p, err := runtimes.ContainerProfile(set)
+	return runtimeChoice{name: name, images: set, profile: p}, err
+}
+
+func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stack.Combination) error {
 	tc := newToolchain()
-	prepare := runtimes.Local(runtimes.LocalConfig{
-		BinDir: filepath.Join(tc.Dir, "bin"), GrafanaHome: tc.GrafanaHome(), BasePort: base,
-		Keep: os.Getenv(runtimes.EnvKeep) == "1", Log: os.Stdout,
-	})
+	var prepare pipeline.Prepare
+	switch choice.name {
+	case runtimes.DaggerName:
+		if os.Getenv(engine.RunnerHostEnv) == "" {
+			if ok, why := engine.DaggerProvisions(ctx); !ok {
+				return fmt.Errorf("the dagger runtime needs an engine and none is set (%s): start the one built here with `go run mage.go engine:start` and export %s=%s, or run TEMPO_STACK_RUNTIME=local", why, engine.RunnerHostEnv, toolchain.DaggerSocket)
+			}
+		}
+		b := images.New(tc)
+		if choice.images == stack.Offline {
+			if _, err := b.Build(ctx, images.Specs(tc)); err != nil {
+				return err
+			}
+		}
+		client, err := engine.Connect(ctx, filepath.Join(tc.Dir, "bin"), io.Discard)
+		if err != nil {
+			return fmt.Errorf("connect to the Dagger engine: %w", err)
+		}
+		defer client.Close()
+		prepare = runtimes.Dagger(runtimes.DaggerConfig{Client: client, Images: choice.images, ImagePath: b.Path, Log: os.Stdout})
+	default:
+		base, err := runtimes.BasePort()
+		if err != nil {
+			return err
+		}
+		prepare = runtimes.Local(runtimes.LocalConfig{
+			BinDir: filepath.Join(tc.Dir, "bin"), GrafanaHome: tc.GrafanaHome(), BasePort: base,
+			Keep: os.Getenv(runtimes.EnvKeep) == "1", Log: os.Stdout,
+		})
+	}
 	opts := pipeline.DefaultOptions()
 	opts.Log = os.Stdout
-	opts.Runtime = runtime
+	opts.Runtime = choice.name
 	run := pipeline.RunAll(ctx, combos, prepare, opts)
 	dir := os.Getenv("TEMPO_STACK_REPORTS")
 	if dir == "" {

@@ -22,7 +22,7 @@ func ParseImageSet(s string) (ImageSet, error) {
 	case string(Offline):
 		return Offline, nil
 	}
-	return "", fmt.Errorf("unknown image set %q: valid image sets are upstream (pinned public images), offline (built locally by mage tools:build)", s)
+	return "", fmt.Errorf("unknown image set %q: valid image sets are upstream (pinned public images), offline (built here by mage images:build from the tool cache)", s)
 }
 
 // TempoImage is the pinned upstream Tempo image of each profile.

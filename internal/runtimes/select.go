@@ -34,9 +34,9 @@ func FromEnv() (string, error) {
 	case "", LocalName:
 		return LocalName, nil
 	case DaggerName:
-		return "", fmt.Errorf("%s=dagger: the Dagger runtime is not built yet (see the open Dagger issues); use %s=local, which runs the same checks on host processes", EnvRuntime, EnvRuntime)
+		return DaggerName, nil
 	default:
-		return "", fmt.Errorf("%s=%q: unknown runtime; valid runtimes are local (host processes from the tool cache) and dagger", EnvRuntime, name)
+		return "", fmt.Errorf("%s=%q: unknown runtime; valid runtimes are local (host processes from the tool cache) and dagger (Dagger services; images from %s)", EnvRuntime, name, EnvImages)
 	}
 }
 

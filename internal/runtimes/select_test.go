@@ -11,7 +11,7 @@ func TestRuntimeFromEnv(t *testing.T) {
 	for _, tc := range []struct{ env, want, err string }{
 		{"", LocalName, ""},
 		{"local", LocalName, ""},
-		{"dagger", "", "not built yet"},
+		{"dagger", DaggerName, ""},
 		{"docker", "", `unknown runtime; valid runtimes are local`},
 	} {
 		t.Setenv(EnvRuntime, tc.env)

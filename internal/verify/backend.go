@@ -58,6 +58,11 @@ func (e Endpoints) listBlocks(ctx context.Context) (blockList, error) {
 	if e.Plan.Combination.Storage == stack.S3 {
 		return e.listS3Blocks(ctx)
 	}
+	if e.RefreshBlocks != nil {
+		if err := e.RefreshBlocks(ctx); err != nil {
+			return nil, fmt.Errorf("copy the blocks volume: %w", err)
+		}
+	}
 	return listLocalBlocks(filepath.Join(e.BlocksDir, stack.TenantID))
 }
 

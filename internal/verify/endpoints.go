@@ -5,6 +5,7 @@
 package verify
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -17,7 +18,11 @@ type Endpoints struct {
 	Addr func(service, port string) string
 	// BlocksDir is the local backend's directory, as the checks see it.
 	BlocksDir string
-	Secrets   map[stack.Secret]string
+	// RefreshBlocks, when set, brings BlocksDir up to date before each read:
+	// a runtime whose blocks live elsewhere (a Dagger cache volume) copies
+	// them here.
+	RefreshBlocks func(ctx context.Context) error
+	Secrets       map[stack.Secret]string
 }
 
 // LoopbackEndpoints: on loopback the plan's own addresses are reachable.

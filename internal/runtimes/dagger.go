@@ -1,0 +1,101 @@
+package runtimes
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"dagger.io/dagger"
+
+	"github.com/tempo-stack/tempo-stack/internal/daggerrun"
+	"github.com/tempo-stack/tempo-stack/internal/pipeline"
+	"github.com/tempo-stack/tempo-stack/internal/verify"
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// EnvImages selects the image set of container runtimes.
+const EnvImages = "TEMPO_STACK_IMAGES"
+
+// ImagesFromEnv reads TEMPO_STACK_IMAGES: upstream (pinned public images,
+// the default) or offline (built here by mage images:build).
+func ImagesFromEnv() (stack.ImageSet, error) {
+	set, err := stack.ParseImageSet(os.Getenv(EnvImages))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", EnvImages, err)
+	}
+	return set, nil
+}
+
+// ContainerProfile is the Tempo profile a container runtime runs: the
+// offline Tempo image is the 2.8-era build; upstream images default to 2.10.
+func ContainerProfile(set stack.ImageSet) (stack.Profile, error) {
+	v := os.Getenv(EnvProfile)
+	if set == stack.Offline {
+		if v != "" && v != string(stack.Profile28) {
+			if _, err := stack.ParseProfile(v); err != nil {
+				return "", err
+			}
+			return "", fmt.Errorf("%s=%s: the offline images hold the Tempo built here, which is the 2.8 profile; %s needs %s=upstream", EnvProfile, v, v, EnvImages)
+		}
+		return stack.Profile28, nil
+	}
+	if v == "" {
+		return stack.Profile210, nil
+	}
+	return stack.ParseProfile(v)
+}
+
+// DaggerConfig configures the Dagger runtime.
+type DaggerConfig struct {
+	Client *dagger.Client
+	Images stack.ImageSet
+	// ImagePath is the tarball of an offline image kind.
+	ImagePath func(stack.Kind) string
+	Log       io.Writer
+}
+
+// Dagger prepares combinations as Dagger services in the client's session.
+func Dagger(cfg DaggerConfig) pipeline.Prepare {
+	return func(ctx context.Context, c stack.Combination) (*pipeline.Prepared, error) {
+		p, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings(), Images: cfg.Images})
+		if err != nil {
+			return nil, err
+		}
+		image := func(s stack.Service) *dagger.Container {
+			if cfg.Images == stack.Offline {
+				return cfg.Client.Container().Import(cfg.Client.Host().File(cfg.ImagePath(s.Kind)))
+			}
+			return cfg.Client.Container().From(s.Image)
+		}
+		secrets := pipeline.NewSecrets()
+		r, err := daggerrun.New(daggerrun.Config{
+			Client: cfg.Client, Image: image, Secrets: secrets, Log: cfg.Log,
+			RunID:        c.ID() + "-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+			ReadyTimeout: 3 * time.Minute,
+		}, p)
+		if err != nil {
+			return nil, err
+		}
+		e := verify.Endpoints{Plan: p, Addr: r.Addr, Secrets: secrets}
+		cleanup := func() error { return nil }
+		if c.Storage == stack.Local {
+			tempo := p.ServicesOf(stack.KindTempo)[0]
+			for _, v := range tempo.Volumes {
+				if v.Scope != stack.Shared {
+					continue
+				}
+				dir, err := os.MkdirTemp("", "tempo-stack-blocks-")
+				if err != nil {
+					return nil, err
+				}
+				e.BlocksDir = dir
+				e.RefreshBlocks = func(ctx context.Context) error { return r.SnapshotVolume(ctx, image(tempo), v, dir) }
+				cleanup = func() error { return os.RemoveAll(dir) }
+			}
+		}
+		return &pipeline.Prepared{Runtime: r, Endpoints: e, Cleanup: cleanup}, nil
+	}
+}
