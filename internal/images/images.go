@@ -61,7 +61,7 @@ func (s Spec) Ref() string { return stack.OfflineImage(s.Kind) }
 
 // busyboxApplets are linked in scratch images: the shell and tools compose
 // entrypoints and a user's `docker exec` need.
-var busyboxApplets = []string{"sh", "mkdir", "ls", "cat", "wget", "env"}
+var busyboxApplets = []string{"sh", "mkdir", "ls", "cat", "cp", "rm", "wget", "env"}
 
 const pathEnv = "PATH=/usr/local/bin:/usr/bin:/bin"
 
