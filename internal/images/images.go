@@ -63,6 +63,9 @@ func (s Spec) Ref() string { return stack.OfflineImage(s.Kind) }
 // entrypoints and a user's `docker exec` need.
 var busyboxApplets = []string{"sh", "mkdir", "ls", "cat", "cp", "rm", "wget", "env"}
 
+// recipe changes when how images are laid out changes, rebuilding them all.
+const recipe = 2
+
 const pathEnv = "PATH=/usr/local/bin:/usr/bin:/bin"
 
 // Specs are the images of every kind the offline stack runs, from the tool
@@ -154,6 +157,7 @@ func (b *Builder) Build(ctx context.Context, specs []Spec) (map[stack.Kind]strin
 // changed tool rebuilds its image and a rebuilt identical one does not.
 func (b *Builder) stamp(s Spec) (string, error) {
 	h := sha256.New()
+	fmt.Fprintf(h, "recipe %d\n", recipe)
 	spec, _ := json.Marshal(s)
 	h.Write(spec)
 	for _, f := range s.Files {
@@ -211,6 +215,9 @@ func (b *Builder) build(ctx context.Context, s Spec, path string) error {
 		if err := debian.Bootstrap(ctx, b.Log, base, "etc/ssl/certs/ca-certificates.crt", "ca-certificates"); err != nil {
 			return err
 		}
+		if err := trimDebian(base); err != nil {
+			return err
+		}
 		if err := debian.Run(ctx, b.Log, "", nil, "cp", "-a", base+"/.", root); err != nil {
 			return err
 		}
@@ -245,6 +252,20 @@ func (b *Builder) build(ctx context.Context, s Spec, path string) error {
 	}
 	_, err = ociimage.WriteTarball(root, path, s.Ref(), s.Config)
 	return err
+}
+
+// trimDebian drops what debootstrap leaves that no image needs: the
+// downloaded packages and the package lists (about 80 MB).
+func trimDebian(root string) error {
+	for _, pattern := range []string{"var/cache/apt/archives/*.deb", "var/lib/apt/lists/*_*"} {
+		files, _ := filepath.Glob(filepath.Join(root, pattern))
+		for _, f := range files {
+			if err := os.Remove(f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // scratchRoot lays out what a static binary's image needs around it.
