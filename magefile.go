@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -173,6 +172,13 @@ func (Verify) Mode(ctx context.Context, target string) error {
 	return verifyCombinations(ctx, run, []stack.Combination{c})
 }
 
+func reportsDir() string {
+	if dir := os.Getenv("TEMPO_STACK_REPORTS"); dir != "" {
+		return dir
+	}
+	return filepath.Join("build", "reports")
+}
+
 // runtimeChoice is what the environment selects, validated before anything starts.
 type runtimeChoice struct {
 	name    string
@@ -213,7 +219,18 @@ func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stac
 				return err
 			}
 		}
-		client, err := engine.Connect(ctx, filepath.Join(tc.Dir, "bin"), io.Discard)
+		// The session log holds every service's output: kept beside the
+		// reports for when a service fails.
+		if err := os.MkdirAll(reportsDir(), 0o755); err != nil {
+			return err
+		}
+		sessionLog, err := os.Create(filepath.Join(reportsDir(), "dagger-session.log"))
+		if err != nil {
+			return err
+		}
+		defer sessionLog.Close()
+		fmt.Printf("Dagger session log (every service's output): %s\n", sessionLog.Name())
+		client, err := engine.Connect(ctx, filepath.Join(tc.Dir, "bin"), sessionLog)
 		if err != nil {
 			return fmt.Errorf("connect to the Dagger engine: %w", err)
 		}
@@ -233,11 +250,7 @@ func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stac
 	opts.Log = os.Stdout
 	opts.Runtime = choice.name
 	run := pipeline.RunAll(ctx, combos, prepare, opts)
-	dir := os.Getenv("TEMPO_STACK_REPORTS")
-	if dir == "" {
-		dir = filepath.Join("build", "reports")
-	}
-	junit, md, err := run.Write(dir)
+	junit, md, err := run.Write(reportsDir())
 	if err != nil {
 		return err
 	}

@@ -174,8 +174,11 @@ func (r *Runner) start(ctx context.Context, s stack.Service) error {
 	r.mu.Lock()
 	r.started = append(r.started, st)
 	r.mu.Unlock()
-	if st.svc, err = svc.Start(ctx); err != nil {
-		return fmt.Errorf("start %s: %w", s.Name, err)
+	// Dagger waits until every exposed port listens; bound that wait.
+	startCtx, cancel := context.WithTimeout(ctx, r.cfg.ReadyTimeout)
+	defer cancel()
+	if st.svc, err = svc.Start(startCtx); err != nil {
+		return fmt.Errorf("start %s (its output is in the Dagger session log): %w", s.Name, err)
 	}
 	for _, p := range s.Ports {
 		t, err := r.cfg.Client.Host().Tunnel(st.svc, dagger.HostTunnelOpts{Ports: []dagger.PortForward{{Backend: p.Container}}}).Start(ctx)
