@@ -95,7 +95,13 @@ func (r *Runner) Container(s stack.Service) (*dagger.Container, error) {
 		c = c.WithSecretVariable(e.Name, r.cfg.Client.SetSecret(r.cfg.RunID+"-"+string(e.SecretRef), value))
 	}
 	for _, p := range s.Ports {
-		c = c.WithExposedPort(p.Container)
+		// Dagger's start waits for every exposed port to listen; some never
+		// do by design (a query-frontend has no memberlist listener), so
+		// only the health port is waited for, and waitReady then asks it.
+		c = c.WithExposedPort(p.Container, dagger.ContainerWithExposedPortOpts{
+			Description:                 s.Name + " " + p.Name,
+			ExperimentalSkipHealthcheck: p.Name != s.Health.Port,
+		})
 	}
 	switch s.Kind {
 	case stack.KindTempo, stack.KindGrafana:
@@ -275,28 +281,35 @@ func (r *Runner) Readiness() map[string]time.Duration {
 	return out
 }
 
-// Stop stops tunnels and services in reverse start order; with ctx
-// cancelled it kills them at once.
+// StopGrace is how long a service gets to exit on SIGTERM before it is
+// killed: the 2.8-era query-frontends and queriers can hang in shutdown
+// (docs/troubleshooting.md), and the engine waits for them forever.
+const StopGrace = 10 * time.Second
+
+// Stop stops tunnels and services in reverse start order, each gracefully
+// for StopGrace and then by force; with ctx cancelled (Ctrl-C) at once by
+// force.
 func (r *Runner) Stop(ctx context.Context) error {
 	r.mu.Lock()
 	started := r.started
 	r.started = nil
 	r.mu.Unlock()
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	defer cancel()
 	kill := ctx.Err() != nil
+	ctx = context.WithoutCancel(ctx)
 	var errs []string
 	for i := len(started) - 1; i >= 0; i-- {
 		s := started[i]
 		for _, t := range s.tunnels {
-			if _, err := t.Stop(stopCtx); err != nil {
+			tctx, cancel := context.WithTimeout(ctx, StopGrace)
+			if _, err := t.Stop(tctx, dagger.ServiceStopOpts{Kill: true}); err != nil {
 				errs = append(errs, fmt.Sprintf("tunnel of %s: %v", s.spec.Name, err))
 			}
+			cancel()
 		}
 		if s.svc == nil {
 			continue
 		}
-		if _, err := s.svc.Stop(stopCtx, dagger.ServiceStopOpts{Kill: kill}); err != nil {
+		if err := stopService(ctx, s.svc, kill); err != nil {
 			errs = append(errs, fmt.Sprintf("%s: %v", s.spec.Name, err))
 		}
 	}
@@ -304,6 +317,21 @@ func (r *Runner) Stop(ctx context.Context) error {
 		return fmt.Errorf("stop: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+func stopService(ctx context.Context, svc *dagger.Service, kill bool) error {
+	if !kill {
+		gctx, cancel := context.WithTimeout(ctx, StopGrace)
+		_, err := svc.Stop(gctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+	}
+	kctx, cancel := context.WithTimeout(ctx, StopGrace)
+	defer cancel()
+	_, err := svc.Stop(kctx, dagger.ServiceStopOpts{Kill: true})
+	return err
 }
 
 // SnapshotVolume copies a cache volume's content (the local backend's
