@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -286,9 +287,10 @@ func (r *Runner) Readiness() map[string]time.Duration {
 // (docs/troubleshooting.md), and the engine waits for them forever.
 const StopGrace = 10 * time.Second
 
-// Stop stops tunnels and services in reverse start order, each gracefully
-// for StopGrace and then by force; with ctx cancelled (Ctrl-C) at once by
-// force.
+// Stop stops every tunnel, then every service, all at once (verification
+// is over, so the order no longer matters and a hung service costs
+// StopGrace once, not once per service): gracefully for StopGrace, then by
+// force; with ctx cancelled (Ctrl-C) by force at once.
 func (r *Runner) Stop(ctx context.Context) error {
 	r.mu.Lock()
 	started := r.started
@@ -296,24 +298,45 @@ func (r *Runner) Stop(ctx context.Context) error {
 	r.mu.Unlock()
 	kill := ctx.Err() != nil
 	ctx = context.WithoutCancel(ctx)
-	var errs []string
-	for i := len(started) - 1; i >= 0; i-- {
-		s := started[i]
+	var (
+		mu   sync.Mutex
+		errs []string
+		wg   sync.WaitGroup
+	)
+	fail := func(format string, a ...any) {
+		mu.Lock()
+		errs = append(errs, fmt.Sprintf(format, a...))
+		mu.Unlock()
+	}
+	for _, s := range started {
 		for _, t := range s.tunnels {
-			tctx, cancel := context.WithTimeout(ctx, StopGrace)
-			if _, err := t.Stop(tctx, dagger.ServiceStopOpts{Kill: true}); err != nil {
-				errs = append(errs, fmt.Sprintf("tunnel of %s: %v", s.spec.Name, err))
-			}
-			cancel()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tctx, cancel := context.WithTimeout(ctx, StopGrace)
+				defer cancel()
+				if _, err := t.Stop(tctx, dagger.ServiceStopOpts{Kill: true}); err != nil {
+					fail("tunnel of %s: %v", s.spec.Name, err)
+				}
+			}()
 		}
+	}
+	wg.Wait()
+	for _, s := range started {
 		if s.svc == nil {
 			continue
 		}
-		if err := stopService(ctx, s.svc, kill); err != nil {
-			errs = append(errs, fmt.Sprintf("%s: %v", s.spec.Name, err))
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := stopService(ctx, s.svc, kill); err != nil {
+				fail("%s: %v", s.spec.Name, err)
+			}
+		}()
 	}
+	wg.Wait()
 	if len(errs) > 0 {
+		sort.Strings(errs)
 		return fmt.Errorf("stop: %s", strings.Join(errs, "; "))
 	}
 	return nil
