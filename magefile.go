@@ -235,7 +235,7 @@ func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stac
 			return fmt.Errorf("connect to the Dagger engine: %w", err)
 		}
 		defer client.Close()
-		prepare = runtimes.Dagger(runtimes.DaggerConfig{Client: client, Images: choice.images, ImagePath: b.Path, Log: os.Stdout})
+		prepare = runtimes.Dagger(runtimes.DaggerConfig{Client: client, Images: choice.images, Offline: runtimes.HostImages(client, b.Path), Log: os.Stdout})
 	default:
 		base, err := runtimes.BasePort()
 		if err != nil {

@@ -2,7 +2,8 @@
 // per plan service, reachable from the others by its name
 // (Service.WithHostname), its state on cache volumes, its secrets as Dagger
 // secrets, and every port tunnelled to the host, where the pipeline's
-// seeding and checks reach it exactly as they reach local processes.
+// seeding and checks reach it exactly as they reach local processes (or,
+// inside a module function, every port by its endpoint in the session).
 package daggerrun
 
 import (
@@ -32,6 +33,10 @@ type Config struct {
 	// RunID names this run's cache volumes, so runs never share state.
 	RunID        string
 	ReadyTimeout time.Duration
+	// InSession: the checks run inside the Dagger session (a module
+	// function) and reach services by their endpoints; otherwise on the
+	// client's host, through tunnels.
+	InSession bool
 	Log          io.Writer
 }
 
@@ -188,6 +193,14 @@ func (r *Runner) start(ctx context.Context, s stack.Service) error {
 		return fmt.Errorf("start %s (its output is in the Dagger session log): %w", s.Name, err)
 	}
 	for _, p := range s.Ports {
+		if r.cfg.InSession {
+			ep, err := st.svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: p.Container})
+			if err != nil {
+				return fmt.Errorf("endpoint of %s:%d: %w", s.Name, p.Container, err)
+			}
+			st.addr[p.Name] = ep
+			continue
+		}
 		t, err := r.cfg.Client.Host().Tunnel(st.svc, dagger.HostTunnelOpts{Ports: []dagger.PortForward{{Backend: p.Container}}}).Start(ctx)
 		if err != nil {
 			return fmt.Errorf("tunnel to %s:%d: %w", s.Name, p.Container, err)

@@ -52,9 +52,18 @@ func ContainerProfile(set stack.ImageSet) (stack.Profile, error) {
 type DaggerConfig struct {
 	Client *dagger.Client
 	Images stack.ImageSet
-	// ImagePath is the tarball of an offline image kind.
-	ImagePath func(stack.Kind) string
+	// Offline is the locally built image of a kind (an imported tarball).
+	Offline func(stack.Kind) *dagger.Container
+	// InSession: the checks run inside the session (a module function).
+	InSession bool
 	Log       io.Writer
+}
+
+// HostImages imports the offline images from tarballs on the client's host.
+func HostImages(client *dagger.Client, path func(stack.Kind) string) func(stack.Kind) *dagger.Container {
+	return func(k stack.Kind) *dagger.Container {
+		return client.Container().Import(client.Host().File(path(k)))
+	}
 }
 
 // Dagger prepares combinations as Dagger services in the client's session.
@@ -66,7 +75,7 @@ func Dagger(cfg DaggerConfig) pipeline.Prepare {
 		}
 		image := func(s stack.Service) *dagger.Container {
 			if cfg.Images == stack.Offline {
-				return cfg.Client.Container().Import(cfg.Client.Host().File(cfg.ImagePath(s.Kind)))
+				return cfg.Offline(s.Kind)
 			}
 			return cfg.Client.Container().From(s.Image)
 		}
@@ -74,7 +83,7 @@ func Dagger(cfg DaggerConfig) pipeline.Prepare {
 		r, err := daggerrun.New(daggerrun.Config{
 			Client: cfg.Client, Image: image, Secrets: secrets, Log: cfg.Log,
 			RunID:        c.ID() + "-" + strconv.FormatInt(time.Now().UnixNano(), 36),
-			ReadyTimeout: 3 * time.Minute,
+			ReadyTimeout: 3 * time.Minute, InSession: cfg.InSession,
 		}, p)
 		if err != nil {
 			return nil, err
