@@ -37,7 +37,7 @@ type Config struct {
 	// function) and reach services by their endpoints; otherwise on the
 	// client's host, through tunnels.
 	InSession bool
-	Log          io.Writer
+	Log       io.Writer
 }
 
 // Runner owns the services of one plan in one Dagger session.
