@@ -295,6 +295,51 @@ func (r *Runner) Readiness() map[string]time.Duration {
 	return out
 }
 
+// Forward forwards every published port of the started services (the
+// gateway's web port, Tempo's API and OTLP ports: the ones compose
+// publishes) to the same port on the caller's host, and blocks until ctx
+// ends or a forward fails. It prints what it forwards.
+func (r *Runner) Forward(ctx context.Context) error {
+	r.mu.Lock()
+	started := append([]*service(nil), r.started...)
+	r.mu.Unlock()
+	errs := make(chan error, len(started))
+	n := 0
+	for _, s := range started {
+		var ports []dagger.PortForward
+		for _, p := range s.spec.Ports {
+			if p.Publish {
+				ports = append(ports, dagger.PortForward{Backend: p.Container, Frontend: p.Container})
+				fmt.Fprintf(r.cfg.Log, "  forwarding localhost:%d -> %s:%d (%s)\n", p.Container, s.spec.Name, p.Container, p.Name)
+			}
+		}
+		if len(ports) == 0 || s.svc == nil {
+			continue
+		}
+		n++
+		go func() {
+			if err := s.svc.Up(ctx, dagger.ServiceUpOpts{Ports: ports}); err != nil && ctx.Err() == nil {
+				errs <- fmt.Errorf("forward %s: %w", s.spec.Name, err)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	if n == 0 {
+		return fmt.Errorf("no started service publishes a port")
+	}
+	select {
+	case err := <-errs:
+		if err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return nil
+	case <-ctx.Done():
+		return nil
+	}
+}
+
 // StopGrace is how long a service gets to exit on SIGTERM before it is
 // killed: the 2.8-era query-frontends and queriers can hang in shutdown
 // (docs/troubleshooting.md), and the engine waits for them forever.

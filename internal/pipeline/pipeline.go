@@ -80,24 +80,10 @@ func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) repo
 	logf := func(format string, a ...any) { fmt.Fprintf(o.Log, "[%s] "+format+"\n", append([]any{out.ID}, a...)...) }
 	s := &verify.Suite{E: e, Timeouts: o.Timeouts, RunID: fmt.Sprintf("%s-%d", out.ID, start.UnixNano())}
 
-	logf("starting infrastructure")
-	if err := rt.Start(ctx, infra); err != nil {
-		out.Error = "start infrastructure: " + err.Error()
-		return out
-	}
-	logf("seeding")
-	// Readiness endpoints can answer before a service takes writes (MinIO
-	// under load: "Server not initialized yet"): the first pass retries,
-	// which is safe because seeding is idempotent.
-	pass, err := retrySeed(ctx, func() ([]provision.Change, error) { return seed(ctx, e, true, false) })
-	s.Seeding = append(s.Seeding, pass)
+	up, err := bringUp(ctx, rt, e, logf)
+	s.Seeding = up.seeding
 	if err != nil {
-		out.Error = "seed: " + err.Error()
-		return out
-	}
-	logf("starting Tempo, Grafana and the rest")
-	if err := rt.Start(ctx, nil); err != nil {
-		out.Error = "start services: " + err.Error()
+		out.Error = err.Error()
 		return out
 	}
 	out.Startup = time.Since(start)
@@ -109,6 +95,7 @@ func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) repo
 	more, err := retrySeed(ctx, func() ([]provision.Change, error) { return seed(ctx, e, false, true) })
 	s.Seeding[0] = append(s.Seeding[0], more...)
 	if err == nil {
+		var pass []provision.Change
 		pass, err = seed(ctx, e, true, true)
 		s.Seeding = append(s.Seeding, pass)
 	}
@@ -133,6 +120,47 @@ func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) repo
 	})
 	out.Measured = s.Measured
 	return out
+}
+
+type upResult struct{ seeding [][]provision.Change }
+
+// bringUp starts the infrastructure, seeds it (buckets, topic), then starts
+// every other service.
+func bringUp(ctx context.Context, rt Runtime, e verify.Endpoints, logf func(string, ...any)) (upResult, error) {
+	var up upResult
+	logf("starting infrastructure")
+	if err := rt.Start(ctx, infra); err != nil {
+		return up, fmt.Errorf("start infrastructure: %w", err)
+	}
+	logf("seeding")
+	// Readiness endpoints can answer before a service takes writes (MinIO
+	// under load: "Server not initialized yet"): the first pass retries,
+	// which is safe because seeding is idempotent.
+	pass, err := retrySeed(ctx, func() ([]provision.Change, error) { return seed(ctx, e, true, false) })
+	up.seeding = append(up.seeding, pass)
+	if err != nil {
+		return up, fmt.Errorf("seed: %w", err)
+	}
+	logf("starting Tempo, Grafana and the rest")
+	if err := rt.Start(ctx, nil); err != nil {
+		return up, fmt.Errorf("start services: %w", err)
+	}
+	return up, nil
+}
+
+// Up brings a combination up for use, not for checks: services started,
+// buckets and topic seeded, Grafana's datasources provisioned. The caller
+// stops rt.
+func Up(ctx context.Context, rt Runtime, e verify.Endpoints, log io.Writer) error {
+	logf := func(format string, a ...any) {
+		fmt.Fprintf(log, "[%s] "+format+"\n", append([]any{e.Plan.Combination.ID()}, a...)...)
+	}
+	if _, err := bringUp(ctx, rt, e, logf); err != nil {
+		return err
+	}
+	logf("provisioning Grafana")
+	_, err := retrySeed(ctx, func() ([]provision.Change, error) { return seed(ctx, e, false, true) })
+	return err
 }
 
 // seed provisions what the plan needs: the buckets and the topic (before
