@@ -269,6 +269,50 @@ func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stac
 	return nil
 }
 
+// Up brings one combination up with `dagger call up` on this repository's module, until interrupted: the gateway on http://localhost:8080 (grafana.localhost, minio.localhost, tempo.localhost), Tempo on :3200, OTLP on :4317/:4318. Storage from TEMPO_STACK_STORAGE (s3), images from TEMPO_STACK_IMAGES (upstream, or offline: built first).
+func Up(ctx context.Context, mode string) error {
+	if _, err := stack.ParseMode(mode); err != nil {
+		return err
+	}
+	storage := os.Getenv("TEMPO_STACK_STORAGE")
+	if storage == "" {
+		storage = string(stack.S3)
+	}
+	if _, err := stack.ParseStorage(storage); err != nil {
+		return fmt.Errorf("TEMPO_STACK_STORAGE: %w", err)
+	}
+	set, err := runtimes.ImagesFromEnv()
+	if err != nil {
+		return err
+	}
+	args := []string{"call", "up", "--mode=" + mode, "--storage=" + storage}
+	tc := newToolchain()
+	if set == stack.Offline {
+		if _, err := images.New(tc).Build(ctx, images.Specs(tc)); err != nil {
+			return err
+		}
+		args = append(args, "--images="+images.New(tc).Dir)
+	}
+	return daggerCLI(ctx, tc, args...)
+}
+
+// daggerCLI runs the dagger CLI built here (or the one on PATH) on this
+// repository's module, after checking an engine is there to run it.
+func daggerCLI(ctx context.Context, tc *toolchain.Toolchain, args ...string) error {
+	bin := tc.Bin("dagger")
+	if _, err := os.Stat(bin); err != nil {
+		if bin, err = exec.LookPath("dagger"); err != nil {
+			return fmt.Errorf("no dagger CLI: build it with `go run mage.go tools:only dagger` or install Dagger %s", toolchain.DaggerVersion)
+		}
+	}
+	if os.Getenv(engine.RunnerHostEnv) == "" {
+		if ok, why := engine.DaggerProvisions(ctx); !ok {
+			return fmt.Errorf("no Dagger engine (%s): start the one built here with `go run mage.go engine:start` and export %s=%s", why, engine.RunnerHostEnv, toolchain.DaggerSocket)
+		}
+	}
+	return sh(ctx, bin, args...)
+}
+
 // CI holds what CI workflows read.
 type CI mg.Namespace
 
