@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"sort"
 	"strings"
@@ -56,9 +57,21 @@ func Buckets(ctx context.Context, endpoint, accessKey, secretKey string, buckets
 	return out, nil
 }
 
+// KafkaClient is a client of the stack's single Kafka broker at addr. The
+// broker advertises its in-network name (redpanda:9092), which a client
+// outside the network (through a tunnel or a published port) cannot
+// resolve: every connection goes to addr, which is right for one broker.
+func KafkaClient(addr string, opts ...kgo.Opt) (*kgo.Client, error) {
+	var d net.Dialer
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, network, addr)
+	}
+	return kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr), kgo.Dialer(dial)}, opts...)...)
+}
+
 // Topic creates the topic with partitions, or grows it to that many.
 func Topic(ctx context.Context, broker, topic string, partitions int) ([]Change, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	cl, err := KafkaClient(broker)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +106,7 @@ func Topic(ctx context.Context, broker, topic string, partitions int) ([]Change,
 
 // TopicPartitions returns how many partitions a topic has (0 when absent).
 func TopicPartitions(ctx context.Context, broker, topic string) (int, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	cl, err := KafkaClient(broker)
 	if err != nil {
 		return 0, err
 	}

@@ -3,11 +3,13 @@ package provision
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
@@ -107,5 +109,40 @@ func TestDatasourcesCreateThenUnchangedThenUpdate(t *testing.T) {
 	bad, _ := NewGrafana(srv.URL, "admin", "wrong")
 	if _, err := bad.Datasources(ds); err == nil {
 		t.Fatal("wrong password accepted")
+	}
+}
+
+// unresolvable reports a name this host cannot resolve as the listener's
+// address, as the broker in a container network advertises "redpanda".
+type unresolvable struct{ net.Listener }
+
+func (l unresolvable) Addr() net.Addr { return advertised{} }
+
+type advertised struct{}
+
+func (advertised) Network() string { return "tcp" }
+func (advertised) String() string  { return "redpanda.invalid:9092" }
+
+// TestKafkaClientReachesABrokerThatAdvertisesAnInNetworkName: through a
+// tunnel or a published port the advertised name does not resolve; the
+// client still reaches the one broker by its seed address.
+func TestKafkaClientReachesABrokerThatAdvertisesAnInNetworkName(t *testing.T) {
+	var seed string
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.ListenFn(func(network, addr string) (net.Listener, error) {
+		ln, err := net.Listen(network, "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		seed = ln.Addr().String()
+		return unresolvable{ln}, nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if ch, err := Topic(ctx, seed, "tempo-ingest", 2); err != nil || len(ch) != 1 || ch[0].Action != "created" {
+		t.Fatalf("Topic through %s with the broker advertising redpanda.invalid:9092: %v, %v", seed, ch, err)
 	}
 }

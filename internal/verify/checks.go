@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tempo-stack/tempo-stack/internal/provision"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
@@ -376,7 +375,7 @@ func (s *Suite) search(ctx context.Context) outcome {
 
 // EndOffsets reads the topic's end offsets by partition.
 func EndOffsets(ctx context.Context, broker, topic string) (map[int32]int64, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	cl, err := provision.KafkaClient(broker)
 	if err != nil {
 		return nil, err
 	}
@@ -419,7 +418,7 @@ func (s *Suite) kafkaConsumed(ctx context.Context) outcome {
 		return failed(fmt.Sprintf("topic grew by %d records, want at least the %d accepted batches", grew, s.Pushed.BatchesAccepted), ev...)
 	}
 	ev = append(ev, fmt.Sprintf("topic %s grew by %d records for %d accepted batches", p.Topic, grew, s.Pushed.BatchesAccepted))
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	cl, err := provision.KafkaClient(broker)
 	if err != nil {
 		return failed(err.Error(), ev...)
 	}
