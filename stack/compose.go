@@ -29,8 +29,9 @@ type composeService struct {
 	Restart     string            `yaml:"restart,omitempty"`
 }
 
+// composeProject has no top-level name: Debian's docker-compose 1.29
+// rejects the key, so the project name is given with -p (see the header).
 type composeProject struct {
-	Name     string                    `yaml:"name"`
 	Services map[string]composeService `yaml:"services"`
 	Volumes  map[string]map[string]any `yaml:"volumes,omitempty"`
 }
@@ -40,7 +41,6 @@ type composeProject struct {
 // 127.0.0.1 so a developer's stack is not exposed to the LAN.
 func composeFile(p *Plan) ([]byte, error) {
 	proj := composeProject{
-		Name:     "tempo-stack-" + p.Combination.ID(),
 		Services: map[string]composeService{},
 		Volumes:  map[string]map[string]any{},
 	}
@@ -104,6 +104,7 @@ func composeFile(p *Plan) ([]byte, error) {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# Rendered by tempo-stack from the stack model: %s, Tempo %s profile, %s timings.\n", p.Combination.ID(), p.Combination.Profile, p.Timings.Name)
 	fmt.Fprintf(&buf, "# Do not edit; run `mage render`. Secrets come from the environment: %s.\n", strings.Join(secretEnvNames(p), ", "))
+	fmt.Fprintf(&buf, "# Run: docker-compose -p %s up -d (docker compose v2 works the same).\n", ComposeProjectName(p.Combination))
 	for _, s := range skipped {
 		buf.WriteString(s + "\n")
 	}
@@ -114,6 +115,9 @@ func composeFile(p *Plan) ([]byte, error) {
 	}
 	return buf.Bytes(), enc.Close()
 }
+
+// ComposeProjectName is the compose project name of a combination.
+func ComposeProjectName(c Combination) string { return "tempo-stack-" + c.ID() }
 
 func secretEnvNames(p *Plan) []string {
 	seen := map[string]bool{}
