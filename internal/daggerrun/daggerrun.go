@@ -10,8 +10,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -20,6 +18,7 @@ import (
 
 	"dagger.io/dagger"
 
+	"github.com/tempo-stack/tempo-stack/internal/health"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -228,46 +227,13 @@ func (r *Runner) describe(st *service) string {
 	return strings.Join(parts, " ")
 }
 
-// waitReady polls the service's health check through its tunnel: an HTTP
-// 200 on its path, or a TCP connection where it has none.
+// waitReady polls the service's health check through its tunnel.
 func waitReady(ctx context.Context, s stack.Service, addr map[string]string, timeout time.Duration) error {
 	target := addr[s.Health.Port]
 	if target == "" {
 		return fmt.Errorf("%s: health port %q has no tunnel", s.Name, s.Health.Port)
 	}
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(timeout)
-	var last string
-	for {
-		if s.Health.Path == "" {
-			c, err := net.DialTimeout("tcp", target, time.Second)
-			if err == nil {
-				c.Close()
-				return nil
-			}
-			last = err.Error()
-		} else {
-			resp, err := client.Get("http://" + target + s.Health.Path)
-			if err == nil {
-				body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					return nil
-				}
-				last = fmt.Sprintf("%d %s", resp.StatusCode, strings.TrimSpace(string(body)))
-			} else {
-				last = err.Error()
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after %s (GET %s%s: %s)", s.Name, timeout, target, s.Health.Path, last)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
+	return health.Wait(ctx, s, target, timeout, 250*time.Millisecond, nil)
 }
 
 // Addr is where the checks reach a service's port: its tunnel on this host.

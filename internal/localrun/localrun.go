@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/health"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -271,43 +271,21 @@ func (r *Runner) Restarts() []string {
 var errExitedEarly = errors.New("exited before it was ready")
 
 func (r *Runner) waitReady(ctx context.Context, p *process) error {
-	deadline := time.Now().Add(r.cfg.ReadyTimeout)
 	port := p.svc.Port(p.svc.Health.Port)
 	addr := fmt.Sprintf("127.0.0.1:%d", port.Host)
-	client := &http.Client{Timeout: 2 * time.Second}
-	var last string
-	for {
+	alive := func() error {
 		select {
 		case <-p.done:
 			return fmt.Errorf("%s %w (%v)\n  log %s:\n%s", p.svc.Name, errExitedEarly, p.err, p.logPath, Tail(p.logPath, 20))
-		case <-ctx.Done():
-			return ctx.Err()
 		default:
+			return nil
 		}
-		if p.svc.Health.Path == "" {
-			c, err := net.DialTimeout("tcp", addr, time.Second)
-			if err == nil {
-				c.Close()
-				break
-			}
-			last = err.Error()
-		} else {
-			resp, err := client.Get("http://" + addr + p.svc.Health.Path)
-			if err == nil {
-				body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					break
-				}
-				last = fmt.Sprintf("%d %s", resp.StatusCode, strings.TrimSpace(string(body)))
-			} else {
-				last = err.Error()
-			}
+	}
+	if err := health.Wait(ctx, p.svc, addr, r.cfg.ReadyTimeout, 100*time.Millisecond, alive); err != nil {
+		if errors.Is(err, errExitedEarly) || ctx.Err() != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after %s (GET %s%s: %s)\n  log %s:\n%s", p.svc.Name, r.cfg.ReadyTimeout, addr, p.svc.Health.Path, last, p.logPath, Tail(p.logPath, 20))
-		}
-		time.Sleep(100 * time.Millisecond)
+		return fmt.Errorf("%w\n  log %s:\n%s", err, p.logPath, Tail(p.logPath, 20))
 	}
 	p.ready = time.Since(p.started)
 	fmt.Fprintf(r.cfg.Log, "  ready   %-18s in %s\n", p.svc.Name, p.ready.Round(time.Millisecond))
