@@ -10,11 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/tempo-stack/tempo-stack/internal/docker"
 	"github.com/tempo-stack/tempo-stack/internal/engine"
 	"github.com/tempo-stack/tempo-stack/internal/images"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
@@ -172,6 +174,28 @@ func (Verify) Mode(ctx context.Context, target string) error {
 	return verifyCombinations(ctx, run, []stack.Combination{c})
 }
 
+// Compose runs the rendered docker compose stacks on Docker.
+type Compose mg.Namespace
+
+// Verify brings up the rendered compose stack of one ingester and one Kafka mode on both storages (ingester-compactor, kafka-scheduler) with Docker, runs every check through its published ports and tears it down. Starts dockerd when none runs (and stops it after); images from TEMPO_STACK_IMAGES.
+func (Compose) Verify(ctx context.Context) error {
+	set, err := runtimes.ImagesFromEnv()
+	if err != nil {
+		return err
+	}
+	p, err := runtimes.ContainerProfile(set)
+	if err != nil {
+		return err
+	}
+	var combos []stack.Combination
+	for _, c := range stack.Matrix(p) {
+		if c.Mode == stack.IngesterCompactor || c.Mode == stack.KafkaScheduler {
+			combos = append(combos, c)
+		}
+	}
+	return verifyCombinations(ctx, runtimeChoice{name: runtimes.ComposeName, images: set, profile: p}, combos)
+}
+
 func reportsDir() string {
 	if dir := os.Getenv("TEMPO_STACK_REPORTS"); dir != "" {
 		return dir
@@ -236,6 +260,34 @@ func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stac
 		}
 		defer client.Close()
 		prepare = runtimes.Dagger(runtimes.DaggerConfig{Client: client, Images: choice.images, Offline: runtimes.HostImages(client, b.Path), Log: os.Stdout})
+	case runtimes.ComposeName:
+		eng, err := docker.Ensure(ctx, reportsDir(), os.Stdout)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := eng.Stop(); err != nil {
+				fmt.Println("docker:", err)
+			}
+		}()
+		if choice.images == stack.Offline {
+			b := images.New(tc)
+			built, err := b.Build(ctx, images.Specs(tc))
+			if err != nil {
+				return err
+			}
+			begin := time.Now()
+			var paths []string
+			for _, p := range built {
+				paths = append(paths, p)
+			}
+			sort.Strings(paths)
+			if err := docker.Load(ctx, paths...); err != nil {
+				return err
+			}
+			fmt.Printf("docker: loaded %d offline images in %s\n", len(paths), time.Since(begin).Round(time.Millisecond))
+		}
+		prepare = runtimes.Compose(runtimes.ComposeConfig{Images: choice.images, Compose: eng.Compose, Log: os.Stdout})
 	default:
 		base, err := runtimes.BasePort()
 		if err != nil {

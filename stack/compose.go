@@ -135,3 +135,6 @@ func secretEnvNames(p *Plan) []string {
 	sort.Strings(out)
 	return out
 }
+
+// ComposeFileName is the compose file of a container plan.
+const ComposeFileName = "docker-compose.yaml"

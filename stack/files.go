@@ -115,7 +115,7 @@ func (b *builder) files() error {
 		if err != nil {
 			return fmt.Errorf("compose file: %w", err)
 		}
-		p.Files = append(p.Files, File{Path: "docker-compose.yaml", Content: out})
+		p.Files = append(p.Files, File{Path: ComposeFileName, Content: out})
 	}
 	return nil
 }

@@ -90,20 +90,15 @@ func Dagger(cfg DaggerConfig) pipeline.Prepare {
 		}
 		e := verify.Endpoints{Plan: p, Addr: r.Addr, Secrets: secrets}
 		cleanup := func() error { return nil }
-		if c.Storage == stack.Local {
-			tempo := p.ServicesOf(stack.KindTempo)[0]
-			for _, v := range tempo.Volumes {
-				if v.Scope != stack.Shared {
-					continue
-				}
-				dir, err := os.MkdirTemp("", "tempo-stack-blocks-")
-				if err != nil {
-					return nil, err
-				}
-				e.BlocksDir = dir
-				e.RefreshBlocks = func(ctx context.Context) error { return r.SnapshotVolume(ctx, image(tempo), v, dir) }
-				cleanup = func() error { return os.RemoveAll(dir) }
+		if v, ok := sharedVolume(p); ok {
+			dir, err := os.MkdirTemp("", "tempo-stack-blocks-")
+			if err != nil {
+				return nil, err
 			}
+			tempo := p.ServicesOf(stack.KindTempo)[0]
+			e.BlocksDir = dir
+			e.RefreshBlocks = func(ctx context.Context) error { return r.SnapshotVolume(ctx, image(tempo), v, dir) }
+			cleanup = func() error { return os.RemoveAll(dir) }
 		}
 		return &pipeline.Prepared{Runtime: r, Endpoints: e, Cleanup: cleanup}, nil
 	}

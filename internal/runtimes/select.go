@@ -33,10 +33,10 @@ func FromEnv() (string, error) {
 	switch name {
 	case "", LocalName:
 		return LocalName, nil
-	case DaggerName:
-		return DaggerName, nil
+	case DaggerName, ComposeName:
+		return name, nil
 	default:
-		return "", fmt.Errorf("%s=%q: unknown runtime; valid runtimes are local (host processes from the tool cache) and dagger (Dagger services; images from %s)", EnvRuntime, name, EnvImages)
+		return "", fmt.Errorf("%s=%q: unknown runtime; valid runtimes are local (host processes from the tool cache), dagger (Dagger services) and compose (the rendered compose stack on Docker); the last two take images from %s", EnvRuntime, name, EnvImages)
 	}
 }
 

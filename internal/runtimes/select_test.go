@@ -12,6 +12,7 @@ func TestRuntimeFromEnv(t *testing.T) {
 		{"", LocalName, ""},
 		{"local", LocalName, ""},
 		{"dagger", DaggerName, ""},
+		{"compose", ComposeName, ""},
 		{"docker", "", `unknown runtime; valid runtimes are local`},
 	} {
 		t.Setenv(EnvRuntime, tc.env)

@@ -1,0 +1,359 @@
+// Package composerun runs a container plan with docker compose, from the
+// very docker-compose.yaml the plan renders (the file committed under
+// stack/compose for the production profile). It adds one override file that
+// publishes every other port on an ephemeral 127.0.0.1 port, so the
+// pipeline's seeding and checks reach each service as they do on the other
+// runtimes, and it starts services wave by wave so the pipeline can seed
+// the infrastructure before Tempo starts.
+package composerun
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tempo-stack/tempo-stack/internal/health"
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// OverrideFile is the file, beside docker-compose.yaml, that publishes the
+// ports the checks need and the rendered file keeps on the stack's network.
+const OverrideFile = "docker-compose.verify.yaml"
+
+// Config of a runner.
+type Config struct {
+	// Dir is the project directory: the plan's files are written there.
+	Dir string
+	// Project is the compose project name (-p).
+	Project string
+	Secrets map[stack.Secret]string
+	// Compose is the compose command: docker-compose (Debian's 1.29) or
+	// docker compose (v2).
+	Compose      []string
+	ReadyTimeout time.Duration
+	Log          io.Writer
+}
+
+// Runner owns one compose project.
+type Runner struct {
+	cfg  Config
+	plan *stack.Plan
+
+	mu      sync.Mutex
+	started map[string]*service
+	created bool // compose has created something: Stop must run down
+}
+
+type service struct {
+	addr  map[string]string // port name -> 127.0.0.1:port
+	ready time.Duration
+}
+
+// New writes the plan's files and the override into cfg.Dir and checks that
+// the ports the compose file publishes on fixed numbers are free.
+func New(cfg Config, p *stack.Plan) (*Runner, error) {
+	if p.Network.Kind != stack.Containers {
+		return nil, fmt.Errorf("composerun: plan %s is rendered for %s addressing, want containers", p.Combination.ID(), p.Network.Kind)
+	}
+	if _, ok := p.File(stack.ComposeFileName); !ok {
+		return nil, fmt.Errorf("composerun: plan %s renders no %s", p.Combination.ID(), stack.ComposeFileName)
+	}
+	if len(cfg.Compose) == 0 {
+		cfg.Compose = []string{"docker-compose"}
+	}
+	if cfg.ReadyTimeout == 0 {
+		cfg.ReadyTimeout = 3 * time.Minute
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if err := CheckPublishedPorts(p); err != nil {
+		return nil, err
+	}
+	if err := p.WriteFiles(cfg.Dir); err != nil {
+		return nil, err
+	}
+	override, err := Override(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(cfg.Dir, OverrideFile), override, 0o644); err != nil {
+		return nil, err
+	}
+	return &Runner{cfg: cfg, plan: p, started: map[string]*service{}}, nil
+}
+
+// CheckPublishedPorts fails, naming the port and the service, when a port
+// the compose file binds on 127.0.0.1 is already taken, before anything
+// starts.
+func CheckPublishedPorts(p *stack.Plan) error {
+	for _, s := range p.Services {
+		if s.Unavailable != "" {
+			continue
+		}
+		for _, port := range s.Ports {
+			if !port.Publish {
+				continue
+			}
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port.Container))
+			if err != nil {
+				return fmt.Errorf("port 127.0.0.1:%d (%s %s), which the compose file publishes, is in use: stop what holds it (another stack: docker-compose -p <project> down)", port.Container, s.Name, port.Name)
+			}
+			l.Close()
+		}
+	}
+	return nil
+}
+
+// Override is the compose override that publishes every port the compose
+// file does not, on an ephemeral port of 127.0.0.1.
+func Override(p *stack.Plan) ([]byte, error) {
+	type svc struct {
+		Ports []string `yaml:"ports"`
+	}
+	services := map[string]svc{}
+	for _, s := range p.Services {
+		if s.Unavailable != "" {
+			continue
+		}
+		var ports []string
+		for _, port := range s.Ports {
+			if !port.Publish {
+				ports = append(ports, fmt.Sprintf("127.0.0.1::%d", port.Container))
+			}
+		}
+		if len(ports) > 0 {
+			services[s.Name] = svc{ports}
+		}
+	}
+	var buf bytes.Buffer
+	buf.WriteString("# Written by tempo-stack's compose runner: publishes the ports its checks reach on ephemeral 127.0.0.1 ports.\n")
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(map[string]any{"services": services}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), enc.Close()
+}
+
+// Name is the runtime's name in reports.
+func (r *Runner) Name() string { return "compose" }
+
+// command runs compose on the project with the secrets in its environment,
+// the only place their values go.
+func (r *Runner) command(ctx context.Context, args ...string) *exec.Cmd {
+	full := append(append([]string{}, r.cfg.Compose[1:]...), "-p", r.cfg.Project, "-f", stack.ComposeFileName, "-f", OverrideFile)
+	cmd := exec.CommandContext(ctx, r.cfg.Compose[0], append(full, args...)...)
+	cmd.Dir = r.cfg.Dir
+	cmd.Env = os.Environ()
+	for secret, env := range stack.SecretEnv {
+		if v, ok := r.cfg.Secrets[secret]; ok {
+			cmd.Env = append(cmd.Env, env+"="+v)
+		}
+	}
+	return cmd
+}
+
+func (r *Runner) run(ctx context.Context, args ...string) (string, error) {
+	var out bytes.Buffer
+	cmd := r.command(ctx, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("%s %s: %w\n%s", strings.Join(r.cfg.Compose, " "), strings.Join(args, " "), err, indent(out.String()))
+	}
+	return out.String(), nil
+}
+
+// Start starts the matching services not started yet, wave by wave in
+// dependency order (each wave with one `up -d --no-deps`), and returns when
+// each answers its health check through its published port.
+func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) error {
+	waves, err := r.plan.Waves(func(s stack.Service) bool {
+		return (match == nil || match(s)) && !r.isStarted(s.Name)
+	})
+	if err != nil {
+		return err
+	}
+	for _, wave := range waves {
+		names := make([]string, len(wave))
+		for i, s := range wave {
+			names[i] = s.Name
+		}
+		begin := time.Now()
+		r.mu.Lock()
+		r.created = true
+		r.mu.Unlock()
+		if _, err := r.run(ctx, append([]string{"up", "-d", "--no-deps", "--no-build"}, names...)...); err != nil {
+			return err
+		}
+		errs := make(chan error, len(wave))
+		for _, s := range wave {
+			go func() { errs <- r.waitReady(ctx, s, begin) }()
+		}
+		var first error
+		for range wave {
+			if err := <-errs; err != nil && first == nil {
+				first = err
+			}
+		}
+		if first != nil {
+			return first
+		}
+	}
+	return nil
+}
+
+func (r *Runner) isStarted(name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.started[name]
+	return ok
+}
+
+// waitReady finds where compose published each port, then waits for the
+// health check; a failure carries the service's last log lines.
+func (r *Runner) waitReady(ctx context.Context, s stack.Service, begin time.Time) error {
+	deadline := begin.Add(r.cfg.ReadyTimeout)
+	st := &service{addr: map[string]string{}}
+	for _, p := range s.Ports {
+		for {
+			// A container that restarts (Tempo, until its dependencies
+			// answer) has no port for a moment: ask again.
+			out, err := r.run(ctx, "port", s.Name, fmt.Sprint(p.Container))
+			addr := strings.TrimSpace(out)
+			if err == nil && addr != "" && !strings.HasSuffix(addr, ":0") {
+				st.addr[p.Name] = strings.Replace(addr, "0.0.0.0:", "127.0.0.1:", 1)
+				break
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				return fmt.Errorf("%s: no published port for %d (%v)\n%s", s.Name, p.Container, err, r.logs(s.Name))
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	if err := health.Wait(ctx, s, st.addr[s.Health.Port], time.Until(deadline), 250*time.Millisecond, nil); err != nil {
+		return fmt.Errorf("%w\n%s", err, r.logs(s.Name))
+	}
+	st.ready = time.Since(begin)
+	r.mu.Lock()
+	r.started[s.Name] = st
+	r.mu.Unlock()
+	fmt.Fprintf(r.cfg.Log, "  ready   %-18s in %s (%s)\n", s.Name, st.ready.Round(time.Millisecond), describe(s, st))
+	return nil
+}
+
+func describe(s stack.Service, st *service) string {
+	var parts []string
+	for _, p := range s.Ports {
+		parts = append(parts, fmt.Sprintf("%d->%s", p.Container, st.addr[p.Name]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func (r *Runner) logs(name string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := r.run(ctx, "logs", "--no-color", "--tail", "20", name)
+	if err != nil {
+		return "  (no logs: " + err.Error() + ")"
+	}
+	return "  last log lines of " + name + ":\n" + indent(out)
+}
+
+// Addr is where the checks reach a service's port on this host.
+func (r *Runner) Addr(service, port string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s, ok := r.started[service]; ok {
+		if a, ok := s.addr[port]; ok {
+			return a
+		}
+	}
+	return "unstarted-" + service + ":0"
+}
+
+// Readiness lists each started service and how long it took to answer.
+func (r *Runner) Readiness() map[string]time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]time.Duration{}
+	for name, s := range r.started {
+		out[name] = s.ready
+	}
+	return out
+}
+
+// Stop removes the project's containers, network and volumes (`down -v`),
+// giving services StopTimeout to exit, or 1s when ctx is already cancelled.
+func (r *Runner) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	created := r.created
+	r.created = false
+	r.started = map[string]*service{}
+	r.mu.Unlock()
+	if !created {
+		return nil
+	}
+	timeout := "5"
+	if ctx.Err() != nil {
+		timeout = "1"
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	_, err := r.run(ctx, "down", "--volumes", "--remove-orphans", "--timeout", timeout)
+	return err
+}
+
+// CopyVolume copies the content of a volume, as mounted in a started
+// service that mounts it, to dir on this host (replacing dir).
+func (r *Runner) CopyVolume(ctx context.Context, v stack.Volume, dir string) error {
+	var owners []string
+	for _, s := range r.plan.Services {
+		for _, sv := range s.Volumes {
+			if sv.Name == v.Name && r.isStarted(s.Name) {
+				owners = append(owners, s.Name)
+			}
+		}
+	}
+	if len(owners) == 0 {
+		return fmt.Errorf("no started service mounts volume %s", v.Name)
+	}
+	sort.Strings(owners)
+	out, err := r.run(ctx, "ps", "-q", owners[0])
+	id := strings.TrimSpace(out)
+	if err != nil || id == "" {
+		return fmt.Errorf("container of %s: %v", owners[0], err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	cmd := exec.CommandContext(ctx, "docker", "cp", id+":"+v.Path+"/.", dir)
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("docker cp %s:%s: %w: %s", owners[0], v.Path, err, strings.TrimSpace(buf.String()))
+	}
+	return nil
+}
+
+func indent(s string) string {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return ""
+	}
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}

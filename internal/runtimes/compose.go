@@ -1,0 +1,69 @@
+package runtimes
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tempo-stack/tempo-stack/internal/composerun"
+	"github.com/tempo-stack/tempo-stack/internal/pipeline"
+	"github.com/tempo-stack/tempo-stack/internal/verify"
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// ComposeName is the compose runtime's name in TEMPO_STACK_RUNTIME.
+const ComposeName = "compose"
+
+// ComposeConfig configures the compose runtime.
+type ComposeConfig struct {
+	Images  stack.ImageSet
+	Compose []string // from docker.Ensure
+	Log     io.Writer
+}
+
+// Compose prepares combinations as docker compose projects, from the
+// compose file the plan renders, each in a fresh temporary directory.
+func Compose(cfg ComposeConfig) pipeline.Prepare {
+	return func(ctx context.Context, c stack.Combination) (*pipeline.Prepared, error) {
+		p, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings(), Images: cfg.Images})
+		if err != nil {
+			return nil, err
+		}
+		dir, err := os.MkdirTemp("", "tempo-stack-compose-"+c.ID()+"-")
+		if err != nil {
+			return nil, err
+		}
+		cleanup := func() error { return os.RemoveAll(dir) }
+		secrets := pipeline.NewSecrets()
+		r, err := composerun.New(composerun.Config{
+			Dir: filepath.Join(dir, "project"), Project: stack.ComposeProjectName(c) + "-verify",
+			Secrets: secrets, Compose: cfg.Compose, ReadyTimeout: 3 * time.Minute, Log: cfg.Log,
+		}, p)
+		if err != nil {
+			_ = cleanup()
+			return nil, err
+		}
+		e := verify.Endpoints{Plan: p, Addr: r.Addr, Secrets: secrets}
+		if v, ok := sharedVolume(p); ok {
+			e.BlocksDir = filepath.Join(dir, "blocks")
+			e.RefreshBlocks = func(ctx context.Context) error { return r.CopyVolume(ctx, v, e.BlocksDir) }
+		}
+		return &pipeline.Prepared{Runtime: r, Endpoints: e, Cleanup: cleanup}, nil
+	}
+}
+
+// sharedVolume is the local backend's blocks volume, shared by every Tempo
+// service, which the checks read through a copy on this host.
+func sharedVolume(p *stack.Plan) (stack.Volume, bool) {
+	if p.Combination.Storage != stack.Local {
+		return stack.Volume{}, false
+	}
+	for _, v := range p.ServicesOf(stack.KindTempo)[0].Volumes {
+		if v.Scope == stack.Shared {
+			return v, true
+		}
+	}
+	return stack.Volume{}, false
+}
