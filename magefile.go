@@ -321,7 +321,7 @@ func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stac
 	return nil
 }
 
-// Up brings one combination up with `dagger call up` on this repository's module, until interrupted: the gateway on http://localhost:8080 (grafana.localhost, minio.localhost, tempo.localhost), Tempo on :3200, OTLP on :4317/:4318. Storage from TEMPO_STACK_STORAGE (s3), images from TEMPO_STACK_IMAGES (upstream, or offline: built first).
+// Up brings one combination up with `dagger call up` on this repository's module, until interrupted: the gateway on port 80 (http://grafana.localhost, minio.localhost, tempo.localhost), Tempo on :3200, OTLP on :4317/:4318. Storage from TEMPO_STACK_STORAGE (s3), images from TEMPO_STACK_IMAGES (upstream, or offline: built first).
 func Up(ctx context.Context, mode string) error {
 	if _, err := stack.ParseMode(mode); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -148,4 +149,34 @@ func TestSecretsOnlyInComposeEnvironment(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Every committed compose stack, and the override, is accepted by the
+// compose command CI installs (Debian's docker-compose 1.29, which rejects
+// keys newer tools accept, such as a top-level name).
+func TestCommittedStacksParseWithDockerCompose(t *testing.T) {
+	if _, err := exec.LookPath("docker-compose"); err != nil {
+		t.Skip("docker-compose is not installed (apt-get install -y docker-compose); .ci/run installs it")
+	}
+	plans, err := stack.ComposeStacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range plans {
+		dir := filepath.Join("..", "..", stack.ComposeDir, p.Combination.ID())
+		override, err := Override(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ov := filepath.Join(t.TempDir(), OverrideFile)
+		if err := os.WriteFile(ov, override, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("docker-compose", "-p", "x", "-f", stack.ComposeFileName, "-f", ov, "config", "-q")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "TEMPO_STACK_MINIO_ACCESS_KEY=a", "TEMPO_STACK_MINIO_SECRET_KEY=b", "TEMPO_STACK_GRAFANA_ADMIN_PASSWORD=c")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: docker-compose config: %v\n%s", dir, err, out)
+		}
+	}
 }
