@@ -1,0 +1,90 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// moduleCall runs `dagger call` on this repository's module (dagger.json at
+// the root, code in ci/) and returns stdout, stderr and the error.
+func moduleCall(t *testing.T, bin string, args ...string) (string, string, error) {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"call", "-m", root}, args...)...)
+	cmd.Env = append(os.Environ(), "DAGGER_NO_NAG=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	return strings.TrimSpace(stdout.String()), stderr.String(), err
+}
+
+// The module's matrix is the one `mage ci:matrix` prints, and its config is
+// what the stack model renders: one source of truth for every entry point.
+func TestModuleMatrixAndConfigComeFromTheModel(t *testing.T) {
+	bin := needEngine(t)
+	start := time.Now()
+	out, stderr, err := moduleCall(t, bin, "matrix")
+	if err != nil {
+		t.Fatalf("dagger call matrix: %v\n%s", err, tailLines(stderr, 30))
+	}
+	t.Logf("dagger call matrix (module load included): %s", time.Since(start).Round(time.Millisecond))
+	want, err := stack.MatrixJSON(stack.Profile210)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, exp any
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("matrix is not JSON: %v\n%s", err, out)
+	}
+	_ = json.Unmarshal(want, &exp)
+	if g, _ := json.Marshal(got); !bytes.Equal(g, mustJSON(exp)) {
+		t.Errorf("dagger call matrix printed\n%s\nwant\n%s", out, want)
+	}
+
+	dir := t.TempDir()
+	if _, stderr, err := moduleCall(t, bin, "config", "--mode=kafka", "--storage=local", "export", "--path="+dir); err != nil {
+		t.Fatalf("dagger call config: %v\n%s", err, tailLines(stderr, 30))
+	}
+	c, _ := stack.New("kafka", "local", "2.10", true)
+	p, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.ProductionTimings(), Images: stack.Upstream})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drift, err := p.Drift(dir)
+	if err != nil || len(drift) > 0 {
+		t.Errorf("config --mode=kafka --storage=local differs from the model: %v %v", drift, err)
+	}
+}
+
+// Bad input through `dagger call` fails and names what is valid.
+func TestModuleRejectsAnUnknownMode(t *testing.T) {
+	bin := needEngine(t)
+	_, stderr, err := moduleCall(t, bin, "config", "--mode=kafak")
+	if err == nil {
+		t.Fatal("dagger call config --mode=kafak succeeded")
+	}
+	for _, valid := range []string{"kafka-compactor", "ingester-scheduler"} {
+		if !strings.Contains(stderr, valid) {
+			t.Errorf("the error does not name valid mode %s:\n%s", valid, tailLines(stderr, 20))
+		}
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}

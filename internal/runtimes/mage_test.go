@@ -1,0 +1,44 @@
+package runtimes
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Bad input through the Mage entry point fails before anything starts and
+// names what is valid.
+func TestMageRejectsBadInput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles the magefile")
+	}
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want []string
+	}{
+		{[]string{"verify:mode", "kafak"}, "", []string{"ingester-compactor", "kafka-scheduler"}},
+		{[]string{"up", "schedular"}, "", []string{"ingester-scheduler"}},
+		{[]string{"verify:mode", "scheduler"}, EnvRuntime + "=docker", []string{"valid runtimes are local", "compose"}},
+		{[]string{"verify:mode", "scheduler"}, EnvRuntime + "=compose " + EnvImages + "=offlin", []string{"valid image sets are upstream"}},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		cmd := exec.CommandContext(ctx, "go", append([]string{"run", "mage.go"}, tc.args...)...)
+		cmd.Dir = "../.."
+		cmd.Env = append(os.Environ(), strings.Fields(tc.env)...)
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err == nil {
+			t.Errorf("%s go run mage.go %s succeeded:\n%s", tc.env, strings.Join(tc.args, " "), out)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("%s go run mage.go %s: output does not name %q:\n%s", tc.env, strings.Join(tc.args, " "), w, out)
+			}
+		}
+	}
+}
