@@ -395,3 +395,30 @@ func TestLiveStoreKeysOnlyFor210Kafka(t *testing.T) {
 		}
 	}
 }
+
+// The gateway's routing table: Grafana and Tempo always, the Redpanda
+// console with Kafka, the MinIO console with S3, each to the right port.
+func TestGatewayRoutingTable(t *testing.T) {
+	for _, c := range Matrix(Profile210) {
+		p := mustRender(t, c, Options{Network: ContainerNetwork(), Timings: ProductionTimings(), Images: Upstream})
+		var got []string
+		for _, r := range p.Routes {
+			got = append(got, r.Host+" -> "+r.Backend)
+		}
+		want := []string{"grafana.localhost -> grafana:3000"}
+		if c.Mode.Kafka() {
+			want = append(want, "redpanda-console.localhost -> redpanda-console:8080")
+		}
+		if c.Storage == S3 {
+			want = append(want, "minio.localhost -> minio:9001")
+		}
+		want = append(want, "tempo.localhost -> query-frontend:3200")
+		if strings.Join(got, "; ") != strings.Join(want, "; ") {
+			t.Errorf("%s routes:\n  %s\nwant\n  %s", c.ID(), strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+		}
+		gw, ok := p.Service("gateway")
+		if !ok || gw.Port("http").Container != 80 || !gw.Port("http").Publish {
+			t.Errorf("%s: the gateway must publish port 80: %+v", c.ID(), gw.Ports)
+		}
+	}
+}
