@@ -1,7 +1,7 @@
 // The tempo-stack Dagger module: every Grafana Tempo architecture as Dagger
 // services, verified end to end by the same pipeline, provisioning, trace
 // generator and checks as `mage verify:*` (this module only adds how
-// services start, in internal/daggerrun).
+// services start, in internal/daggerrun; daggermod is its library).
 package main
 
 import (
@@ -15,9 +15,7 @@ import (
 
 	"dagger/tempo-stack/internal/dagger"
 
-	"github.com/tempo-stack/tempo-stack/internal/pipeline"
-	"github.com/tempo-stack/tempo-stack/internal/report"
-	"github.com/tempo-stack/tempo-stack/internal/runtimes"
+	"github.com/tempo-stack/tempo-stack/daggermod"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -71,12 +69,13 @@ func (m *TempoStack) Config(
 
 // Verify runs one combination as Dagger services, seeds it, pushes traces
 // over OTLP gRPC and runs every check. It returns the reports (junit.xml,
-// summary.md) and fails when a check fails.
+// summary.md, verify.log) and fails when a check fails.
 func (m *TempoStack) Verify(
 	ctx context.Context,
 	// a mode or alias (see config)
 	// +default="ingester-compactor"
 	mode string,
+	// s3 (MinIO) or local
 	// +default="s3"
 	storage string,
 	// the offline images (mage images:build writes them to
@@ -84,15 +83,10 @@ func (m *TempoStack) Verify(
 	// +optional
 	images *dagger.Directory,
 ) (*dagger.Directory, error) {
-	target, err := runtimes.ParseTarget(mode, stack.Profile210)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := stack.ParseStorage(storage); err != nil {
-		return nil, err
-	}
-	id := string(target.Mode) + "-" + storage
-	return m.verify(ctx, []string{id}, images)
+	return m.verify(ctx, images, func(s daggermod.Session) ([]stack.Combination, error) {
+		c, err := s.Combination(mode, storage, true)
+		return []stack.Combination{c}, err
+	})
 }
 
 // VerifyAll verifies the 8 combinations (4 modes x 2 storages) one after
@@ -103,43 +97,41 @@ func (m *TempoStack) VerifyAll(
 	// +optional
 	images *dagger.Directory,
 ) (*dagger.Directory, error) {
-	var ids []string
-	for _, c := range stack.Matrix(stack.Profile210) {
-		ids = append(ids, c.ID())
-	}
-	return m.verify(ctx, ids, images)
+	return m.verify(ctx, images, func(s daggermod.Session) ([]stack.Combination, error) {
+		return stack.Matrix(s.Profile()), nil
+	})
 }
 
-func (m *TempoStack) verify(ctx context.Context, ids []string, images *dagger.Directory) (*dagger.Directory, error) {
-	profile := stack.Profile210
-	if images != nil {
-		profile = stack.Profile28
-	}
-	var combos []stack.Combination
-	for _, id := range ids {
-		c, err := stack.ParseID(id, profile)
-		if err != nil {
-			return nil, err
-		}
-		combos = append(combos, c)
-	}
+func (m *TempoStack) verify(ctx context.Context, images *dagger.Directory, combos func(daggermod.Session) ([]stack.Combination, error)) (*dagger.Directory, error) {
 	var log bytes.Buffer
-	out := &teeWriter{&log}
-	client, prepare, err := session(ctx, images, out)
+	s, err := session(ctx, images, io.MultiWriter(os.Stderr, &log))
 	if err != nil {
 		return nil, err
 	}
-	defer client.Close()
-	opts := pipeline.DefaultOptions()
-	opts.Log, opts.Runtime = out, runtimes.DaggerName
-	run := pipeline.RunAll(ctx, combos, prepare, opts)
-	return reports(run, log.String())
+	defer s.Client.Close()
+	cs, err := combos(s)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.Verify(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	dir := dag.Directory().
+		WithNewFile("junit.xml", string(r.JUnit)).
+		WithNewFile("summary.md", r.Markdown).
+		WithNewFile("verify.log", log.String())
+	if r.Failed > 0 {
+		return dir, fmt.Errorf("%d checks failed:\n%s", r.Failed, r.Markdown)
+	}
+	fmt.Fprint(os.Stderr, r.Markdown)
+	return dir, nil
 }
 
 // Up brings one combination up as Dagger services (buckets and topics
 // seeded, Grafana's datasources provisioned) and keeps it up until
-// interrupted. On this host: the gateway at http://localhost (port 80) routes
-// grafana.localhost, minio.localhost, redpanda-console.localhost and
+// interrupted. On this host: the gateway on port 80 routes
+// http://grafana.localhost, minio.localhost, redpanda-console.localhost and
 // tempo.localhost; Tempo's HTTP API is on :3200 and OTLP on :4317 (gRPC) and
 // :4318 (HTTP).
 func (m *TempoStack) Up(
@@ -155,79 +147,36 @@ func (m *TempoStack) Up(
 	// +optional
 	images *dagger.Directory,
 ) error {
-	target, err := runtimes.ParseTarget(mode, stack.Profile210)
+	s, err := session(ctx, images, os.Stderr)
 	if err != nil {
 		return err
 	}
-	c, err := stack.New(string(target.Mode), storage, string(stack.Profile210), metricsGenerator)
+	defer s.Client.Close()
+	c, err := s.Combination(mode, storage, metricsGenerator)
 	if err != nil {
 		return err
 	}
-	client, prepare, err := session(ctx, images, os.Stderr)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-	if images != nil {
-		c.Profile = stack.Profile28
-	}
-	p, err := prepare(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer p.Runtime.Stop(ctx)
-	if err := pipeline.Up(ctx, p.Runtime, p.Endpoints, os.Stderr); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "%s is up; interrupt (Ctrl-C) to stop it\n", c.ID())
-	return p.Runtime.(interface{ Forward(context.Context) error }).Forward(ctx)
+	return s.Up(ctx, c)
 }
 
-// session connects the SDK the runtime packages are written against to
-// this function's session, and prepares combinations on it.
-func session(ctx context.Context, images *dagger.Directory, log io.Writer) (*sdk.Client, pipeline.Prepare, error) {
+// session connects the SDK the tempo-stack packages are written against to
+// this function's own session.
+func session(ctx context.Context, images *dagger.Directory, log io.Writer) (daggermod.Session, error) {
 	client, err := sdk.Connect(ctx, sdk.WithLogOutput(io.Discard))
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to the session: %w", err)
+		return daggermod.Session{}, fmt.Errorf("connect to the session: %w", err)
 	}
-	set := stack.Upstream
-	var offline func(stack.Kind) *sdk.Container
+	s := daggermod.Session{Client: client, Log: log}
 	if images != nil {
 		id, err := images.ID(ctx)
 		if err != nil {
 			client.Close()
-			return nil, nil, err
+			return s, err
 		}
-		set = stack.Offline
 		dir := client.LoadDirectoryFromID(sdk.DirectoryID(id))
-		offline = func(k stack.Kind) *sdk.Container {
+		s.Offline = func(k stack.Kind) *sdk.Container {
 			return client.Container().Import(dir.File(string(k) + ".tar"))
 		}
 	}
-	return client, runtimes.Dagger(runtimes.DaggerConfig{Client: client, Images: set, Offline: offline, InSession: true, Log: log}), nil
-}
-
-func reports(run report.Run, log string) (*dagger.Directory, error) {
-	junit, err := run.JUnit()
-	if err != nil {
-		return nil, err
-	}
-	md := run.Markdown()
-	dir := dag.Directory().
-		WithNewFile("junit.xml", string(junit)).
-		WithNewFile("summary.md", md).
-		WithNewFile("verify.log", log)
-	if n := run.Failed(); n > 0 {
-		return dir, fmt.Errorf("%d checks failed:\n%s", n, md)
-	}
-	fmt.Fprint(os.Stderr, md)
-	return dir, nil
-}
-
-// teeWriter keeps the progress log and shows it live.
-type teeWriter struct{ buf *bytes.Buffer }
-
-func (t *teeWriter) Write(p []byte) (int, error) {
-	os.Stderr.Write(p)
-	return t.buf.Write(p)
+	return s, nil
 }

@@ -1,0 +1,100 @@
+// Package daggermod is what the tempo-stack Dagger module's functions do,
+// as a library: the module in ci/ is its own Go module, and Go's internal
+// rule keeps it from importing internal/ directly. Every function here runs
+// the same pipeline, provisioning and checks as `mage verify:*`, on Dagger
+// services, with the checks inside the function's session.
+package daggermod
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"dagger.io/dagger"
+
+	"github.com/tempo-stack/tempo-stack/internal/pipeline"
+	"github.com/tempo-stack/tempo-stack/internal/runtimes"
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// Session is a function's connection to its own Dagger session.
+type Session struct {
+	Client *dagger.Client
+	// Offline returns the locally built image of a kind; nil selects the
+	// pinned upstream images.
+	Offline func(stack.Kind) *dagger.Container
+	Log     io.Writer
+}
+
+// Profile is the Tempo profile of the session's images: the offline Tempo
+// is the 2.8-era build.
+func (s Session) Profile() stack.Profile {
+	if s.Offline != nil {
+		return stack.Profile28
+	}
+	return stack.Profile210
+}
+
+func (s Session) prepare() pipeline.Prepare {
+	set := stack.Upstream
+	if s.Offline != nil {
+		set = stack.Offline
+	}
+	return runtimes.Dagger(runtimes.DaggerConfig{Client: s.Client, Images: set, Offline: s.Offline, InSession: true, Log: s.Log})
+}
+
+// Combination reads a mode (or alias) and a storage for this session.
+func (s Session) Combination(mode, storage string, metricsGenerator bool) (stack.Combination, error) {
+	target, err := runtimes.ParseTarget(mode, s.Profile())
+	if err != nil {
+		return stack.Combination{}, err
+	}
+	return stack.New(string(target.Mode), storage, string(s.Profile()), metricsGenerator)
+}
+
+// Reports are a run's reports.
+type Reports struct {
+	JUnit    []byte
+	Markdown string
+	Failed   int
+}
+
+// Verify runs the combinations one after the other, each stopped before the
+// next, and reports on all of them.
+func (s Session) Verify(ctx context.Context, combos []stack.Combination) (Reports, error) {
+	opts := pipeline.DefaultOptions()
+	opts.Log, opts.Runtime = s.Log, runtimes.DaggerName
+	run := pipeline.RunAll(ctx, combos, s.prepare(), opts)
+	junit, err := run.JUnit()
+	if err != nil {
+		return Reports{}, err
+	}
+	return Reports{JUnit: junit, Markdown: run.Markdown(), Failed: run.Failed()}, nil
+}
+
+// Up brings a combination up (seeded, Grafana provisioned), forwards its
+// published ports to the caller's host and keeps it up until ctx ends; then
+// it stops every service.
+func (s Session) Up(ctx context.Context, c stack.Combination) (err error) {
+	p, err := s.prepare()(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if stopErr := p.Runtime.Stop(ctx); stopErr != nil && err == nil {
+			err = stopErr
+		}
+		if p.Cleanup != nil {
+			_ = p.Cleanup()
+		}
+	}()
+	if err := pipeline.Up(ctx, p.Runtime, p.Endpoints, s.Log); err != nil {
+		return err
+	}
+	fwd, ok := p.Runtime.(interface{ Forward(context.Context) error })
+	if !ok {
+		return fmt.Errorf("the dagger runtime cannot forward ports")
+	}
+	fmt.Fprintf(s.Log, "%s is up; interrupt (Ctrl-C) to stop it\n", c.ID())
+	return fwd.Forward(ctx)
+}
