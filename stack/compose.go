@@ -50,7 +50,13 @@ func composeFile(p *Plan) ([]byte, error) {
 			skipped = append(skipped, fmt.Sprintf("# %s is left out: %s", s.Name, s.Unavailable))
 			continue
 		}
-		cs := composeService{Image: s.Image, Command: s.Args, DependsOn: s.DependsOn}
+		cs := composeService{Image: s.Image, Command: s.Args}
+		for _, d := range s.DependsOn {
+			// A left-out service (no offline image) is no dependency.
+			if dep, ok := p.Service(d); ok && dep.Unavailable == "" {
+				cs.DependsOn = append(cs.DependsOn, d)
+			}
+		}
 		if len(s.Env) > 0 {
 			cs.Environment = map[string]string{}
 		}

@@ -162,8 +162,25 @@ func TestCommittedStacksParseWithDockerCompose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dirs := map[*stack.Plan]string{}
 	for _, p := range plans {
-		dir := filepath.Join("..", "..", stack.ComposeDir, p.Combination.ID())
+		dirs[p] = filepath.Join("..", "..", stack.ComposeDir, p.Combination.ID())
+	}
+	// And the offline renderings the compose runtime runs, which leave the
+	// Redpanda console out.
+	for _, c := range stack.Matrix(stack.Profile28) {
+		p, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings(), Images: stack.Offline})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirs[p] = filepath.Join(t.TempDir(), "project")
+		if err := p.WriteFiles(dirs[p]); err != nil {
+			t.Fatal(err)
+		}
+		plans = append(plans, p)
+	}
+	for _, p := range plans {
+		dir := dirs[p]
 		override, err := Override(p)
 		if err != nil {
 			t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"go.opentelemetry.io/otel/trace"
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/grpc"
@@ -130,5 +131,26 @@ func TestIDsAreDeterministicPerRun(t *testing.T) {
 func TestPushRejectsNoTraces(t *testing.T) {
 	if _, err := Push(context.Background(), Config{Endpoint: "127.0.0.1:1", Traces: 0}); err == nil {
 		t.Fatal("0 traces accepted")
+	}
+}
+
+// Inside a Dagger function the context carries the engine's span: the
+// generated traces must still be roots of their own, one ID each.
+func TestTracesAreRootsWhateverTheContextCarries(t *testing.T) {
+	_, addr := startCollector(t)
+	parent := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{0xe3, 0x84, 0x26}, SpanID: trace.SpanID{0xa8, 0x8f}, TraceFlags: trace.FlagsSampled, Remote: true,
+	})
+	ctx := trace.ContextWithRemoteSpanContext(context.Background(), parent)
+	res, err := Push(ctx, Config{Endpoint: addr, RunID: "in-a-function", Traces: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, tr := range res.Traces {
+		if tr.ID == parent.TraceID().String() || seen[tr.ID] {
+			t.Fatalf("trace %s is not a root of its own (parent %s, seen %v)", tr.ID, parent.TraceID(), seen)
+		}
+		seen[tr.ID] = true
 	}
 }
