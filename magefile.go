@@ -20,6 +20,7 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/engine"
 	"github.com/tempo-stack/tempo-stack/internal/images"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
+	"github.com/tempo-stack/tempo-stack/internal/report"
 	"github.com/tempo-stack/tempo-stack/internal/runtimes"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -232,34 +233,7 @@ func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stac
 	var prepare pipeline.Prepare
 	switch choice.name {
 	case runtimes.DaggerName:
-		if os.Getenv(engine.RunnerHostEnv) == "" {
-			if ok, why := engine.DaggerProvisions(ctx); !ok {
-				return fmt.Errorf("the dagger runtime needs an engine and none is set (%s): start the one built here with `go run mage.go engine:start` and export %s=%s, or run TEMPO_STACK_RUNTIME=local", why, engine.RunnerHostEnv, toolchain.DaggerSocket)
-			}
-		}
-		b := images.New(tc)
-		if choice.images == stack.Offline {
-			if _, err := b.Build(ctx, images.Specs(tc)); err != nil {
-				return err
-			}
-		}
-		// The session log holds every service's output: kept beside the
-		// reports for when a service fails.
-		if err := os.MkdirAll(reportsDir(), 0o755); err != nil {
-			return err
-		}
-		sessionLog, err := os.Create(filepath.Join(reportsDir(), "dagger-session.log"))
-		if err != nil {
-			return err
-		}
-		defer sessionLog.Close()
-		fmt.Printf("Dagger session log (every service's output): %s\n", sessionLog.Name())
-		client, err := engine.Connect(ctx, filepath.Join(tc.Dir, "bin"), sessionLog)
-		if err != nil {
-			return fmt.Errorf("connect to the Dagger engine: %w", err)
-		}
-		defer client.Close()
-		prepare = runtimes.Dagger(runtimes.DaggerConfig{Client: client, Images: choice.images, Offline: runtimes.HostImages(client, b.Path), Log: os.Stdout})
+		return verifyWithModule(ctx, tc, choice, combos)
 	case runtimes.ComposeName:
 		eng, err := docker.Ensure(ctx, reportsDir(), os.Stdout)
 		if err != nil {
@@ -321,6 +295,65 @@ func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stac
 	return nil
 }
 
+// verifyWithModule runs the module's own functions, exactly what
+// `dagger call verify` / `verify-all` run, and exports their reports.
+func verifyWithModule(ctx context.Context, tc *toolchain.Toolchain, choice runtimeChoice, combos []stack.Combination) error {
+	var args []string
+	switch {
+	case len(combos) == 1:
+		args = []string{"call", "verify", "--mode=" + string(combos[0].Mode), "--storage=" + string(combos[0].Storage)}
+	case len(combos) == len(stack.Matrix(choice.profile)):
+		args = []string{"call", "verify-all"}
+	default:
+		return fmt.Errorf("the Dagger module verifies one combination or all %d, not %d", len(stack.Matrix(choice.profile)), len(combos))
+	}
+	moduleProfile := stack.Profile210
+	if choice.images == stack.Offline {
+		moduleProfile = stack.Profile28
+		b := images.New(tc)
+		if _, err := b.Build(ctx, images.Specs(tc)); err != nil {
+			return err
+		}
+		args = append(args, "--images="+b.Dir)
+	}
+	if choice.profile != moduleProfile {
+		return fmt.Errorf("%s=%s: the Dagger module runs Tempo %s with %s images", runtimes.EnvProfile, choice.profile, moduleProfile, choice.images)
+	}
+	reports, err := filepath.Abs(reportsDir())
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(reports, 0o755); err != nil {
+		return err
+	}
+	junitPath := filepath.Join(reports, "junit.xml")
+	_ = os.Remove(junitPath)
+	args = append(args, "--fail-on-error=false", "export", "--path="+reports)
+	bin, err := checkDaggerCLI(ctx, tc)
+	if err != nil {
+		return err
+	}
+	if err := engine.Call(ctx, bin, projectDir(), filepath.Join(reports, "dagger-session.log"), os.Stdout, args...); err != nil {
+		return err
+	}
+	junit, err := os.ReadFile(junitPath)
+	if err != nil {
+		return fmt.Errorf("the module exported no report: %w", err)
+	}
+	_, failed, err := report.JUnitCounts(junit)
+	if err != nil {
+		return err
+	}
+	if md, err := os.ReadFile(filepath.Join(reports, "summary.md")); err == nil {
+		fmt.Printf("\n%s", md)
+	}
+	fmt.Printf("\nreports: %s, %s\n", junitPath, filepath.Join(reports, "summary.md"))
+	if failed > 0 {
+		return fmt.Errorf("%d checks failed", failed)
+	}
+	return nil
+}
+
 // Up brings one combination up with `dagger call up` on this repository's module, until interrupted: the gateway on port 80 (http://grafana.localhost, minio.localhost, tempo.localhost), Tempo on :3200, OTLP on :4317/:4318. Storage from TEMPO_STACK_STORAGE (s3), images from TEMPO_STACK_IMAGES (upstream, or offline: built first).
 func Up(ctx context.Context, mode string) error {
 	if _, err := stack.ParseMode(mode); err != nil {
@@ -348,21 +381,32 @@ func Up(ctx context.Context, mode string) error {
 	return daggerCLI(ctx, tc, args...)
 }
 
-// daggerCLI runs the dagger CLI built here (or the one on PATH) on this
-// repository's module, after checking an engine is there to run it.
+// daggerCLI runs the dagger CLI built here on this repository's module,
+// after checking an engine is there to run it.
 func daggerCLI(ctx context.Context, tc *toolchain.Toolchain, args ...string) error {
+	bin, err := checkDaggerCLI(ctx, tc)
+	if err != nil {
+		return err
+	}
+	return sh(ctx, bin, args...)
+}
+
+// checkDaggerCLI returns the dagger CLI to run the module (the one built
+// here, else the one on PATH) or names what is missing: the CLI or an
+// engine.
+func checkDaggerCLI(ctx context.Context, tc *toolchain.Toolchain) (string, error) {
 	bin := tc.Bin("dagger")
 	if _, err := os.Stat(bin); err != nil {
 		if bin, err = exec.LookPath("dagger"); err != nil {
-			return fmt.Errorf("no dagger CLI: build it with `go run mage.go tools:only dagger` or install Dagger %s", toolchain.DaggerVersion)
+			return "", fmt.Errorf("no dagger CLI: build it with `go run mage.go tools:only dagger` or install Dagger %s", toolchain.DaggerVersion)
 		}
 	}
 	if os.Getenv(engine.RunnerHostEnv) == "" {
 		if ok, why := engine.DaggerProvisions(ctx); !ok {
-			return fmt.Errorf("no Dagger engine (%s): start the one built here with `go run mage.go engine:start` and export %s=%s", why, engine.RunnerHostEnv, toolchain.DaggerSocket)
+			return "", fmt.Errorf("the dagger runtime needs an engine and none is set (%s): start the one built here with `go run mage.go engine:start` and export %s=%s, or run TEMPO_STACK_RUNTIME=local", why, engine.RunnerHostEnv, toolchain.DaggerSocket)
 		}
 	}
-	return sh(ctx, bin, args...)
+	return bin, nil
 }
 
 // CI holds what CI workflows read.

@@ -40,7 +40,7 @@ func (s Session) prepare() pipeline.Prepare {
 	if s.Offline != nil {
 		set = stack.Offline
 	}
-	return runtimes.Dagger(runtimes.DaggerConfig{Client: s.Client, Images: set, Offline: s.Offline, InSession: true, Log: s.Log})
+	return runtimes.Dagger(runtimes.DaggerConfig{Client: s.Client, Images: set, Offline: s.Offline, Log: s.Log})
 }
 
 // Combination reads a mode (or alias) and a storage for this session.

@@ -1,9 +1,9 @@
 // Package daggerrun runs a container plan as Dagger services: one service
 // per plan service, reachable from the others by its name
 // (Service.WithHostname), its state on cache volumes, its secrets as Dagger
-// secrets, and every port tunnelled to the host, where the pipeline's
-// seeding and checks reach it exactly as they reach local processes (or,
-// inside a module function, every port by its endpoint in the session).
+// secrets. The pipeline runs inside a module function, in the same session,
+// and its seeding and checks reach every port by the service's endpoint,
+// exactly as they reach local processes by 127.0.0.1 ports.
 package daggerrun
 
 import (
@@ -32,11 +32,7 @@ type Config struct {
 	// RunID names this run's cache volumes, so runs never share state.
 	RunID        string
 	ReadyTimeout time.Duration
-	// InSession: the checks run inside the Dagger session (a module
-	// function) and reach services by their endpoints; otherwise on the
-	// client's host, through tunnels.
-	InSession bool
-	Log       io.Writer
+	Log          io.Writer
 }
 
 // Runner owns the services of one plan in one Dagger session.
@@ -50,11 +46,10 @@ type Runner struct {
 }
 
 type service struct {
-	spec    stack.Service
-	svc     *dagger.Service
-	tunnels []*dagger.Service
-	addr    map[string]string // port name -> host:port on this host
-	ready   time.Duration
+	spec  stack.Service
+	svc   *dagger.Service
+	addr  map[string]string // port name -> host:port on this host
+	ready time.Duration
 }
 
 // New checks the plan is a container plan and makes a runner for it.
@@ -137,7 +132,7 @@ func (r *Runner) Service(s stack.Service) (*dagger.Service, error) {
 
 // Start starts the matching services (all when match is nil) not started
 // yet, in dependency order, waves of independent services together, and
-// returns when each answers its health check through its tunnel.
+// returns when each answers its health check at its endpoint.
 func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) error {
 	waves, err := r.plan.Waves(func(s stack.Service) bool {
 		return (match == nil || match(s)) && !r.isStarted(s.Name)
@@ -192,22 +187,9 @@ func (r *Runner) start(ctx context.Context, s stack.Service) error {
 		return fmt.Errorf("start %s (its output is in the Dagger session log): %w", s.Name, err)
 	}
 	for _, p := range s.Ports {
-		if r.cfg.InSession {
-			ep, err := st.svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: p.Container})
-			if err != nil {
-				return fmt.Errorf("endpoint of %s:%d: %w", s.Name, p.Container, err)
-			}
-			st.addr[p.Name] = ep
-			continue
-		}
-		t, err := r.cfg.Client.Host().Tunnel(st.svc, dagger.HostTunnelOpts{Ports: []dagger.PortForward{{Backend: p.Container}}}).Start(ctx)
+		ep, err := st.svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: p.Container})
 		if err != nil {
-			return fmt.Errorf("tunnel to %s:%d: %w", s.Name, p.Container, err)
-		}
-		st.tunnels = append(st.tunnels, t)
-		ep, err := t.Endpoint(ctx)
-		if err != nil {
-			return fmt.Errorf("tunnel to %s:%d: %w", s.Name, p.Container, err)
+			return fmt.Errorf("endpoint of %s:%d: %w", s.Name, p.Container, err)
 		}
 		st.addr[p.Name] = ep
 	}
@@ -227,16 +209,16 @@ func (r *Runner) describe(st *service) string {
 	return strings.Join(parts, " ")
 }
 
-// waitReady polls the service's health check through its tunnel.
+// waitReady polls the service's health check at its endpoint.
 func waitReady(ctx context.Context, s stack.Service, addr map[string]string, timeout time.Duration) error {
 	target := addr[s.Health.Port]
 	if target == "" {
-		return fmt.Errorf("%s: health port %q has no tunnel", s.Name, s.Health.Port)
+		return fmt.Errorf("%s: health port %q has no endpoint", s.Name, s.Health.Port)
 	}
 	return health.Wait(ctx, s, target, timeout, 250*time.Millisecond, nil)
 }
 
-// Addr is where the checks reach a service's port: its tunnel on this host.
+// Addr is where the checks reach a service's port: its endpoint.
 func (r *Runner) Addr(service, port string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -311,7 +293,7 @@ func (r *Runner) Forward(ctx context.Context) error {
 // (docs/troubleshooting.md), and the engine waits for them forever.
 const StopGrace = 10 * time.Second
 
-// Stop stops every tunnel, then every service, all at once (verification
+// Stop stops every service at once (verification
 // is over, so the order no longer matters and a hung service costs
 // StopGrace once, not once per service): gracefully for StopGrace, then by
 // force; with ctx cancelled (Ctrl-C) by force at once.
@@ -332,20 +314,6 @@ func (r *Runner) Stop(ctx context.Context) error {
 		errs = append(errs, fmt.Sprintf(format, a...))
 		mu.Unlock()
 	}
-	for _, s := range started {
-		for _, t := range s.tunnels {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				tctx, cancel := context.WithTimeout(ctx, StopGrace)
-				defer cancel()
-				if _, err := t.Stop(tctx, dagger.ServiceStopOpts{Kill: true}); err != nil {
-					fail("tunnel of %s: %v", s.spec.Name, err)
-				}
-			}()
-		}
-	}
-	wg.Wait()
 	for _, s := range started {
 		if s.svc == nil {
 			continue

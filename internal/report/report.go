@@ -223,3 +223,13 @@ func (r Run) Write(dir string) (string, string, error) {
 	}
 	return jp, mp, nil
 }
+
+// JUnitCounts reads back the totals of a JUnit report this package wrote
+// (as `dagger call verify` exports it): checks run and failed.
+func JUnitCounts(b []byte) (tests, failures int, err error) {
+	var s junitSuites
+	if err := xml.Unmarshal(b, &s); err != nil {
+		return 0, 0, fmt.Errorf("read JUnit report: %w", err)
+	}
+	return s.Tests, s.Failures, nil
+}

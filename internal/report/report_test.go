@@ -72,3 +72,21 @@ func TestWrite(t *testing.T) {
 		}
 	}
 }
+
+func TestJUnitCountsReadsBackTotals(t *testing.T) {
+	run := Run{Started: time.Now(), Combinations: []Combination{
+		{ID: "a", Checks: []verify.Result{{Name: "ready", Status: verify.Pass}, {Name: "search", Status: verify.Fail, Reason: "x"}}},
+		{ID: "b", Error: "start infrastructure: boom"},
+	}}
+	b, err := run.JUnit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests, failures, err := JUnitCounts(b)
+	if err != nil || tests != 3 || failures != 2 {
+		t.Fatalf("JUnitCounts = %d tests, %d failures, %v; want 3, 2 (a run error counts)", tests, failures, err)
+	}
+	if _, _, err := JUnitCounts([]byte("not xml")); err == nil {
+		t.Error("garbage must not read as a clean report")
+	}
+}

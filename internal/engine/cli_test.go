@@ -1,0 +1,23 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestFilterProgressKeepsOurLines(t *testing.T) {
+	in := strings.Join([]string{
+		"\x1b[95m96  : \x1b[0m┆ [35.5s] | level=info ts=2026 component=kafka_client msg=\"assigning partitions\"",
+		"12  : ┆ [1.0s] | === [1/8] ingester-compactor-s3 (Tempo 2.8)",
+		"12  : ┆ [9.0s] |   ready   minio              in 4.763s (9000->10.87.0.5:9000)",
+		"12  : ┆ [60s] | [ingester-compactor-s3] search            PASS      1.071s  ",
+		"221 : ┆ Container.asService(args: [\"-target=backend-worker\"]): Service!",
+		"Error: 2 checks failed",
+	}, "\n")
+	var out strings.Builder
+	filterProgress(strings.NewReader(in), &out)
+	want := "=== [1/8] ingester-compactor-s3 (Tempo 2.8)\n  ready   minio              in 4.763s (9000->10.87.0.5:9000)\n[ingester-compactor-s3] search            PASS      1.071s  \nError: 2 checks failed\n"
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
+}
