@@ -320,3 +320,36 @@ func (n Network) validate() error {
 	}
 	return fmt.Errorf("unknown network %q: valid networks are %s, %s", n.Kind, Containers, Loopback)
 }
+
+// StartInWaves starts the services include selects, wave by wave (see
+// Waves): begin, when given, is called with each wave first (to create
+// what the wave needs at once), then start runs for each of the wave's
+// services concurrently. It stops at the first wave with an error and
+// returns that error once every start of the wave has returned.
+func (p *Plan) StartInWaves(include func(Service) bool, begin func([]Service) error, start func(Service) error) error {
+	waves, err := p.Waves(include)
+	if err != nil {
+		return err
+	}
+	for _, wave := range waves {
+		if begin != nil {
+			if err := begin(wave); err != nil {
+				return err
+			}
+		}
+		errs := make(chan error, len(wave))
+		for _, s := range wave {
+			go func() { errs <- start(s) }()
+		}
+		var first error
+		for range wave {
+			if err := <-errs; err != nil && first == nil {
+				first = err
+			}
+		}
+		if first != nil {
+			return first
+		}
+	}
+	return nil
+}

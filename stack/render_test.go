@@ -1,10 +1,12 @@
 package stack
 
 import (
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -420,5 +422,32 @@ func TestGatewayRoutingTable(t *testing.T) {
 		if !ok || gw.Port("http").Container != 80 || !gw.Port("http").Publish {
 			t.Errorf("%s: the gateway must publish port 80: %+v", c.ID(), gw.Ports)
 		}
+	}
+}
+
+func TestStartInWavesOrderAndFirstError(t *testing.T) {
+	p := mustRender(t, Combination{Mode: KafkaScheduler, Storage: S3, MetricsGenerator: true, Profile: Profile28}, renderings[0].opts)
+	var mu sync.Mutex
+	started := map[string]int{}
+	wave := 0
+	err := p.StartInWaves(nil, func([]Service) error { wave++; return nil }, func(s Service) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, d := range s.DependsOn {
+			if dep, _ := p.Service(d); dep.Unavailable == "" && started[d] == 0 {
+				t.Errorf("%s started before its dependency %s", s.Name, d)
+			}
+		}
+		started[s.Name] = wave
+		return nil
+	})
+	if err != nil || len(started) == 0 {
+		t.Fatalf("started %v, err %v", started, err)
+	}
+	boom := errors.New("boom")
+	calls := 0
+	err = p.StartInWaves(nil, nil, func(s Service) error { mu.Lock(); calls++; mu.Unlock(); return boom })
+	if !errors.Is(err, boom) || calls >= len(started) {
+		t.Errorf("a failing first wave must stop the start: err %v after %d of %d starts", err, calls, len(started))
 	}
 }

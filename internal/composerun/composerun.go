@@ -179,39 +179,22 @@ func (r *Runner) run(ctx context.Context, args ...string) (string, error) {
 // dependency order (each wave with one `up -d --no-deps`), and returns when
 // each answers its health check through its published port.
 func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) error {
-	waves, err := r.plan.Waves(func(s stack.Service) bool {
-		return (match == nil || match(s)) && !r.isStarted(s.Name)
-	})
-	if err != nil {
-		return err
-	}
-	for _, wave := range waves {
+	var begin time.Time
+	up := func(wave []stack.Service) error {
 		names := make([]string, len(wave))
 		for i, s := range wave {
 			names[i] = s.Name
 		}
-		begin := time.Now()
+		begin = time.Now()
 		r.mu.Lock()
 		r.created = true
 		r.mu.Unlock()
-		if _, err := r.run(ctx, append([]string{"up", "-d", "--no-deps", "--no-build"}, names...)...); err != nil {
-			return err
-		}
-		errs := make(chan error, len(wave))
-		for _, s := range wave {
-			go func() { errs <- r.waitReady(ctx, s, begin) }()
-		}
-		var first error
-		for range wave {
-			if err := <-errs; err != nil && first == nil {
-				first = err
-			}
-		}
-		if first != nil {
-			return first
-		}
+		_, err := r.run(ctx, append([]string{"up", "-d", "--no-deps", "--no-build"}, names...)...)
+		return err
 	}
-	return nil
+	return r.plan.StartInWaves(func(s stack.Service) bool {
+		return (match == nil || match(s)) && !r.isStarted(s.Name)
+	}, up, func(s stack.Service) error { return r.waitReady(ctx, s, begin) })
 }
 
 func (r *Runner) isStarted(name string) bool {

@@ -134,28 +134,9 @@ func (r *Runner) Service(s stack.Service) (*dagger.Service, error) {
 // yet, in dependency order, waves of independent services together, and
 // returns when each answers its health check at its endpoint.
 func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) error {
-	waves, err := r.plan.Waves(func(s stack.Service) bool {
+	return r.plan.StartInWaves(func(s stack.Service) bool {
 		return (match == nil || match(s)) && !r.isStarted(s.Name)
-	})
-	if err != nil {
-		return err
-	}
-	for _, wave := range waves {
-		errs := make(chan error, len(wave))
-		for _, s := range wave {
-			go func() { errs <- r.start(ctx, s) }()
-		}
-		var first error
-		for range wave {
-			if err := <-errs; err != nil && first == nil {
-				first = err
-			}
-		}
-		if first != nil {
-			return first
-		}
-	}
-	return nil
+	}, nil, func(s stack.Service) error { return r.start(ctx, s) })
 }
 
 func (r *Runner) isStarted(name string) bool {

@@ -141,32 +141,20 @@ func (r *Runner) binary(s stack.Service) string { return filepath.Join(r.cfg.Bin
 // start together. It returns when every one is healthy, or with the first
 // failure (the caller then calls Stop).
 func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) error {
-	waves, err := r.plan.Waves(func(s stack.Service) bool {
-		return (match == nil || match(s)) && !r.started(s.Name)
-	})
-	if err != nil {
-		return err
-	}
-	for _, wave := range waves {
-		errs := make(chan error, len(wave))
+	spawned := map[string]*process{}
+	spawn := func(wave []stack.Service) error {
 		for _, s := range wave {
 			p, err := r.spawn(s)
 			if err != nil {
 				return err
 			}
-			go func() { errs <- r.startOnce(ctx, p) }()
+			spawned[s.Name] = p
 		}
-		var first error
-		for range wave {
-			if err := <-errs; err != nil && first == nil {
-				first = err
-			}
-		}
-		if first != nil {
-			return first
-		}
+		return nil
 	}
-	return nil
+	return r.plan.StartInWaves(func(s stack.Service) bool {
+		return (match == nil || match(s)) && !r.started(s.Name)
+	}, spawn, func(s stack.Service) error { return r.startOnce(ctx, spawned[s.Name]) })
 }
 
 func (r *Runner) started(name string) bool {
