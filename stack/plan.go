@@ -223,7 +223,8 @@ func (p *Plan) StartOrder() ([]Service, error) {
 	return out, nil
 }
 
-// Waves groups the services that include selects (and that are available)
+// Waves groups the services that include selects (all when nil; only
+// those available)
 // for starting: each wave's services depend only on services of earlier
 // waves or on services not selected (started already, or unavailable), so a
 // wave's services can start together.
@@ -234,7 +235,7 @@ func (p *Plan) Waves(include func(Service) bool) ([][]Service, error) {
 	}
 	var todo []Service
 	for _, s := range order {
-		if s.Unavailable == "" && include(s) {
+		if s.Unavailable == "" && (include == nil || include(s)) {
 			todo = append(todo, s)
 		}
 	}
