@@ -224,8 +224,7 @@ func (p *Plan) StartOrder() ([]Service, error) {
 }
 
 // Waves groups the services that include selects (all when nil; only
-// those available)
-// for starting: each wave's services depend only on services of earlier
+// available ones) for starting: each wave's services depend only on services of earlier
 // waves or on services not selected (started already, or unavailable), so a
 // wave's services can start together.
 func (p *Plan) Waves(include func(Service) bool) ([][]Service, error) {
