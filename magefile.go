@@ -149,7 +149,9 @@ func sh(ctx context.Context, name string, args ...string) error {
 
 // Verify runs the end-to-end checks of combinations on the runtime named by
 // TEMPO_STACK_RUNTIME: local (host processes from the tool cache, the
-// default) or dagger (Dagger services; TEMPO_STACK_IMAGES=upstream|offline).
+// default), dagger (the Dagger module's verify functions) or compose (the
+// rendered compose file on Docker); the last two take
+// TEMPO_STACK_IMAGES=upstream|offline.
 // Reports go to build/reports (TEMPO_STACK_REPORTS).
 type Verify mg.Namespace
 
