@@ -7,6 +7,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,8 @@ import (
 	"time"
 
 	"github.com/magefile/mage/mg"
+
+	"github.com/tempo-stack/tempo-stack/daggermod"
 
 	"github.com/tempo-stack/tempo-stack/internal/docker"
 	"github.com/tempo-stack/tempo-stack/internal/engine"
@@ -356,7 +360,7 @@ func verifyWithModule(ctx context.Context, tc *toolchain.Toolchain, choice runti
 	return nil
 }
 
-// Up brings one combination up with `dagger call up` on this repository's module, until interrupted: the gateway on port 80 (http://grafana.localhost, minio.localhost, tempo.localhost), Tempo on :3200, OTLP on :4317/:4318. Storage from TEMPO_STACK_STORAGE (s3), images from TEMPO_STACK_IMAGES (upstream, or offline: built first).
+// Up brings one combination up as Dagger services on this host until interrupted (Ctrl-C stops every service): the gateway on port 80 (http://grafana.localhost, minio.localhost, tempo.localhost), Tempo on :3200, OTLP on :4317/:4318. The module's up code, run from this host so the ports land here. Storage from TEMPO_STACK_STORAGE (s3), images from TEMPO_STACK_IMAGES (upstream, or offline: built first).
 func Up(ctx context.Context, mode string) error {
 	if _, err := stack.ParseMode(mode); err != nil {
 		return err
@@ -372,25 +376,35 @@ func Up(ctx context.Context, mode string) error {
 	if err != nil {
 		return err
 	}
-	args := []string{"call", "up", "--mode=" + mode, "--storage=" + storage}
 	tc := newToolchain()
+	if _, err := checkDaggerCLI(ctx, tc); err != nil {
+		return err
+	}
+	for _, port := range []int{80, 3200, 4317, 4318} {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return fmt.Errorf("port %d is in use; up forwards it to this host: stop what holds it", port)
+		}
+		l.Close()
+	}
+	client, err := engine.Connect(ctx, filepath.Join(tc.Dir, "bin"), io.Discard)
+	if err != nil {
+		return fmt.Errorf("connect to the Dagger engine: %w", err)
+	}
+	defer client.Close()
+	s := daggermod.Session{Client: client, OnHost: true, Log: os.Stdout}
 	if set == stack.Offline {
-		if _, err := images.New(tc).Build(ctx, images.Specs(tc)); err != nil {
+		b := images.New(tc)
+		if _, err := b.Build(ctx, images.Specs(tc)); err != nil {
 			return err
 		}
-		args = append(args, "--images="+images.New(tc).Dir)
+		s.Offline = runtimes.HostImages(client, b.Path)
 	}
-	return daggerCLI(ctx, tc, args...)
-}
-
-// daggerCLI runs the dagger CLI built here on this repository's module,
-// after checking an engine is there to run it.
-func daggerCLI(ctx context.Context, tc *toolchain.Toolchain, args ...string) error {
-	bin, err := checkDaggerCLI(ctx, tc)
+	c, err := s.Combination(mode, storage, true)
 	if err != nil {
 		return err
 	}
-	return sh(ctx, bin, args...)
+	return s.Up(ctx, c)
 }
 
 // checkDaggerCLI returns the dagger CLI to run the module (the one built

@@ -137,10 +137,12 @@ func (m *TempoStack) verify(ctx context.Context, images *dagger.Directory, failO
 
 // Up brings one combination up as Dagger services (buckets and topics
 // seeded, Grafana's datasources provisioned) and keeps it up until
-// interrupted. On this host: the gateway on port 80 routes
-// http://grafana.localhost, minio.localhost, redpanda-console.localhost and
-// tempo.localhost; Tempo's HTTP API is on :3200 and OTLP on :4317 (gRPC) and
-// :4318 (HTTP).
+// interrupted, forwarding the gateway (port 80: grafana.localhost,
+// minio.localhost, redpanda-console.localhost, tempo.localhost), Tempo's
+// API (3200) and OTLP (4317, 4318). Dagger v0.19.10 binds a function's
+// forwarded ports in the function's own container, not on your host: it
+// prints that container's address; `mage up <mode>` runs this same code
+// from your host and forwards to localhost.
 func (m *TempoStack) Up(
 	ctx context.Context,
 	// a mode or alias (see config)

@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"strings"
 
 	"dagger.io/dagger"
 
@@ -23,7 +25,10 @@ type Session struct {
 	// Offline returns the locally built image of a kind; nil selects the
 	// pinned upstream images.
 	Offline func(stack.Kind) *dagger.Container
-	Log     io.Writer
+	// OnHost: the caller is a client on the user's host (mage up), not a
+	// module function: services are reached, and forwarded, there.
+	OnHost bool
+	Log    io.Writer
 }
 
 // Profile is the Tempo profile of the session's images: the offline Tempo
@@ -40,7 +45,7 @@ func (s Session) prepare() pipeline.Prepare {
 	if s.Offline != nil {
 		set = stack.Offline
 	}
-	return runtimes.Dagger(runtimes.DaggerConfig{Client: s.Client, Images: set, Offline: s.Offline, Log: s.Log})
+	return runtimes.Dagger(runtimes.DaggerConfig{Client: s.Client, Images: set, Offline: s.Offline, HostTunnels: s.OnHost, Log: s.Log})
 }
 
 // Combination reads a mode (or alias) and a storage for this session.
@@ -96,5 +101,26 @@ func (s Session) Up(ctx context.Context, c stack.Combination) (err error) {
 		return fmt.Errorf("the dagger runtime cannot forward ports")
 	}
 	fmt.Fprintf(s.Log, "%s is up; interrupt (Ctrl-C) to stop it\n", c.ID())
+	if !s.OnHost {
+		// Dagger v0.19.10 binds a function's Service.up in the function's
+		// own container, not on the caller's host.
+		fmt.Fprintf(s.Log, "the ports below are forwarded in this function's container (%s), reachable from the engine's host when the engine runs there; to get them on localhost run `go run mage.go up %s` (TEMPO_STACK_STORAGE=%s)\n",
+			strings.Join(ownAddrs(), ", "), c.Mode, c.Storage)
+	}
 	return fwd.Forward(ctx)
+}
+
+// ownAddrs lists this container's non-loopback IPv4 addresses.
+func ownAddrs() []string {
+	var out []string
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if ip, ok := a.(*net.IPNet); ok && !ip.IP.IsLoopback() && ip.IP.To4() != nil {
+			out = append(out, ip.IP.String())
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"no IPv4 address"}
+	}
+	return out
 }

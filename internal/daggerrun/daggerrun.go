@@ -3,7 +3,8 @@
 // (Service.WithHostname), its state on cache volumes, its secrets as Dagger
 // secrets. The pipeline runs inside a module function, in the same session,
 // and its seeding and checks reach every port by the service's endpoint,
-// exactly as they reach local processes by 127.0.0.1 ports.
+// exactly as they reach local processes by 127.0.0.1 ports; or, on the
+// client's host (mage up), through a tunnel per port.
 package daggerrun
 
 import (
@@ -32,7 +33,10 @@ type Config struct {
 	// RunID names this run's cache volumes, so runs never share state.
 	RunID        string
 	ReadyTimeout time.Duration
-	Log          io.Writer
+	// HostTunnels: the pipeline runs on the client's host (mage up), not in
+	// a module function, and reaches every port through a tunnel there.
+	HostTunnels bool
+	Log         io.Writer
 }
 
 // Runner owns the services of one plan in one Dagger session.
@@ -46,10 +50,11 @@ type Runner struct {
 }
 
 type service struct {
-	spec  stack.Service
-	svc   *dagger.Service
-	addr  map[string]string // port name -> host:port on this host
-	ready time.Duration
+	spec    stack.Service
+	svc     *dagger.Service
+	tunnels []*dagger.Service
+	addr    map[string]string // port name -> endpoint, or tunnel on the host
+	ready   time.Duration
 }
 
 // New checks the plan is a container plan and makes a runner for it.
@@ -168,9 +173,22 @@ func (r *Runner) start(ctx context.Context, s stack.Service) error {
 		return fmt.Errorf("start %s (its output is in the Dagger session log): %w", s.Name, err)
 	}
 	for _, p := range s.Ports {
-		ep, err := st.svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: p.Container})
+		if !r.cfg.HostTunnels {
+			ep, err := st.svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: p.Container})
+			if err != nil {
+				return fmt.Errorf("endpoint of %s:%d: %w", s.Name, p.Container, err)
+			}
+			st.addr[p.Name] = ep
+			continue
+		}
+		t, err := r.cfg.Client.Host().Tunnel(st.svc, dagger.HostTunnelOpts{Ports: []dagger.PortForward{{Backend: p.Container}}}).Start(ctx)
 		if err != nil {
-			return fmt.Errorf("endpoint of %s:%d: %w", s.Name, p.Container, err)
+			return fmt.Errorf("tunnel to %s:%d: %w", s.Name, p.Container, err)
+		}
+		st.tunnels = append(st.tunnels, t)
+		ep, err := t.Endpoint(ctx)
+		if err != nil {
+			return fmt.Errorf("tunnel to %s:%d: %w", s.Name, p.Container, err)
 		}
 		st.addr[p.Name] = ep
 	}
@@ -295,6 +313,20 @@ func (r *Runner) Stop(ctx context.Context) error {
 		errs = append(errs, fmt.Sprintf(format, a...))
 		mu.Unlock()
 	}
+	for _, s := range started {
+		for _, t := range s.tunnels {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tctx, cancel := context.WithTimeout(ctx, StopGrace)
+				defer cancel()
+				if _, err := t.Stop(tctx, dagger.ServiceStopOpts{Kill: true}); err != nil {
+					fail("tunnel of %s: %v", s.spec.Name, err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
 	for _, s := range started {
 		if s.svc == nil {
 			continue

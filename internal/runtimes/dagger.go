@@ -54,7 +54,17 @@ type DaggerConfig struct {
 	Images stack.ImageSet
 	// Offline is the locally built image of a kind (an imported tarball).
 	Offline func(stack.Kind) *dagger.Container
-	Log     io.Writer
+	// HostTunnels: the pipeline runs on the client's host, not in a module
+	// function.
+	HostTunnels bool
+	Log         io.Writer
+}
+
+// HostImages imports the offline images from tarballs on the client's host.
+func HostImages(client *dagger.Client, path func(stack.Kind) string) func(stack.Kind) *dagger.Container {
+	return func(k stack.Kind) *dagger.Container {
+		return client.Container().Import(client.Host().File(path(k)))
+	}
 }
 
 // Dagger prepares combinations as Dagger services in the client's session.
@@ -74,7 +84,7 @@ func Dagger(cfg DaggerConfig) pipeline.Prepare {
 		r, err := daggerrun.New(daggerrun.Config{
 			Client: cfg.Client, Image: image, Secrets: secrets, Log: cfg.Log,
 			RunID:        c.ID() + "-" + strconv.FormatInt(time.Now().UnixNano(), 36),
-			ReadyTimeout: 3 * time.Minute,
+			ReadyTimeout: 3 * time.Minute, HostTunnels: cfg.HostTunnels,
 		}, p)
 		if err != nil {
 			return nil, err
