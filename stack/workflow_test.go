@@ -67,4 +67,11 @@ func TestWorkflowRunsEveryCombinationFromTheMatrix(t *testing.T) {
 	if s := runs(verify.Steps, "actions/upload-artifact"); s == nil || s.If != "always()" || s.With["path"] != "${{ env.TEMPO_STACK_REPORTS }}" {
 		t.Error("the JUnit report must be uploaded, also when checks fail")
 	}
+	compose, ok := wf.Jobs["compose"]
+	if !ok || runs(compose.Steps, "go run mage.go compose:verify") == nil {
+		t.Error("a compose job must run `go run mage.go compose:verify`")
+	}
+	if s := runs(compose.Steps, "actions/upload-artifact"); s == nil || s.If != "always()" {
+		t.Error("the compose job must upload its reports, also when checks fail")
+	}
 }
