@@ -80,8 +80,8 @@ func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) repo
 	logf := func(format string, a ...any) { fmt.Fprintf(o.Log, "[%s] "+format+"\n", append([]any{out.ID}, a...)...) }
 	s := &verify.Suite{E: e, Timeouts: o.Timeouts, RunID: fmt.Sprintf("%s-%d", out.ID, start.UnixNano())}
 
-	up, err := bringUp(ctx, rt, e, logf)
-	s.Seeding = up.seeding
+	seeding, err := bringUp(ctx, rt, e, logf)
+	s.Seeding = seeding
 	if err != nil {
 		out.Error = err.Error()
 		return out
@@ -122,30 +122,27 @@ func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) repo
 	return out
 }
 
-type upResult struct{ seeding [][]provision.Change }
-
 // bringUp starts the infrastructure, seeds it (buckets, topic), then starts
-// every other service.
-func bringUp(ctx context.Context, rt Runtime, e verify.Endpoints, logf func(string, ...any)) (upResult, error) {
-	var up upResult
+// every other service. It returns what seeding did.
+func bringUp(ctx context.Context, rt Runtime, e verify.Endpoints, logf func(string, ...any)) ([][]provision.Change, error) {
 	logf("starting infrastructure")
 	if err := rt.Start(ctx, infra); err != nil {
-		return up, fmt.Errorf("start infrastructure: %w", err)
+		return nil, fmt.Errorf("start infrastructure: %w", err)
 	}
 	logf("seeding")
 	// Readiness endpoints can answer before a service takes writes (MinIO
 	// under load: "Server not initialized yet"): the first pass retries,
 	// which is safe because seeding is idempotent.
 	pass, err := retrySeed(ctx, func() ([]provision.Change, error) { return seed(ctx, e, true, false) })
-	up.seeding = append(up.seeding, pass)
+	seeding := [][]provision.Change{pass}
 	if err != nil {
-		return up, fmt.Errorf("seed: %w", err)
+		return seeding, fmt.Errorf("seed: %w", err)
 	}
 	logf("starting Tempo, Grafana and the rest")
 	if err := rt.Start(ctx, nil); err != nil {
-		return up, fmt.Errorf("start services: %w", err)
+		return seeding, fmt.Errorf("start services: %w", err)
 	}
-	return up, nil
+	return seeding, nil
 }
 
 // Up brings a combination up for use, not for checks: services started,
