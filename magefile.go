@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -313,17 +312,15 @@ func verifyWithModule(ctx context.Context, tc *toolchain.Toolchain, choice runti
 	default:
 		return fmt.Errorf("the Dagger module verifies one combination or all %d, not %d", len(stack.Matrix(choice.profile)), len(combos))
 	}
-	moduleProfile := stack.Profile210
 	if choice.images == stack.Offline {
-		moduleProfile = stack.Profile28
 		b := images.New(tc)
 		if _, err := b.Build(ctx, images.Specs(tc)); err != nil {
 			return err
 		}
 		args = append(args, "--images="+b.Dir)
 	}
-	if choice.profile != moduleProfile {
-		return fmt.Errorf("%s=%s: the Dagger module runs Tempo %s with %s images", runtimes.EnvProfile, choice.profile, moduleProfile, choice.images)
+	if choice.profile != choice.images.Profile() {
+		return fmt.Errorf("%s=%s: the Dagger module runs Tempo %s with %s images", runtimes.EnvProfile, choice.profile, choice.images.Profile(), choice.images)
 	}
 	reports, err := filepath.Abs(reportsDir())
 	if err != nil {
@@ -379,13 +376,6 @@ func Up(ctx context.Context, mode string) error {
 	tc := newToolchain()
 	if _, err := checkDaggerCLI(ctx, tc); err != nil {
 		return err
-	}
-	for _, port := range []int{80, 3200, 4317, 4318} {
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			return fmt.Errorf("port %d is in use; up forwards it to this host: stop what holds it", port)
-		}
-		l.Close()
 	}
 	client, err := engine.Connect(ctx, filepath.Join(tc.Dir, "bin"), io.Discard)
 	if err != nil {

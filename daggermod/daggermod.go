@@ -14,6 +14,7 @@ import (
 
 	"dagger.io/dagger"
 
+	"github.com/tempo-stack/tempo-stack/internal/health"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/internal/runtimes"
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -33,19 +34,17 @@ type Session struct {
 
 // Profile is the Tempo profile of the session's images: the offline Tempo
 // is the 2.8-era build.
-func (s Session) Profile() stack.Profile {
+func (s Session) Profile() stack.Profile { return s.images().Profile() }
+
+func (s Session) images() stack.ImageSet {
 	if s.Offline != nil {
-		return stack.Profile28
+		return stack.Offline
 	}
-	return stack.Profile210
+	return stack.Upstream
 }
 
 func (s Session) prepare() pipeline.Prepare {
-	set := stack.Upstream
-	if s.Offline != nil {
-		set = stack.Offline
-	}
-	return runtimes.Dagger(runtimes.DaggerConfig{Client: s.Client, Images: set, Offline: s.Offline, HostTunnels: s.OnHost, Log: s.Log})
+	return runtimes.Dagger(runtimes.DaggerConfig{Client: s.Client, Images: s.images(), Offline: s.Offline, HostTunnels: s.OnHost, Log: s.Log})
 }
 
 // Combination reads a mode (or alias) and a storage for this session.
@@ -84,6 +83,16 @@ func (s Session) Up(ctx context.Context, c stack.Combination) (err error) {
 	p, err := s.prepare()(ctx, c)
 	if err != nil {
 		return err
+	}
+	if s.OnHost {
+		// Forward binds the published ports on this host: refuse before
+		// anything starts if one is taken.
+		if busy := health.BusyPorts(p.Endpoints.Plan, true); len(busy) > 0 {
+			if p.Cleanup != nil {
+				_ = p.Cleanup()
+			}
+			return fmt.Errorf("ports up forwards to this host are in use: %s; stop what holds them", strings.Join(busy, ", "))
+		}
 	}
 	defer func() {
 		if stopErr := p.Runtime.Stop(ctx); stopErr != nil && err == nil {

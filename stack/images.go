@@ -25,6 +25,15 @@ func ParseImageSet(s string) (ImageSet, error) {
 	return "", fmt.Errorf("unknown image set %q: valid image sets are upstream (pinned public images), offline (built here by mage images:build from the tool cache)", s)
 }
 
+// Profile is the Tempo profile an image set runs unless told otherwise:
+// the offline Tempo is the 2.8-era build.
+func (s ImageSet) Profile() Profile {
+	if s == Offline {
+		return Profile28
+	}
+	return DefaultProfile
+}
+
 // TempoImage is the pinned upstream Tempo image of each profile.
 var TempoImage = map[Profile]string{
 	Profile210: "grafana/tempo:2.10.8",

@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,20 +97,8 @@ func New(cfg Config, p *stack.Plan) (*Runner, error) {
 // the compose file binds on 127.0.0.1 is already taken, before anything
 // starts.
 func CheckPublishedPorts(p *stack.Plan) error {
-	for _, s := range p.Services {
-		if s.Unavailable != "" {
-			continue
-		}
-		for _, port := range s.Ports {
-			if !port.Publish {
-				continue
-			}
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port.Container))
-			if err != nil {
-				return fmt.Errorf("port 127.0.0.1:%d (%s %s), which the compose file publishes, is in use: stop what holds it (another stack: docker-compose -p <project> down)", port.Container, s.Name, port.Name)
-			}
-			l.Close()
-		}
+	if busy := health.BusyPorts(p, true); len(busy) > 0 {
+		return fmt.Errorf("each of these ports the compose file publishes is in use: %s; stop what holds them (another stack: docker-compose -p <project> down)", strings.Join(busy, ", "))
 	}
 	return nil
 }

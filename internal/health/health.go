@@ -64,3 +64,35 @@ func Wait(ctx context.Context, s stack.Service, addr string, timeout, interval t
 		}
 	}
 }
+
+// BusyPorts lists the plan's ports (of services that run; only published
+// ones when publishedOnly) that something already holds on 127.0.0.1, as
+// "127.0.0.1:<port> (<service> <port name>)", so a runner can refuse to
+// start with every conflict named.
+func BusyPorts(p *stack.Plan, publishedOnly bool) []string {
+	var busy []string
+	for _, s := range p.Services {
+		if s.Unavailable != "" {
+			continue
+		}
+		for _, port := range s.Ports {
+			if publishedOnly && !port.Publish {
+				continue
+			}
+			// A loopback plan binds its host ports; a container plan's
+			// published ports land on this host at their container number
+			// (the compose file's 127.0.0.1:N:N, Dagger's forwards).
+			n := port.Host
+			if p.Network.Kind == stack.Containers {
+				n = port.Container
+			}
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", n))
+			if err != nil {
+				busy = append(busy, fmt.Sprintf("127.0.0.1:%d (%s %s)", n, s.Name, port.Name))
+				continue
+			}
+			l.Close()
+		}
+	}
+	return busy
+}

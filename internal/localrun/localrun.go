@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,21 +107,7 @@ func New(cfg Config, p *stack.Plan) (*Runner, error) {
 // CheckPorts fails, naming the port and its service, when any port of the
 // plan is already taken on 127.0.0.1.
 func CheckPorts(p *stack.Plan) error {
-	var busy []string
-	for _, s := range p.Services {
-		if s.Unavailable != "" {
-			continue
-		}
-		for _, port := range s.Ports {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port.Host))
-			if err != nil {
-				busy = append(busy, fmt.Sprintf("127.0.0.1:%d (%s %s)", port.Host, s.Name, port.Name))
-				continue
-			}
-			ln.Close()
-		}
-	}
-	if len(busy) > 0 {
+	if busy := health.BusyPorts(p, false); len(busy) > 0 {
 		return fmt.Errorf("ports already in use: %s; stop what holds them or choose another base port (TEMPO_STACK_BASE_PORT)", strings.Join(busy, ", "))
 	}
 	return nil

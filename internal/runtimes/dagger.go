@@ -33,17 +33,14 @@ func ImagesFromEnv() (stack.ImageSet, error) {
 // offline Tempo image is the 2.8-era build; upstream images default to 2.10.
 func ContainerProfile(set stack.ImageSet) (stack.Profile, error) {
 	v := os.Getenv(EnvProfile)
-	if set == stack.Offline {
-		if v != "" && v != string(stack.Profile28) {
-			if _, err := stack.ParseProfile(v); err != nil {
-				return "", err
-			}
-			return "", fmt.Errorf("%s=%s: the offline images hold the Tempo built here, which is the 2.8 profile; %s needs %s=upstream", EnvProfile, v, v, EnvImages)
-		}
-		return stack.Profile28, nil
-	}
 	if v == "" {
-		return stack.Profile210, nil
+		return set.Profile(), nil
+	}
+	if set == stack.Offline && v != string(stack.Profile28) {
+		if _, err := stack.ParseProfile(v); err != nil {
+			return "", err
+		}
+		return "", fmt.Errorf("%s=%s: the offline images hold the Tempo built here, which is the 2.8 profile; %s needs %s=upstream", EnvProfile, v, v, EnvImages)
 	}
 	return stack.ParseProfile(v)
 }
