@@ -14,6 +14,9 @@ type tempoView struct {
 	Loopback, Kafka, Scheduler     bool
 	Generator, S3, LiveStore       bool
 	Ingesters                      bool
+	// TenantMeasurement: the 2.8 backend-scheduler has its own
+	// tenant_measurement_interval key.
+	TenantMeasurement bool
 	ReplicationFactor, Partitions  int
 	Members                        []string
 	OTLPGRPCListen, OTLPHTTPListen string
@@ -38,6 +41,7 @@ func (b *builder) files() error {
 		ID: c.ID(), Profile: string(c.Profile), Network: string(b.o.Network.Kind), Storage: string(c.Storage),
 		Timings: b.o.Timings, Loopback: b.loopback(), Kafka: c.Mode.Kafka(), Scheduler: c.Mode.Scheduler(),
 		Generator: c.MetricsGenerator, S3: c.Storage == S3, LiveStore: b.liveStore(), Ingesters: !b.liveStore(),
+		TenantMeasurement: c.Profile == Profile28,
 		ReplicationFactor: ReplicationFactor, Partitions: p.Partitions,
 		FrontendGRPC:   p.Addr("query-frontend", "grpc"),
 		RemoteWriteURL: "http://" + p.Addr("prometheus", "http") + "/api/v1/write",
