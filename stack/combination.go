@@ -219,3 +219,56 @@ func Matrix(profile Profile) []Combination {
 	}
 	return out
 }
+
+// Selection is a combination as a user names it: a mode, an alias or a
+// whole combination id, and optionally the parts separately (flags,
+// environment). Every entry point (mage targets, the Dagger module's
+// functions, the runtimes) reads it with Combination, so one name always
+// runs the same combination.
+type Selection struct {
+	// Target is a mode or alias (ingester-compactor, scheduler, ...) or a
+	// combination id (kafka-scheduler-local, ingester-compactor-s3-no-generator).
+	Target string
+	// Storage, when given, must agree with a storage the Target names.
+	Storage string
+	// NoGenerator turns the metrics-generator off, as an id's -no-generator does.
+	NoGenerator bool
+	Profile     Profile
+}
+
+// Combination resolves the selection, or says which parts conflict.
+func (s Selection) Combination() (Combination, error) {
+	profile := s.Profile
+	if profile == "" {
+		profile = DefaultProfile
+	}
+	c := Combination{MetricsGenerator: true, Profile: profile}
+	var fromTarget Storage
+	if m, modeErr := ParseMode(s.Target); modeErr == nil {
+		c.Mode = m
+	} else {
+		id, idErr := ParseID(s.Target, profile)
+		if idErr != nil {
+			return Combination{}, fmt.Errorf("%q is neither a mode nor a combination id: %v; %v", s.Target, modeErr, idErr)
+		}
+		c.Mode, c.MetricsGenerator, fromTarget = id.Mode, id.MetricsGenerator, id.Storage
+	}
+	c.Storage = fromTarget
+	if strings.TrimSpace(s.Storage) != "" {
+		st, err := ParseStorage(s.Storage)
+		if err != nil {
+			return Combination{}, err
+		}
+		if fromTarget != "" && st != fromTarget {
+			return Combination{}, fmt.Errorf("%q names storage %s but storage %s was also given: give one, or make them agree", s.Target, fromTarget, st)
+		}
+		c.Storage = st
+	}
+	if c.Storage == "" {
+		c.Storage = DefaultStorage
+	}
+	if s.NoGenerator {
+		c.MetricsGenerator = false
+	}
+	return c, nil
+}

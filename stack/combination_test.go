@@ -140,3 +140,37 @@ func TestMatrix(t *testing.T) {
 		}
 	}
 }
+
+// One name, one combination: an id keeps its storage and its generator
+// choice whatever else is (or is not) given; parts that disagree are refused.
+func TestSelection(t *testing.T) {
+	for _, tc := range []struct {
+		sel  Selection
+		want string
+		err  string
+	}{
+		{Selection{Target: "scheduler"}, "ingester-scheduler-s3", ""},
+		{Selection{Target: ""}, "ingester-compactor-s3", ""},
+		{Selection{Target: "kafka", Storage: "local"}, "kafka-compactor-local", ""},
+		{Selection{Target: "kafka-scheduler-local"}, "kafka-scheduler-local", ""},
+		{Selection{Target: "kafka-scheduler-local", Storage: "local"}, "kafka-scheduler-local", ""},
+		{Selection{Target: "ingester-compactor-s3-no-generator"}, "ingester-compactor-s3-no-generator", ""},
+		{Selection{Target: "ingester-compactor-s3", NoGenerator: true}, "ingester-compactor-s3-no-generator", ""},
+		{Selection{Target: "scheduler", NoGenerator: true, Storage: "local"}, "ingester-scheduler-local-no-generator", ""},
+		{Selection{Target: "kafka-scheduler-local", Storage: "s3"}, "", `names storage local but storage s3 was also given`},
+		{Selection{Target: "kafka", Storage: "nfs"}, "", "valid storages are s3"},
+		{Selection{Target: "kafak"}, "", "valid modes are ingester-compactor"},
+	} {
+		c, err := tc.sel.Combination()
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%+v: got %s, %v; want an error containing %q", tc.sel, c.ID(), err, tc.err)
+		case tc.err == "" && (err != nil || c.ID() != tc.want):
+			t.Errorf("%+v: got %s, %v; want %s", tc.sel, c.ID(), err, tc.want)
+		}
+	}
+	c, err := Selection{Target: "kafka", Profile: Profile28}.Combination()
+	if err != nil || c.Profile != Profile28 {
+		t.Errorf("profile not kept: %+v, %v", c, err)
+	}
+}

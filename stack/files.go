@@ -9,14 +9,14 @@ import (
 )
 
 type tempoView struct {
-	ID, Profile, Network, Storage  string
-	Timings                        Timings
-	Loopback, Kafka, Scheduler     bool
-	Generator, S3, LiveStore       bool
-	Ingesters                      bool
+	ID, Profile, Network, Storage string
+	Timings                       Timings
+	Loopback, Kafka, Scheduler    bool
+	Generator, S3, LiveStore      bool
+	Ingesters                     bool
 	// TenantMeasurement: the 2.8 backend-scheduler has its own
 	// tenant_measurement_interval key.
-	TenantMeasurement bool
+	TenantMeasurement              bool
 	ReplicationFactor, Partitions  int
 	Members                        []string
 	OTLPGRPCListen, OTLPHTTPListen string
@@ -79,6 +79,7 @@ func (b *builder) files() error {
 		KafkaAddr      string
 		ConsolePort    int
 		Routes         []Route
+		Forwards       []Forward
 	}{
 		ID: c.ID(), Timings: b.o.Timings,
 		PrometheusAddr: p.Addr("prometheus", "http"),
@@ -86,6 +87,7 @@ func (b *builder) files() error {
 		KafkaAddr:      v.KafkaAddr,
 		ConsolePort:    portConsole,
 		Routes:         p.Routes,
+		Forwards:       p.Forwards,
 	}
 
 	render := []struct {

@@ -134,9 +134,11 @@ type Plan struct {
 	// Datasources are what Grafana is provisioned with.
 	Datasources []Datasource `json:"datasources"`
 	// Routes are the gateway's host-name routes to the UIs.
-	Routes     []Route `json:"routes"`
-	Topic      string  `json:"topic,omitempty"`
-	Partitions int     `json:"partitions,omitempty"`
+	Routes []Route `json:"routes"`
+	// Forwards are the gateway's TCP entry points (containers only).
+	Forwards   []Forward `json:"forwards,omitempty"`
+	Topic      string    `json:"topic,omitempty"`
+	Partitions int       `json:"partitions,omitempty"`
 	// Notes are facts a user must know about this combination (for example
 	// the local backend's shared directory); runners print them.
 	Notes []string `json:"notes,omitempty"`

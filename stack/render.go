@@ -71,6 +71,16 @@ const (
 	gatewayCfgPath    = "/etc/traefik/dynamic/gateway.yaml"
 )
 
+// Forward is a gateway entry point that passes TCP through to one
+// service's port (Tempo's API, OTLP): Port on the gateway, Backend behind it.
+type Forward struct {
+	Name        string `json:"name"`
+	Port        int    `json:"port"`
+	Service     string `json:"service"`
+	ServicePort string `json:"servicePort"`
+	Backend     string `json:"backend"`
+}
+
 // Route is a gateway entry: a host name routed to one service's port.
 type Route struct {
 	Name    string `json:"name"`
@@ -237,12 +247,14 @@ func (b *builder) blocksDir() string {
 }
 
 func (b *builder) tempo(t tempoService, infra []string) {
-	http := b.port("http", portTempoHTTP, t.target == "query-frontend")
+	// Users reach Tempo's API and OTLP through the gateway, the stack's one
+	// published service; on loopback every port is on 127.0.0.1 anyway.
+	http := b.port("http", portTempoHTTP, false)
 	grpc := b.port("grpc", portTempoGRPC, false)
 	ml := b.port("memberlist", portMemberlist, false)
 	ports := []Port{http, grpc, ml}
 	if t.target == "distributor" {
-		ports = append(ports, b.port("otlp-grpc", portOTLPGRPC, true), b.port("otlp-http", portOTLPHTTP, true))
+		ports = append(ports, b.port("otlp-grpc", portOTLPGRPC, false), b.port("otlp-http", portOTLPHTTP, false))
 	}
 	img, _ := b.image(KindTempo, TempoImage[b.c.Profile])
 	s := Service{
@@ -297,7 +309,7 @@ func (b *builder) tempo(t tempoService, infra []string) {
 
 func (b *builder) minio() {
 	api := b.port("api", portMinIOAPI, false)
-	console := b.port("console", portMinIOConsole, true)
+	console := b.port("console", portMinIOConsole, false)
 	img, _ := b.image(KindMinIO, ImageMinIO)
 	data := b.dataDir("minio", "/data")
 	b.add(Service{
@@ -347,7 +359,7 @@ func (b *builder) kafka() {
 }
 
 func (b *builder) prometheus() {
-	web := b.port("http", portPrometheus, true)
+	web := b.port("http", portPrometheus, false)
 	img, _ := b.image(KindPrometheus, ImagePrometheus)
 	b.add(Service{
 		Name:   "prometheus",
@@ -369,7 +381,7 @@ func (b *builder) prometheus() {
 }
 
 func (b *builder) grafana() {
-	web := b.port("http", portGrafana, true)
+	web := b.port("http", portGrafana, false)
 	img, _ := b.image(KindGrafana, ImageGrafana)
 	// Runners provision datasources through Grafana's HTTP API (proving it
 	// works); only the compose stack mounts the rendered datasources.yaml
@@ -410,7 +422,7 @@ func (b *builder) grafana() {
 }
 
 func (b *builder) console() {
-	web := b.port("http", portConsole, true)
+	web := b.port("http", portConsole, false)
 	img, why := b.image(KindRedpandaConsole, ImageRedpandaConsole)
 	if b.loopback() {
 		why = offlineUnavailable[KindRedpandaConsole]
@@ -429,8 +441,10 @@ func (b *builder) console() {
 	})
 }
 
-// gateway routes the UIs by host name. Loopback runs have no gateway: every
-// UI already answers on its own 127.0.0.1 port.
+// gateway is the stack's front door and its only published service: the
+// UIs by host name on port 80, and Tempo's API and OTLP receivers by port,
+// forwarded as TCP. Loopback runs have no gateway: every port already
+// answers on 127.0.0.1.
 func (b *builder) gateway() {
 	routes := []Route{{Name: "grafana", Host: "grafana.localhost", Service: "grafana", Port: "http"}}
 	if b.c.Mode.Kafka() {
@@ -439,7 +453,9 @@ func (b *builder) gateway() {
 	if b.c.Storage == S3 {
 		routes = append(routes, Route{Name: "minio", Host: "minio.localhost", Service: "minio", Port: "console"})
 	}
-	routes = append(routes, Route{Name: "tempo", Host: "tempo.localhost", Service: "query-frontend", Port: "http"})
+	routes = append(routes,
+		Route{Name: "prometheus", Host: "prometheus.localhost", Service: "prometheus", Port: "http"},
+		Route{Name: "tempo", Host: "tempo.localhost", Service: "query-frontend", Port: "http"})
 	var deps []string
 	for i := range routes {
 		routes[i].Backend = b.plan.Addr(routes[i].Service, routes[i].Port)
@@ -449,24 +465,51 @@ func (b *builder) gateway() {
 	if b.loopback() {
 		return
 	}
-	web := b.port("http", portGateway, true)
+	forwards := []Forward{
+		{Name: "tempo-api", Port: portTempoHTTP, Service: "query-frontend", ServicePort: "http"},
+		{Name: "otlp-grpc", Port: portOTLPGRPC, Service: "distributor", ServicePort: "otlp-grpc"},
+		{Name: "otlp-http", Port: portOTLPHTTP, Service: "distributor", ServicePort: "otlp-http"},
+	}
+	ports := []Port{b.port("http", portGateway, true)}
+	args := []string{"--entrypoints.web.address=:80"}
+	offlineArgs := []string{"-listen", ":80", "-routes", gatewayCfgPath}
+	for i, f := range forwards {
+		forwards[i].Backend = b.plan.Addr(f.Service, f.ServicePort)
+		deps = append(deps, f.Service)
+		ports = append(ports, b.port(f.Name, f.Port, true))
+		args = append(args, fmt.Sprintf("--entrypoints.%s.address=:%d", f.Name, f.Port))
+		offlineArgs = append(offlineArgs, "-tcp", fmt.Sprintf("%s=:%d", f.Name, f.Port))
+	}
+	b.plan.Forwards = forwards
 	s := Service{
 		Name:      "gateway",
 		Kind:      KindGateway,
 		Image:     ImageGateway,
 		Binary:    "traefik",
-		Args:      []string{"--entrypoints.web.address=:80", "--providers.file.filename=" + gatewayCfgPath},
-		Ports:     []Port{web},
+		Args:      append(args, "--providers.file.filename="+gatewayCfgPath),
+		Ports:     ports,
 		Mounts:    []Mount{{File: "gateway.yaml", Path: gatewayCfgPath}},
 		Health:    HealthCheck{Port: "http"},
-		DependsOn: deps,
+		DependsOn: uniq(deps),
 	}
 	if b.o.Images == Offline {
 		// Our own gateway (cmd/gateway) reads the same route file.
 		s.Image, s.Binary = OfflineImage(KindGateway), "gateway"
-		s.Args = []string{"-listen", ":80", "-routes", gatewayCfgPath}
+		s.Args = offlineArgs
 	}
 	b.add(s)
+}
+
+func uniq(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // formatDuration writes durations the way Tempo's examples do: 5m, 30s, 1h.

@@ -3,6 +3,7 @@ package stack
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -414,13 +415,31 @@ func TestGatewayRoutingTable(t *testing.T) {
 		if c.Storage == S3 {
 			want = append(want, "minio.localhost -> minio:9001")
 		}
-		want = append(want, "tempo.localhost -> query-frontend:3200")
+		want = append(want, "prometheus.localhost -> prometheus:9090", "tempo.localhost -> query-frontend:3200")
 		if strings.Join(got, "; ") != strings.Join(want, "; ") {
 			t.Errorf("%s routes:\n  %s\nwant\n  %s", c.ID(), strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 		}
 		gw, ok := p.Service("gateway")
 		if !ok || gw.Port("http").Container != 80 || !gw.Port("http").Publish {
 			t.Errorf("%s: the gateway must publish port 80: %+v", c.ID(), gw.Ports)
+		}
+		var fwd []string
+		for _, f := range p.Forwards {
+			fwd = append(fwd, fmt.Sprintf(":%d -> %s", f.Port, f.Backend))
+			if port := gw.Port(f.Name); port.Container != f.Port || !port.Publish {
+				t.Errorf("%s: the gateway must publish %s on %d: %+v", c.ID(), f.Name, f.Port, port)
+			}
+		}
+		if got, want := strings.Join(fwd, "; "), ":3200 -> query-frontend:3200; :4317 -> distributor:4317; :4318 -> distributor:4318"; got != want {
+			t.Errorf("%s forwards: %s, want %s", c.ID(), got, want)
+		}
+		// The gateway is the front door: nothing else is published.
+		for _, s := range p.Services {
+			for _, port := range s.Ports {
+				if port.Publish && s.Name != "gateway" {
+					t.Errorf("%s: %s publishes %s; only the gateway may", c.ID(), s.Name, port.Name)
+				}
+			}
 		}
 	}
 }

@@ -1,6 +1,8 @@
 // Command gateway is the offline stand-in for Traefik: it routes requests by
-// Host header to the stack's UIs, reading the same route file that Traefik's
-// file provider reads (stack/…/gateway.yaml), so there is one routing table.
+// Host header to the stack's UIs and passes TCP entry points (Tempo's API,
+// OTLP) through to their service, reading the same route file that
+// Traefik's file provider reads (stack/…/gateway.yaml), so there is one
+// routing table.
 package main
 
 import (
@@ -8,7 +10,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -38,6 +42,78 @@ type routeFile struct {
 			} `yaml:"loadBalancer"`
 		} `yaml:"services"`
 	} `yaml:"http"`
+	TCP struct {
+		Routers map[string]struct {
+			EntryPoints []string `yaml:"entryPoints"`
+			Service     string   `yaml:"service"`
+		} `yaml:"routers"`
+		Services map[string]struct {
+			LoadBalancer struct {
+				Servers []struct {
+					Address string `yaml:"address"`
+				} `yaml:"servers"`
+			} `yaml:"loadBalancer"`
+		} `yaml:"services"`
+	} `yaml:"tcp"`
+}
+
+// tcpBackends maps each TCP entry point to the address its router's
+// service passes connections to.
+func tcpBackends(b []byte) (map[string]string, error) {
+	var f routeFile
+	if err := yaml.Unmarshal(b, &f); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for name, r := range f.TCP.Routers {
+		svc, ok := f.TCP.Services[r.Service]
+		if !ok || len(svc.LoadBalancer.Servers) == 0 {
+			return nil, fmt.Errorf("tcp router %s: service %q has no server", name, r.Service)
+		}
+		for _, ep := range r.EntryPoints {
+			out[ep] = svc.LoadBalancer.Servers[0].Address
+		}
+	}
+	return out, nil
+}
+
+// entryPoints is the repeatable -tcp name=address flag.
+type entryPoints map[string]string
+
+func (e entryPoints) String() string { return fmt.Sprint(map[string]string(e)) }
+
+func (e entryPoints) Set(v string) error {
+	name, addr, ok := strings.Cut(v, "=")
+	if !ok || name == "" || addr == "" {
+		return fmt.Errorf("want name=address, such as tempo-api=:3200")
+	}
+	e[name] = addr
+	return nil
+}
+
+// forward accepts connections on l and pipes each to backend until either
+// side closes.
+func forward(ctx context.Context, l net.Listener, backend string) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			var d net.Dialer
+			up, err := d.DialContext(ctx, "tcp", backend)
+			if err != nil {
+				log.Printf("gateway: %s: %v", backend, err)
+				return
+			}
+			defer up.Close()
+			done := make(chan struct{}, 2)
+			go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
+			go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
+			<-done
+		}()
+	}
 }
 
 var hostRule = regexp.MustCompile("^Host\\(`([^`]+)`\\)$")
@@ -100,6 +176,8 @@ func handler(routes map[string]*url.URL) http.Handler {
 func main() {
 	listen := flag.String("listen", ":80", "address to listen on")
 	routesPath := flag.String("routes", "gateway.yaml", "route file (Traefik file-provider format)")
+	tcp := entryPoints{}
+	flag.Var(tcp, "tcp", "a TCP entry point, name=address (repeatable); the route file's tcp routers say where it goes")
 	flag.Parse()
 	b, err := os.ReadFile(*routesPath)
 	if err != nil {
@@ -109,9 +187,26 @@ func main() {
 	if err != nil {
 		log.Fatalf("gateway: %s: %v", *routesPath, err)
 	}
-	srv := &http.Server{Addr: *listen, Handler: handler(routes), ReadHeaderTimeout: 10 * time.Second}
+	backends, err := tcpBackends(b)
+	if err != nil {
+		log.Fatalf("gateway: %s: %v", *routesPath, err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	for name, addr := range tcp {
+		backend, ok := backends[name]
+		if !ok {
+			log.Fatalf("gateway: entry point %s: no tcp router of %s uses it", name, *routesPath)
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			log.Fatalf("gateway: %v", err)
+		}
+		defer l.Close()
+		log.Printf("gateway: %s on %s -> %s", name, addr, backend)
+		go forward(ctx, l, backend)
+	}
+	srv := &http.Server{Addr: *listen, Handler: handler(routes), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -61,5 +63,54 @@ func TestRejectsUnsupportedRules(t *testing.T) {
 	_, err := loadRoutes([]byte("http:\n  routers:\n    a:\n      rule: PathPrefix(`/x`)\n      service: a\n"))
 	if err == nil || !strings.Contains(err.Error(), "only Host(`name`) is supported") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// The rendered file's TCP routers send each entry point to its service,
+// and a connection through one reaches the backend both ways.
+func TestTCPForwardFromRenderedFile(t *testing.T) {
+	p, err := stack.Render(stack.Combination{Mode: stack.IngesterCompactor, Storage: stack.S3, MetricsGenerator: true, Profile: stack.Profile28},
+		stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings(), Images: stack.Offline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, _ := p.File("gateway.yaml")
+	backends, err := tcpBackends(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"tempo-api": "query-frontend:3200", "otlp-grpc": "distributor:4317", "otlp-http": "distributor:4318"}
+	for ep, addr := range want {
+		if backends[ep] != addr {
+			t.Errorf("entry point %s -> %q, want %q", ep, backends[ep], addr)
+		}
+	}
+	echo, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		c, err := echo.Accept()
+		if err == nil {
+			_, _ = io.Copy(c, c)
+			c.Close()
+		}
+	}()
+	front, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer front.Close()
+	go forward(context.Background(), front, echo.Addr().String())
+	c, err := net.Dial("tcp", front.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = c.Write([]byte("ping\n"))
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "ping\n" {
+		t.Errorf("through the forward: %q, %v", buf, err)
 	}
 }

@@ -97,13 +97,13 @@ func TestPublishedPortInUseNamesPortAndService(t *testing.T) {
 	p := plan(t, "compactor", "s3", stack.Offline)
 	for i, s := range p.Services {
 		for j, port := range s.Ports {
-			if s.Name == "query-frontend" && port.Publish {
+			if s.Name == "gateway" && port.Name == "tempo-api" {
 				p.Services[i].Ports[j].Container = taken
 			}
 		}
 	}
 	err = CheckPublishedPorts(p)
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("127.0.0.1:%d (query-frontend", taken)) {
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("127.0.0.1:%d (gateway", taken)) {
 		t.Fatalf("got %v, want the taken port and its service", err)
 	}
 }
