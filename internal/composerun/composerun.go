@@ -98,7 +98,7 @@ func New(cfg Config, p *stack.Plan) (*Runner, error) {
 // starts.
 func CheckPublishedPorts(p *stack.Plan) error {
 	if busy := health.BusyPorts(p, true); len(busy) > 0 {
-		return fmt.Errorf("each of these ports the compose file publishes is in use: %s; stop what holds them (another stack: docker-compose -p <project> down)", strings.Join(busy, ", "))
+		return fmt.Errorf("ports the compose file publishes that cannot be bound: %s; stop what holds them (another stack: docker-compose -p <project> down)", strings.Join(busy, ", "))
 	}
 	return nil
 }

@@ -67,7 +67,7 @@ func TestNewWritesTheProjectAndRefusesLoopbackPlans(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "project")
 	p := plan(t, "scheduler", "s3", stack.Offline)
 	if _, err := New(Config{Dir: dir, Project: "x"}, p); err != nil {
-		if strings.Contains(err.Error(), "is in use") {
+		if strings.Contains(err.Error(), "cannot be bound") {
 			t.Skipf("a published port is taken on this machine: %v", err)
 		}
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func TestSecretsOnlyInComposeEnvironment(t *testing.T) {
 	}
 	r, err := New(Config{Dir: dir, Project: "x", Secrets: secrets}, p)
 	if err != nil {
-		if strings.Contains(err.Error(), "is in use") {
+		if strings.Contains(err.Error(), "cannot be bound") {
 			t.Skipf("a published port is taken on this machine: %v", err)
 		}
 		t.Fatal(err)

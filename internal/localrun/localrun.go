@@ -108,7 +108,7 @@ func New(cfg Config, p *stack.Plan) (*Runner, error) {
 // plan is already taken on 127.0.0.1.
 func CheckPorts(p *stack.Plan) error {
 	if busy := health.BusyPorts(p, false); len(busy) > 0 {
-		return fmt.Errorf("ports already in use: %s; stop what holds them or choose another base port (TEMPO_STACK_BASE_PORT)", strings.Join(busy, ", "))
+		return fmt.Errorf("ports that cannot be bound: %s; stop what holds them or choose another base port (TEMPO_STACK_BASE_PORT)", strings.Join(busy, ", "))
 	}
 	return nil
 }
