@@ -6,8 +6,8 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,10 +17,9 @@ import (
 
 	"github.com/magefile/mage/mg"
 
-	"github.com/tempo-stack/tempo-stack/daggermod"
-
 	"github.com/tempo-stack/tempo-stack/internal/docker"
 	"github.com/tempo-stack/tempo-stack/internal/engine"
+	"github.com/tempo-stack/tempo-stack/internal/health"
 	"github.com/tempo-stack/tempo-stack/internal/images"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/internal/report"
@@ -167,13 +166,13 @@ func (Verify) All(ctx context.Context) error {
 	return verifyCombinations(ctx, run, stack.Matrix(run.profile))
 }
 
-// Mode verifies one combination: a mode or alias (storage s3), or an id such as kafka-scheduler-local.
+// Mode verifies one combination: an id such as kafka-scheduler-local or ingester-compactor-s3-no-generator, or a mode or alias (storage from TEMPO_STACK_STORAGE, default s3).
 func (Verify) Mode(ctx context.Context, target string) error {
 	run, err := selectRuntime()
 	if err != nil {
 		return err
 	}
-	c, err := runtimes.ParseTarget(target, run.profile)
+	c, err := runtimes.Selection(target, run.profile)
 	if err != nil {
 		return err
 	}
@@ -235,6 +234,11 @@ func selectRuntime() (runtimeChoice, error) {
 
 func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stack.Combination) error {
 	tc := newToolchain()
+	// A fresh machine's first run builds what it lacks (with the same
+	// progress lines as tools:build); afterwards this is a no-op.
+	if err := buildTools(ctx, tc, choice); err != nil {
+		return err
+	}
 	var prepare pipeline.Prepare
 	switch choice.name {
 	case runtimes.DaggerName:
@@ -291,11 +295,34 @@ func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stac
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: every started process was stopped; the reports above are partial (checks cut short by the interrupt show as FAIL)")
 	}
-	if n := run.Failed(); n > 0 {
+	if run.Problems() > 0 {
 		if os.Getenv(runtimes.EnvKeep) != "1" {
 			fmt.Printf("to keep every service's config, data and log for a look, run again with %s=1\n", runtimes.EnvKeep)
 		}
-		return fmt.Errorf("%d checks failed", n)
+		return fmt.Errorf("%d checks failed, %d combinations not started", run.Failed(), run.NotStarted())
+	}
+	return nil
+}
+
+// buildTools builds the tools a runtime needs that the cache lacks: the
+// components for local processes, plus Dagger's CLI for the dagger
+// runtime (offline images are built from the same tools later).
+func buildTools(ctx context.Context, tc *toolchain.Toolchain, choice runtimeChoice) error {
+	var names []string
+	switch {
+	case choice.name == runtimes.LocalName:
+		names = toolchain.LocalRuntimeTools
+	case choice.images == stack.Offline:
+		names = toolchain.ImageTools
+	}
+	if choice.name == runtimes.DaggerName {
+		names = append(names, "dagger")
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	if _, err := tc.Build(ctx, names...); err != nil {
+		return fmt.Errorf("build the tools this run needs: %w", err)
 	}
 	return nil
 }
@@ -306,7 +333,9 @@ func verifyWithModule(ctx context.Context, tc *toolchain.Toolchain, choice runti
 	var args []string
 	switch {
 	case len(combos) == 1:
-		args = []string{"call", "verify", "--mode=" + string(combos[0].Mode), "--storage=" + string(combos[0].Storage)}
+		// The id names the whole combination (storage, generator); the
+		// module reads it with the same parser.
+		args = []string{"call", "verify", "--mode=" + combos[0].ID()}
 	case len(combos) == len(stack.Matrix(choice.profile)):
 		args = []string{"call", "verify-all"}
 	default:
@@ -357,44 +386,55 @@ func verifyWithModule(ctx context.Context, tc *toolchain.Toolchain, choice runti
 	return nil
 }
 
-// Up brings one combination up as Dagger services on this host until interrupted (Ctrl-C stops every service): the gateway on port 80 (http://grafana.localhost, minio.localhost, tempo.localhost), Tempo on :3200, OTLP on :4317/:4318. The module's up code, run from this host so the ports land here. Storage from TEMPO_STACK_STORAGE (s3), images from TEMPO_STACK_IMAGES (upstream, or offline: built first).
-func Up(ctx context.Context, mode string) error {
-	if _, err := stack.ParseMode(mode); err != nil {
-		return err
-	}
-	storage := os.Getenv("TEMPO_STACK_STORAGE")
-	if storage == "" {
-		storage = string(stack.S3)
-	}
-	if _, err := stack.ParseStorage(storage); err != nil {
-		return fmt.Errorf("TEMPO_STACK_STORAGE: %w", err)
-	}
+// Up serves one combination on this host until Ctrl-C (or SIGTERM): exactly `dagger call up --mode=<id> up`, the README's command, with this repository's module. The gateway's ports: 80 (http://grafana.localhost, anonymous Admin; minio.localhost, prometheus.localhost, redpanda-console.localhost, tempo.localhost), Tempo's API 3200, OTLP 4317/4318. The target is a mode, alias or combination id (storage from TEMPO_STACK_STORAGE, default s3); images from TEMPO_STACK_IMAGES (upstream, or offline: built first).
+func Up(ctx context.Context, target string) error {
 	set, err := runtimes.ImagesFromEnv()
 	if err != nil {
 		return err
 	}
-	tc := newToolchain()
-	if _, err := checkDaggerCLI(ctx, tc); err != nil {
+	profile, err := runtimes.ContainerProfile(set)
+	if err != nil {
 		return err
 	}
-	client, err := engine.Connect(ctx, filepath.Join(tc.Dir, "bin"), io.Discard)
+	c, err := runtimes.Selection(target, profile)
 	if err != nil {
-		return fmt.Errorf("connect to the Dagger engine: %w", err)
+		return err
 	}
-	defer client.Close()
-	s := daggermod.Session{Client: client, OnHost: true, Log: os.Stdout}
+	plan, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.ProductionTimings(), Images: set})
+	if err != nil {
+		return err
+	}
+	if busy := health.BusyPorts(plan, true); len(busy) > 0 {
+		return fmt.Errorf("up forwards these ports to this host and they cannot be bound: %s; stop what holds them", strings.Join(busy, ", "))
+	}
+	tc := newToolchain()
+	if err := buildTools(ctx, tc, runtimeChoice{name: runtimes.DaggerName, images: set, profile: profile}); err != nil {
+		return err
+	}
+	bin, err := checkDaggerCLI(ctx, tc)
+	if err != nil {
+		return err
+	}
+	args := []string{"call", "up", "--mode=" + c.ID()}
 	if set == stack.Offline {
 		b := images.New(tc)
 		if _, err := b.Build(ctx, images.Specs(tc)); err != nil {
 			return err
 		}
-		s.Offline = runtimes.HostImages(client, b.Path)
+		args = append(args, "--images="+b.Dir)
 	}
-	c, err := s.Combination(mode, storage, true)
-	if err != nil {
+	if err := os.MkdirAll(reportsDir(), 0o755); err != nil {
 		return err
 	}
-	return s.Up(ctx, c)
+	// Mage gives a target 5s after Ctrl-C: the CLI ends its session (and
+	// with it every service) well within that.
+	err = engine.Serve(ctx, bin, projectDir(), filepath.Join(reportsDir(), "up-session.log"), os.Stdout, 4*time.Second, append(args, "up")...)
+	var stopped engine.Interrupted
+	if errors.As(err, &stopped) {
+		fmt.Printf("%s stopped (%s): every service is gone\n", c.ID(), stopped)
+		return mg.Fatal(stopped.ExitStatus(), "")
+	}
+	return err
 }
 
 // checkDaggerCLI returns the dagger CLI to run the module (the one built

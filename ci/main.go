@@ -41,22 +41,28 @@ func (m *TempoStack) Matrix(
 // Grafana datasources, gateway routes, docker-compose.yaml) as a directory.
 func (m *TempoStack) Config(
 	// ingester-compactor (compactor), ingester-scheduler (scheduler),
-	// kafka-compactor (kafka) or kafka-scheduler
+	// kafka-compactor (kafka) or kafka-scheduler; or a combination id such
+	// as kafka-scheduler-local or ingester-compactor-s3-no-generator
 	// +default="ingester-compactor"
 	mode string,
-	// s3 (MinIO) or local
-	// +default="s3"
+	// s3 (MinIO) or local; default: the one mode names, else s3
+	// +optional
 	storage string,
+	// false turns the metrics-generator off (so does an id's -no-generator)
 	// +default=true
 	metricsGenerator bool,
 	// +default="2.10"
 	profile string,
 ) (*dagger.Directory, error) {
-	c, err := stack.New(mode, storage, profile, metricsGenerator)
+	prof, err := stack.ParseProfile(profile)
 	if err != nil {
 		return nil, err
 	}
-	p, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.ProductionTimings(), Images: stack.Upstream})
+	c, err := stack.Selection{Target: mode, Storage: storage, NoGenerator: !metricsGenerator, Profile: prof}.Combination()
+	if err != nil {
+		return nil, err
+	}
+	p, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.ProductionTimings(), Images: stack.Upstream, GrafanaAnonymous: true})
 	if err != nil {
 		return nil, err
 	}
@@ -72,12 +78,15 @@ func (m *TempoStack) Config(
 // summary.md, verify.log) and fails when a check fails.
 func (m *TempoStack) Verify(
 	ctx context.Context,
-	// a mode or alias (see config)
+	// a mode, alias or combination id (see config)
 	// +default="ingester-compactor"
 	mode string,
-	// s3 (MinIO) or local
-	// +default="s3"
+	// s3 (MinIO) or local; default: the one mode names, else s3
+	// +optional
 	storage string,
+	// false turns the metrics-generator off (so does an id's -no-generator)
+	// +default=true
+	metricsGenerator bool,
 	// the offline images (mage images:build writes them to
 	// $TEMPO_STACK_CACHE/images); without it, the pinned upstream images
 	// +optional
@@ -88,7 +97,7 @@ func (m *TempoStack) Verify(
 	failOnError bool,
 ) (*dagger.Directory, error) {
 	return m.verify(ctx, images, failOnError, func(s daggermod.Session) ([]stack.Combination, error) {
-		c, err := s.Combination(mode, storage, true)
+		c, err := s.Combination(stack.Selection{Target: mode, Storage: storage, NoGenerator: !metricsGenerator})
 		return []stack.Combination{c}, err
 	})
 }
@@ -135,37 +144,48 @@ func (m *TempoStack) verify(ctx context.Context, images *dagger.Directory, failO
 	return dir, nil
 }
 
-// Up brings one combination up as Dagger services (buckets and topics
-// seeded, Grafana's datasources provisioned) and keeps it up until
-// interrupted, forwarding the gateway (port 80: grafana.localhost,
-// minio.localhost, redpanda-console.localhost, tempo.localhost), Tempo's
-// API (3200) and OTLP (4317, 4318). Dagger v0.19.10 binds a function's
-// forwarded ports in the function's own container, not on your host: it
-// prints that container's address; `mage up <mode>` runs this same code
-// from your host and forwards to localhost.
+// Up brings one combination up as Dagger services for you to use: buckets
+// and topic seeded, Grafana's datasources provisioned, Grafana open as
+// anonymous Admin, production timings. It returns the stack's gateway;
+// `dagger call up --mode=scheduler up` forwards its ports to your host:
+// 80 (http://grafana.localhost, minio.localhost, prometheus.localhost,
+// redpanda-console.localhost, tempo.localhost), Tempo's API 3200 and OTLP
+// 4317/4318. Dagger's CLI listens on every interface (docs/dagger.md says
+// how to restrict it). Ctrl-C ends the session and every service.
+// +cache="never"
 func (m *TempoStack) Up(
 	ctx context.Context,
-	// a mode or alias (see config)
+	// a mode, alias or combination id (see config)
 	// +default="ingester-compactor"
 	mode string,
-	// +default="s3"
+	// s3 (MinIO) or local; default: the one mode names, else s3
+	// +optional
 	storage string,
+	// false turns the metrics-generator off (so does an id's -no-generator)
 	// +default=true
 	metricsGenerator bool,
 	// the offline images; without it, the pinned upstream images
 	// +optional
 	images *dagger.Directory,
-) error {
+) (*dagger.Service, error) {
 	s, err := session(ctx, images, os.Stderr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer s.Client.Close()
-	c, err := s.Combination(mode, storage, metricsGenerator)
+	c, err := s.Combination(stack.Selection{Target: mode, Storage: storage, NoGenerator: !metricsGenerator})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.Up(ctx, c)
+	gw, err := s.Up(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	id, err := gw.ID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return dag.LoadServiceFromID(dagger.ServiceID(id)), nil
 }
 
 // session connects the SDK the tempo-stack packages are written against to

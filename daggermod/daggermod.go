@@ -9,12 +9,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 
 	"dagger.io/dagger"
 
-	"github.com/tempo-stack/tempo-stack/internal/health"
+	"github.com/tempo-stack/tempo-stack/internal/daggerrun"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/internal/runtimes"
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -26,10 +25,7 @@ type Session struct {
 	// Offline returns the locally built image of a kind; nil selects the
 	// pinned upstream images.
 	Offline func(stack.Kind) *dagger.Container
-	// OnHost: the caller is a client on the user's host (mage up), not a
-	// module function: services are reached, and forwarded, there.
-	OnHost bool
-	Log    io.Writer
+	Log     io.Writer
 }
 
 // Profile is the Tempo profile of the session's images: the offline Tempo
@@ -43,17 +39,15 @@ func (s Session) images() stack.ImageSet {
 	return stack.Upstream
 }
 
-func (s Session) prepare() pipeline.Prepare {
-	return runtimes.Dagger(runtimes.DaggerConfig{Client: s.Client, Images: s.images(), Offline: s.Offline, HostTunnels: s.OnHost, Log: s.Log})
+func (s Session) prepare(forUse bool) pipeline.Prepare {
+	return runtimes.Dagger(runtimes.DaggerConfig{Client: s.Client, Images: s.images(), Offline: s.Offline, ForUse: forUse, Log: s.Log})
 }
 
-// Combination reads a mode (or alias) and a storage for this session.
-func (s Session) Combination(mode, storage string, metricsGenerator bool) (stack.Combination, error) {
-	target, err := runtimes.ParseTarget(mode, s.Profile())
-	if err != nil {
-		return stack.Combination{}, err
-	}
-	return stack.New(string(target.Mode), storage, string(s.Profile()), metricsGenerator)
+// Combination resolves what the caller named (a mode, alias or id, and
+// the parts given separately) for this session's profile.
+func (s Session) Combination(sel stack.Selection) (stack.Combination, error) {
+	sel.Profile = s.Profile()
+	return sel.Combination()
 }
 
 // Reports are a run's reports.
@@ -68,68 +62,64 @@ type Reports struct {
 func (s Session) Verify(ctx context.Context, combos []stack.Combination) (Reports, error) {
 	opts := pipeline.DefaultOptions()
 	opts.Log, opts.Runtime = s.Log, runtimes.DaggerName
-	run := pipeline.RunAll(ctx, combos, s.prepare(), opts)
+	run := pipeline.RunAll(ctx, combos, s.prepare(false), opts)
 	junit, err := run.JUnit()
 	if err != nil {
 		return Reports{}, err
 	}
-	return Reports{JUnit: junit, Markdown: run.Markdown(), Failed: run.Failed()}, nil
+	return Reports{JUnit: junit, Markdown: run.Markdown(), Failed: run.Problems()}, nil
 }
 
-// Up brings a combination up (seeded, Grafana provisioned), forwards its
-// published ports to the caller's host and keeps it up until ctx ends; then
-// it stops every service.
-func (s Session) Up(ctx context.Context, c stack.Combination) (err error) {
-	p, err := s.prepare()(ctx, c)
+// Up brings a combination up for a person (production timings, buckets and
+// topic seeded, Grafana's datasources provisioned, Grafana open as
+// anonymous Admin) and returns its gateway, the stack's front door. The
+// services keep running after the function returns: Dagger holds what a
+// session started until the session ends, so `dagger call up ... up`
+// serves the very instances seeded here until Ctrl-C ends the session.
+func (s Session) Up(ctx context.Context, c stack.Combination) (*dagger.Service, error) {
+	p, err := s.prepare(true)(ctx, c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if s.OnHost {
-		// Forward binds the published ports on this host: refuse before
-		// anything starts if one is taken.
-		if busy := health.BusyPorts(p.Endpoints.Plan, true); len(busy) > 0 {
-			if p.Cleanup != nil {
-				_ = p.Cleanup()
-			}
-			return fmt.Errorf("ports up forwards to this host are in use: %s; stop what holds them", strings.Join(busy, ", "))
-		}
+	if p.Cleanup != nil {
+		// Only checks read the local backend's blocks through it.
+		defer p.Cleanup()
 	}
-	defer func() {
-		if stopErr := p.Runtime.Stop(ctx); stopErr != nil && err == nil {
-			err = stopErr
-		}
-		if p.Cleanup != nil {
-			_ = p.Cleanup()
-		}
-	}()
+	fail := func(err error) (*dagger.Service, error) {
+		_ = p.Runtime.Stop(ctx)
+		return nil, err
+	}
 	if err := pipeline.Up(ctx, p.Runtime, p.Endpoints, s.Log); err != nil {
-		return err
+		return fail(err)
 	}
-	fwd, ok := p.Runtime.(interface{ Forward(context.Context) error })
+	r, ok := p.Runtime.(*daggerrun.Runner)
 	if !ok {
-		return fmt.Errorf("the dagger runtime cannot forward ports")
+		return fail(fmt.Errorf("up needs the dagger runtime, got %s", p.Runtime.Name()))
 	}
-	fmt.Fprintf(s.Log, "%s is up; interrupt (Ctrl-C) to stop it\n", c.ID())
-	if !s.OnHost {
-		// Dagger v0.19.10 binds a function's Service.up in the function's
-		// own container, not on the caller's host.
-		fmt.Fprintf(s.Log, "the ports below are forwarded in this function's container (%s), reachable from the engine's host when the engine runs there; to get them on localhost run `go run mage.go up %s` (TEMPO_STACK_STORAGE=%s)\n",
-			strings.Join(ownAddrs(), ", "), c.Mode, c.Storage)
+	gw := r.Started("gateway")
+	if gw == nil {
+		return fail(fmt.Errorf("%s: the gateway did not start", c.ID()))
 	}
-	return fwd.Forward(ctx)
+	fmt.Fprintln(s.Log, UpBanner(p.Endpoints.Plan))
+	return gw, nil
 }
 
-// ownAddrs lists this container's non-loopback IPv4 addresses.
-func ownAddrs() []string {
-	var out []string
-	addrs, _ := net.InterfaceAddrs()
-	for _, a := range addrs {
-		if ip, ok := a.(*net.IPNet); ok && !ip.IP.IsLoopback() && ip.IP.To4() != nil {
-			out = append(out, ip.IP.String())
+// UpBanner says what a person gets on their host once the gateway's ports
+// are forwarded there; every line carries the combination, as the
+// pipeline's lines do, so mage shows it from the CLI's progress.
+func UpBanner(p *stack.Plan) string {
+	id := p.Combination.ID()
+	lines := []string{fmt.Sprintf("%s (Tempo %s) is up; `up` forwards the gateway's ports to your host:", id, p.Combination.Profile)}
+	for _, r := range p.Routes {
+		note := ""
+		if r.Name == "grafana" {
+			note = " (anonymous Admin, no login)"
 		}
+		lines = append(lines, fmt.Sprintf("  http://%s%s", r.Host, note))
 	}
-	if len(out) == 0 {
-		out = []string{"no IPv4 address"}
+	for _, f := range p.Forwards {
+		lines = append(lines, fmt.Sprintf("  localhost:%d  %s (%s)", f.Port, f.Name, f.Backend))
 	}
-	return out
+	lines = append(lines, "Ctrl-C stops the stack.")
+	return "[" + id + "] " + strings.Join(lines, "\n["+id+"] ")
 }

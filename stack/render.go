@@ -27,6 +27,11 @@ type Options struct {
 	// (default /usr/share/grafana, as in the offline image); a loopback
 	// runner points it at the tool cache.
 	GrafanaHome string
+	// GrafanaAnonymous lets visitors into Grafana as Admin without a login,
+	// as Tempo's own local examples do: for stacks a person opens on
+	// localhost (compose files, up), never for verification, which
+	// authenticates with the admin secret.
+	GrafanaAnonymous bool
 }
 
 // Shape constants of the stack. Two ingesters (or live-stores) and two
@@ -409,6 +414,11 @@ func (b *builder) grafana() {
 		Volumes:   []Volume{{Name: "grafana-data", Path: b.dataDir("grafana", "/var/lib/grafana"), Scope: PerInstance}},
 		Health:    HealthCheck{Port: "http", Path: "/api/health"},
 		DependsOn: []string{"query-frontend", "prometheus"},
+	}
+	if b.o.GrafanaAnonymous {
+		s.Env = append(s.Env,
+			EnvVar{Name: "GF_AUTH_ANONYMOUS_ENABLED", Value: "true"},
+			EnvVar{Name: "GF_AUTH_ANONYMOUS_ORG_ROLE", Value: "Admin"})
 	}
 	if b.loopback() {
 		s.Env = append(s.Env, EnvVar{Name: "GF_SERVER_HTTP_ADDR", Value: "127.0.0.1"})

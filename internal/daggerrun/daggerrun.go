@@ -3,8 +3,7 @@
 // (Service.WithHostname), its state on cache volumes, its secrets as Dagger
 // secrets. The pipeline runs inside a module function, in the same session,
 // and its seeding and checks reach every port by the service's endpoint,
-// exactly as they reach local processes by 127.0.0.1 ports; or, on the
-// client's host (mage up), through a tunnel per port.
+// exactly as they reach local processes by 127.0.0.1 ports.
 package daggerrun
 
 import (
@@ -33,10 +32,7 @@ type Config struct {
 	// RunID names this run's cache volumes, so runs never share state.
 	RunID        string
 	ReadyTimeout time.Duration
-	// HostTunnels: the pipeline runs on the client's host (mage up), not in
-	// a module function, and reaches every port through a tunnel there.
-	HostTunnels bool
-	Log         io.Writer
+	Log          io.Writer
 }
 
 // Runner owns the services of one plan in one Dagger session.
@@ -44,17 +40,15 @@ type Runner struct {
 	cfg  Config
 	plan *stack.Plan
 
-	mu       sync.Mutex
-	started  []*service
-	restarts []string
+	mu      sync.Mutex
+	started []*service
 }
 
 type service struct {
-	spec    stack.Service
-	svc     *dagger.Service
-	tunnels []*dagger.Service
-	addr    map[string]string // port name -> endpoint, or tunnel on the host
-	ready   time.Duration
+	spec  stack.Service
+	svc   *dagger.Service
+	addr  map[string]string // port name -> endpoint
+	ready time.Duration
 }
 
 // New checks the plan is a container plan and makes a runner for it.
@@ -173,22 +167,9 @@ func (r *Runner) start(ctx context.Context, s stack.Service) error {
 		return fmt.Errorf("start %s (its output is in the Dagger session log): %w", s.Name, err)
 	}
 	for _, p := range s.Ports {
-		if !r.cfg.HostTunnels {
-			ep, err := st.svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: p.Container})
-			if err != nil {
-				return fmt.Errorf("endpoint of %s:%d: %w", s.Name, p.Container, err)
-			}
-			st.addr[p.Name] = ep
-			continue
-		}
-		t, err := r.cfg.Client.Host().Tunnel(st.svc, dagger.HostTunnelOpts{Ports: []dagger.PortForward{{Backend: p.Container}}}).Start(ctx)
+		ep, err := st.svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: p.Container})
 		if err != nil {
-			return fmt.Errorf("tunnel to %s:%d: %w", s.Name, p.Container, err)
-		}
-		st.tunnels = append(st.tunnels, t)
-		ep, err := t.Endpoint(ctx)
-		if err != nil {
-			return fmt.Errorf("tunnel to %s:%d: %w", s.Name, p.Container, err)
+			return fmt.Errorf("endpoint of %s:%d: %w", s.Name, p.Container, err)
 		}
 		st.addr[p.Name] = ep
 	}
@@ -242,49 +223,18 @@ func (r *Runner) Readiness() map[string]time.Duration {
 	return out
 }
 
-// Forward forwards every published port of the started services (the
-// gateway's web port, Tempo's API and OTLP ports: the ones compose
-// publishes) to the same port on the caller's host, and blocks until ctx
-// ends or a forward fails. It prints what it forwards.
-func (r *Runner) Forward(ctx context.Context) error {
+// Started is the running Dagger service of the named plan service, nil
+// if it has not started: a caller that returns it to Dagger's CLI (the
+// module's up) hands over the very instance the checks reached.
+func (r *Runner) Started(name string) *dagger.Service {
 	r.mu.Lock()
-	started := append([]*service(nil), r.started...)
-	r.mu.Unlock()
-	errs := make(chan error, len(started))
-	n := 0
-	for _, s := range started {
-		var ports []dagger.PortForward
-		for _, p := range s.spec.Ports {
-			if p.Publish {
-				ports = append(ports, dagger.PortForward{Backend: p.Container, Frontend: p.Container})
-				fmt.Fprintf(r.cfg.Log, "  forwarding localhost:%d -> %s:%d (%s)\n", p.Container, s.spec.Name, p.Container, p.Name)
-			}
+	defer r.mu.Unlock()
+	for _, s := range r.started {
+		if s.spec.Name == name {
+			return s.svc
 		}
-		if len(ports) == 0 || s.svc == nil {
-			continue
-		}
-		n++
-		go func() {
-			if err := s.svc.Up(ctx, dagger.ServiceUpOpts{Ports: ports}); err != nil && ctx.Err() == nil {
-				errs <- fmt.Errorf("forward %s: %w", s.spec.Name, err)
-				return
-			}
-			errs <- nil
-		}()
 	}
-	if n == 0 {
-		return fmt.Errorf("no started service publishes a port")
-	}
-	select {
-	case err := <-errs:
-		if err != nil {
-			return err
-		}
-		<-ctx.Done()
-		return nil
-	case <-ctx.Done():
-		return nil
-	}
+	return nil
 }
 
 // StopGrace is how long a service gets to exit on SIGTERM before it is
@@ -313,20 +263,6 @@ func (r *Runner) Stop(ctx context.Context) error {
 		errs = append(errs, fmt.Sprintf(format, a...))
 		mu.Unlock()
 	}
-	for _, s := range started {
-		for _, t := range s.tunnels {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				tctx, cancel := context.WithTimeout(ctx, StopGrace)
-				defer cancel()
-				if _, err := t.Stop(tctx, dagger.ServiceStopOpts{Kill: true}); err != nil {
-					fail("tunnel of %s: %v", s.spec.Name, err)
-				}
-			}()
-		}
-	}
-	wg.Wait()
 	for _, s := range started {
 		if s.svc == nil {
 			continue

@@ -7,8 +7,13 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"regexp"
 	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Call runs `dagger <args>` with the CLI at bin in dir. The CLI's full
@@ -58,9 +63,75 @@ func filterProgress(r io.Reader, w io.Writer) {
 		line := ansi.ReplaceAllString(sc.Text(), "")
 		if m := ours.FindStringSubmatch(line); m != nil {
 			fmt.Fprintln(w, m[1])
-		} else if strings.HasPrefix(line, "Error:") {
+		} else if strings.HasPrefix(line, "Error:") || strings.Contains(line, "tunnel started") {
 			fmt.Fprintln(w, line)
 		}
 	}
 	_, _ = io.Copy(io.Discard, r)
+}
+
+// Interrupted is how Serve ends when the user stopped it: by Ctrl-C
+// (SIGINT) or SIGTERM. ExitStatus is the shell's convention, 128+signal.
+type Interrupted struct{ Signal syscall.Signal }
+
+func (e Interrupted) Error() string   { return "stopped by " + unix.SignalName(e.Signal) }
+func (e Interrupted) ExitStatus() int { return 128 + int(e.Signal) }
+
+// Serve runs a `dagger call ... up` that serves until stopped, showing
+// tempo-stack's own lines and where the CLI listens. Ctrl-C (ctx ends) and
+// SIGTERM both reach the CLI as an interrupt, Dagger's own way to end a
+// session, which stops every service; Serve then returns Interrupted,
+// quietly. A CLI that does not exit within grace is killed.
+func Serve(ctx context.Context, bin, dir, logPath string, progress io.Writer, grace time.Duration, args ...string) error {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	fmt.Fprintf(progress, "$ dagger %s\n  (the full Dagger progress, with every service's output: %s)\n", strings.Join(args, " "), logPath)
+	terms := make(chan os.Signal, 1)
+	signal.Notify(terms, syscall.SIGTERM)
+	defer signal.Stop(terms)
+	cmd := exec.Command(bin, append([]string{"--progress=plain"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", "DAGGER_NO_NAG=1")
+	pr, pw := io.Pipe()
+	cmd.Stdout = io.MultiWriter(progress, logf)
+	cmd.Stderr = io.MultiWriter(pw, logf)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		filterProgress(pr, progress)
+	}()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var stopped syscall.Signal
+	select {
+	case err = <-exited:
+	case <-ctx.Done():
+		stopped = syscall.SIGINT
+	case <-terms:
+		stopped = syscall.SIGTERM
+	}
+	if stopped != 0 {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case err = <-exited:
+		case <-time.After(grace):
+			_ = cmd.Process.Kill()
+			err = <-exited
+		}
+	}
+	pw.Close()
+	<-done
+	if stopped != 0 {
+		return Interrupted{Signal: stopped}
+	}
+	if err != nil {
+		return fmt.Errorf("dagger %s: %w (see %s)", args[0], err, logPath)
+	}
+	return nil
 }

@@ -51,7 +51,9 @@ func (c Config) resolvCopy() string { return filepath.Join(c.RunDir, "resolv.con
 // socketPath is the engine's unix socket on disk.
 func socketPath() string { return strings.TrimPrefix(toolchain.DaggerSocket, "unix://") }
 
-// Running returns the engine's pid when one started by us is alive.
+// Running returns the engine's pid when one started by us is alive: the
+// pid file's process must be our engine binary (or the shell that execs
+// it), since a stale file can name an unrelated process that reused the pid.
 func Running(c Config) (int, bool) {
 	b, err := os.ReadFile(c.pidFile())
 	if err != nil {
@@ -61,7 +63,15 @@ func Running(c Config) (int, bool) {
 	if err != nil || syscall.Kill(pid, 0) != nil {
 		return 0, false
 	}
-	return pid, true
+	return pid, isEngine(pid, c.engineBinary())
+}
+
+func (c Config) engineBinary() string { return filepath.Join(c.BinDir, "dagger-engine") }
+
+// isEngine reports whether process pid runs the engine binary at bin.
+func isEngine(pid int, bin string) bool {
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return err == nil && strings.Contains(string(cmdline), bin)
 }
 
 // Answers reports whether the engine serves the Dagger API: the CLI asks it
@@ -130,7 +140,7 @@ func Start(ctx context.Context, c Config) error {
 	// dnsmasq, which must never leak to the host (the host then loses DNS
 	// once the engine stops).
 	script := fmt.Sprintf("mount --bind %s /etc/resolv.conf && exec %s --addr %s --root %s --oci-worker-snapshotter overlayfs",
-		c.resolvCopy(), filepath.Join(c.BinDir, "dagger-engine"), toolchain.DaggerSocket, toolchain.DaggerStateDir)
+		c.resolvCopy(), c.engineBinary(), toolchain.DaggerSocket, toolchain.DaggerStateDir)
 	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script)
 	cmd.Env = append(os.Environ(), c.Env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -176,7 +186,7 @@ func Stop(c Config) error {
 	pid, ok := Running(c)
 	if !ok {
 		_ = os.Remove(c.pidFile())
-		fmt.Fprintln(c.Log, "no engine started by tempo-stack is running")
+		fmt.Fprintln(c.Log, "no engine started by tempo-stack is running (a pid file naming another process is stale, and removed)")
 		return stopDnsmasq(c)
 	}
 	// Setsid made the engine a session and group leader: signal the group.

@@ -83,7 +83,7 @@ func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) repo
 	seeding, err := bringUp(ctx, rt, e, logf)
 	s.Seeding = seeding
 	if err != nil {
-		out.Error = err.Error()
+		out.NotStarted = err.Error()
 		return out
 	}
 	out.Startup = time.Since(start)
@@ -218,7 +218,7 @@ func RunAll(ctx context.Context, combos []stack.Combination, prepare Prepare, o 
 		res := report.Combination{ID: c.ID(), Profile: string(c.Profile), Runtime: o.Runtime}
 		p, err := prepare(ctx, c)
 		if err != nil {
-			res.Error = err.Error()
+			res.NotStarted = err.Error()
 		} else {
 			res = Verify(ctx, p.Runtime, p.Endpoints, o)
 			if err := p.Runtime.Stop(ctx); err != nil {
@@ -231,10 +231,15 @@ func RunAll(ctx context.Context, combos []stack.Combination, prepare Prepare, o 
 			}
 		}
 		res.Total = time.Since(start)
-		if res.Error != "" {
+		switch {
+		case res.NotStarted != "":
+			fmt.Fprintf(o.Log, "=== %s: not started: %s\n", c.ID(), res.NotStarted)
+		case res.Error != "":
 			fmt.Fprintf(o.Log, "[%s] run failed: %s\n", c.ID(), res.Error)
+			fallthrough
+		default:
+			fmt.Fprintf(o.Log, "=== %s: %d failed checks in %s\n", c.ID(), res.Failed(), res.Total.Round(time.Millisecond))
 		}
-		fmt.Fprintf(o.Log, "=== %s: %d failed checks in %s\n", c.ID(), res.Failed(), res.Total.Round(time.Millisecond))
 		run.Combinations = append(run.Combinations, res)
 	}
 	return run

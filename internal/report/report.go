@@ -23,11 +23,16 @@ type Combination struct {
 	// Startup is the time until every service was ready; Total is the whole
 	// run including teardown.
 	Startup, Total time.Duration
-	// Error is what stopped the run before its checks, if anything.
+	// NotStarted says why the combination never started (a service that
+	// did not come up, seeding that failed): no check ran, so none failed.
+	NotStarted string
+	// Error is what went wrong around the checks (stopping, cleaning up, a
+	// stack that never took writes), if anything.
 	Error string
 }
 
-// Failed counts failed checks (a run error counts as one).
+// Failed counts failed checks (a run error counts as one); a combination
+// that never started has none (see NotStarted).
 func (c Combination) Failed() int {
 	n := 0
 	for _, r := range c.Checks {
@@ -39,6 +44,17 @@ func (c Combination) Failed() int {
 		n = 1
 	}
 	return n
+}
+
+// Result is PASS, FAIL or NOT STARTED.
+func (c Combination) Result() string {
+	switch {
+	case c.NotStarted != "":
+		return "NOT STARTED"
+	case c.Failed() > 0:
+		return "FAIL"
+	}
+	return "PASS"
 }
 
 func (c Combination) count(s verify.Status) int {
@@ -55,6 +71,21 @@ func (c Combination) count(s verify.Status) int {
 type Run struct {
 	Started      time.Time
 	Combinations []Combination
+}
+
+// Problems is what fails a run: failed checks and combinations that never
+// started (the JUnit report counts each as a failure).
+func (r Run) Problems() int { return r.Failed() + r.NotStarted() }
+
+// NotStarted counts the combinations that never started.
+func (r Run) NotStarted() int {
+	n := 0
+	for _, c := range r.Combinations {
+		if c.NotStarted != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // Failed counts failed checks over all combinations.
@@ -112,6 +143,10 @@ func (r Run) JUnit() ([]byte, error) {
 		if c.Error != "" {
 			checks = append([]verify.Result{{Name: "run", Status: verify.Fail, Reason: c.Error}}, checks...)
 		}
+		if c.NotStarted != "" {
+			// One case, so CI fails on it, that says it never started.
+			checks = []verify.Result{{Name: "start", Status: verify.Fail, Reason: "not started: " + c.NotStarted}}
+		}
 		for _, res := range checks {
 			jc := junitCase{Name: res.Name, Classname: "tempo-stack." + c.ID, Time: secs(res.Duration)}
 			body := strings.Join(res.Evidence, "\n")
@@ -159,20 +194,24 @@ func ms(d time.Duration) string {
 // check of each with its duration, and the evidence of what failed.
 func (r Run) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# tempo-stack verify: %d combinations, %d failed checks, %s in total\n\n", len(r.Combinations), r.Failed(), ms(r.total()))
+	notStarted := ""
+	if n := r.NotStarted(); n > 0 {
+		notStarted = fmt.Sprintf(", %d not started", n)
+	}
+	fmt.Fprintf(&b, "# tempo-stack verify: %d combinations, %d failed checks%s, %s in total\n\n", len(r.Combinations), r.Failed(), notStarted, ms(r.total()))
 	b.WriteString("| combination | profile | runtime | result | pass/fail/skip | startup | push→queryable p50 / p99 | flushed | compacted | total |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, c := range r.Combinations {
-		result := "PASS"
-		if c.Failed() > 0 {
-			result = "FAIL"
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d/%d/%d | %s | %s / %s | %s | %s | %s |\n", c.ID, c.Profile, c.Runtime, result,
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d/%d/%d | %s | %s / %s | %s | %s | %s |\n", c.ID, c.Profile, c.Runtime, c.Result(),
 			c.count(verify.Pass), c.count(verify.Fail), c.count(verify.Skipped), ms(c.Startup),
 			ms(c.Measured.QueryableP50), ms(c.Measured.QueryableP99), ms(c.Measured.Flushed), ms(c.Measured.Compacted), ms(c.Total))
 	}
 	for _, c := range r.Combinations {
 		fmt.Fprintf(&b, "\n## %s\n\n", c.ID)
+		if c.NotStarted != "" {
+			fmt.Fprintf(&b, "**not started:** %s\n\n", indentBlock(c.NotStarted))
+			continue
+		}
 		if c.Error != "" {
 			fmt.Fprintf(&b, "**run failed:** %s\n\n", indentBlock(c.Error))
 		}

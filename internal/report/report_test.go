@@ -90,3 +90,26 @@ func TestJUnitCountsReadsBackTotals(t *testing.T) {
 		t.Error("garbage must not read as a clean report")
 	}
 }
+
+// A combination that never started is said once, with its reason, and is
+// neither a row of failed checks nor a pass; CI still fails on it.
+func TestNotStarted(t *testing.T) {
+	r := Run{Combinations: []Combination{{ID: "kafka-scheduler-s3", Profile: "2.8", Runtime: "local", NotStarted: "start infrastructure: minio: exited"}}}
+	md := r.Markdown()
+	for _, want := range []string{"0 failed checks, 1 not started", "| NOT STARTED |", "**not started:** start infrastructure: minio: exited"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "| check | status |") {
+		t.Errorf("a combination that never started lists no checks:\n%s", md)
+	}
+	junit, err := r.JUnit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, failed, err := JUnitCounts(junit)
+	if err != nil || failed != 1 || r.Problems() != 1 {
+		t.Errorf("JUnit failures %d (%v), problems %d; want 1 and 1", failed, err, r.Problems())
+	}
+}

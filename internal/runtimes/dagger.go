@@ -36,13 +36,14 @@ func ContainerProfile(set stack.ImageSet) (stack.Profile, error) {
 	if v == "" {
 		return set.Profile(), nil
 	}
-	if set == stack.Offline && v != string(stack.Profile28) {
-		if _, err := stack.ParseProfile(v); err != nil {
-			return "", err
-		}
-		return "", fmt.Errorf("%s=%s: the offline images hold the Tempo built here, which is the 2.8 profile; %s needs %s=upstream", EnvProfile, v, v, EnvImages)
+	p, err := stack.ParseProfile(v)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", EnvProfile, err)
 	}
-	return stack.ParseProfile(v)
+	if set == stack.Offline && p != stack.Profile28 {
+		return "", fmt.Errorf("%s=%s: the offline images hold the Tempo built here, which is the 2.8 profile; Tempo %s needs %s=upstream", EnvProfile, v, p, EnvImages)
+	}
+	return p, nil
 }
 
 // DaggerConfig configures the Dagger runtime.
@@ -51,10 +52,10 @@ type DaggerConfig struct {
 	Images stack.ImageSet
 	// Offline is the locally built image of a kind (an imported tarball).
 	Offline func(stack.Kind) *dagger.Container
-	// HostTunnels: the pipeline runs on the client's host, not in a module
-	// function.
-	HostTunnels bool
-	Log         io.Writer
+	// ForUse renders the stack for a person (up): production timings and
+	// Grafana open to anonymous visitors; otherwise verification timings.
+	ForUse bool
+	Log    io.Writer
 }
 
 // HostImages imports the offline images from tarballs on the client's host.
@@ -67,7 +68,11 @@ func HostImages(client *dagger.Client, path func(stack.Kind) string) func(stack.
 // Dagger prepares combinations as Dagger services in the client's session.
 func Dagger(cfg DaggerConfig) pipeline.Prepare {
 	return func(ctx context.Context, c stack.Combination) (*pipeline.Prepared, error) {
-		p, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings(), Images: cfg.Images})
+		o := stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings(), Images: cfg.Images}
+		if cfg.ForUse {
+			o.Timings, o.GrafanaAnonymous = stack.ProductionTimings(), true
+		}
+		p, err := stack.Render(c, o)
 		if err != nil {
 			return nil, err
 		}
@@ -81,7 +86,7 @@ func Dagger(cfg DaggerConfig) pipeline.Prepare {
 		r, err := daggerrun.New(daggerrun.Config{
 			Client: cfg.Client, Image: image, Secrets: secrets, Log: cfg.Log,
 			RunID:        c.ID() + "-" + strconv.FormatInt(time.Now().UnixNano(), 36),
-			ReadyTimeout: 3 * time.Minute, HostTunnels: cfg.HostTunnels,
+			ReadyTimeout: 3 * time.Minute,
 		}, p)
 		if err != nil {
 			return nil, err

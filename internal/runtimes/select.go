@@ -21,6 +21,8 @@ const (
 	EnvBasePort = "TEMPO_STACK_BASE_PORT"
 	EnvKeep     = "TEMPO_STACK_KEEP"
 	EnvProfile  = "TEMPO_STACK_PROFILE"
+	// EnvStorage gives the storage of a target that names only a mode.
+	EnvStorage = "TEMPO_STACK_STORAGE"
 )
 
 // DefaultBasePort is where the local runtime's ports start.
@@ -70,16 +72,8 @@ func BasePort() (int, error) {
 	return n, nil
 }
 
-// ParseTarget reads `verify:mode`'s argument: a combination id
-// (kafka-scheduler-local) or a bare mode or alias (storage s3).
-func ParseTarget(arg string, p stack.Profile) (stack.Combination, error) {
-	m, modeErr := stack.ParseMode(arg)
-	if modeErr == nil {
-		return stack.Combination{Mode: m, Storage: stack.S3, MetricsGenerator: true, Profile: p}, nil
-	}
-	c, idErr := stack.ParseID(arg, p)
-	if idErr != nil {
-		return c, fmt.Errorf("%q is neither a mode nor a combination id: %v; %v", arg, modeErr, idErr)
-	}
-	return c, nil
+// Selection is what a mage target's argument and the environment name:
+// a mode, alias or combination id, and TEMPO_STACK_STORAGE.
+func Selection(target string, p stack.Profile) (stack.Combination, error) {
+	return stack.Selection{Target: target, Storage: os.Getenv(EnvStorage), Profile: p}.Combination()
 }

@@ -47,19 +47,45 @@ func TestBasePort(t *testing.T) {
 	}
 }
 
-func TestParseTarget(t *testing.T) {
-	for in, want := range map[string]string{
-		"scheduler":             "ingester-scheduler-s3",
-		"kafka":                 "kafka-compactor-s3",
-		"kafka-scheduler-local": "kafka-scheduler-local",
-		"ingester-compactor-s3": "ingester-compactor-s3",
+// Mage's targets read the combination through the one parser, with
+// TEMPO_STACK_STORAGE for a bare mode and a refusal when the two disagree.
+func TestSelection(t *testing.T) {
+	for _, tc := range []struct{ arg, storage, want, err string }{
+		{"scheduler", "", "ingester-scheduler-s3", ""},
+		{"kafka", "local", "kafka-compactor-local", ""},
+		{"kafka-scheduler-local", "", "kafka-scheduler-local", ""},
+		{"ingester-compactor-s3-no-generator", "", "ingester-compactor-s3-no-generator", ""},
+		{"kafka-scheduler-local", "s3", "", "names storage local but storage s3"},
+		{"kafak", "", "", "ingester-compactor"},
 	} {
-		c, err := ParseTarget(in, stack.Profile28)
-		if err != nil || c.ID() != want || c.Profile != stack.Profile28 {
-			t.Errorf("ParseTarget(%q) = %s (%s), %v; want %s", in, c.ID(), c.Profile, err, want)
+		t.Setenv(EnvStorage, tc.storage)
+		c, err := Selection(tc.arg, stack.Profile28)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s (storage %q): %v, want an error containing %q", tc.arg, tc.storage, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || c.ID() != tc.want || c.Profile != stack.Profile28 {
+			t.Errorf("%s (storage %q) = %s (%s), %v; want %s", tc.arg, tc.storage, c.ID(), c.Profile, err, tc.want)
 		}
 	}
-	if _, err := ParseTarget("kafak", stack.Profile28); err == nil || !strings.Contains(err.Error(), "ingester-compactor") {
-		t.Errorf("a typo must list the valid modes, got %v", err)
+}
+
+// The profile is compared parsed: 2.8.4 and v2.8 are the offline images'
+// profile, and 2.10 with them says what to do instead.
+func TestContainerProfile(t *testing.T) {
+	for _, v := range []string{"2.8.4", "v2.8", "2.8"} {
+		t.Setenv(EnvProfile, v)
+		if p, err := ContainerProfile(stack.Offline); err != nil || p != stack.Profile28 {
+			t.Errorf("%s=%s with offline images: %s, %v", EnvProfile, v, p, err)
+		}
+	}
+	t.Setenv(EnvProfile, "v2.10.8")
+	if _, err := ContainerProfile(stack.Offline); err == nil || !strings.Contains(err.Error(), EnvImages+"=upstream") {
+		t.Errorf("2.10 with offline images: %v", err)
+	}
+	if p, err := ContainerProfile(stack.Upstream); err != nil || p != stack.Profile210 {
+		t.Errorf("2.10 upstream: %s, %v", p, err)
 	}
 }

@@ -268,3 +268,10 @@ func tail(path string, n int) string {
 	}
 	return "  last lines:\n    " + strings.Join(lines, "\n    ")
 }
+
+// The tools each way of running needs: LocalRuntimeTools are the programs
+// the local runtime starts; ImageTools are what the offline images hold.
+var (
+	LocalRuntimeTools = []string{"kafka-broker", "prometheus", "tempo", "minio", "grafana"}
+	ImageTools        = []string{"kafka-broker", "gateway", "probe", "prometheus", "tempo", "minio", "grafana"}
+)
