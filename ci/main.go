@@ -120,7 +120,9 @@ func (m *TempoStack) VerifyAll(
 
 func (m *TempoStack) verify(ctx context.Context, images *dagger.Directory, failOnError bool, combos func(daggermod.Session) ([]stack.Combination, error)) (*dagger.Directory, error) {
 	var log bytes.Buffer
-	s, err := session(ctx, images, io.MultiWriter(os.Stderr, &log))
+	// Known secrets are masked in what the function prints and returns.
+	out := daggermod.Masked(io.MultiWriter(os.Stderr, &log))
+	s, err := session(ctx, images, out)
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +132,7 @@ func (m *TempoStack) verify(ctx context.Context, images *dagger.Directory, failO
 		return nil, err
 	}
 	r, err := s.Verify(ctx, cs)
+	_ = out.Close()
 	if err != nil {
 		return nil, err
 	}

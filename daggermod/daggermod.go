@@ -15,6 +15,7 @@ import (
 
 	"github.com/tempo-stack/tempo-stack/internal/daggerrun"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
+	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/runtimes"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
@@ -123,3 +124,7 @@ func UpBanner(p *stack.Plan) string {
 	lines = append(lines, "Ctrl-C stops the stack.")
 	return "[" + id + "] " + strings.Join(lines, "\n["+id+"] ")
 }
+
+// Masked returns a writer to w that masks the run's secrets line by line
+// (the module cannot import internal/redact itself); Close flushes.
+func Masked(w io.Writer) io.WriteCloser { return redact.NewWriter(w) }

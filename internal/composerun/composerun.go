@@ -23,6 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tempo-stack/tempo-stack/internal/health"
+	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -238,7 +239,7 @@ func (r *Runner) logs(name string) string {
 	if err != nil {
 		return "  (no logs: " + err.Error() + ")"
 	}
-	return "  last log lines of " + name + ":\n" + indent(out)
+	return "  last log lines of " + name + ":\n" + indent(redact.String(out))
 }
 
 // Addr is where the checks reach a service's port on this host.

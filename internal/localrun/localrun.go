@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/health"
+	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -171,8 +172,14 @@ func (r *Runner) spawn(s stack.Service) (*process, error) {
 		logf.Close()
 		return nil, err
 	}
-	cmd.Env = append(os.Environ(), r.env(s)...)
-	cmd.Stdout, cmd.Stderr = logf, logf
+	// An allow-listed environment: a service never sees the caller's
+	// tokens (CI credentials, cloud keys), only what the plan gives it.
+	cmd.Env = append(BaseEnv(), r.env(s)...)
+	// Known secrets never reach a log file, even if a service prints one.
+	logw := redact.NewWriter(logf)
+	cmd.Stdout, cmd.Stderr = logw, logw
+	// A grandchild holding the pipe must not keep Wait forever.
+	cmd.WaitDelay = 5 * time.Second
 	// Own process group: Stop signals the group, so helpers a service
 	// forks die with it, and a Ctrl-C in the terminal reaches us only.
 	// Pdeathsig is the last line of defence: if this process dies without
@@ -185,6 +192,7 @@ func (r *Runner) spawn(s stack.Service) (*process, error) {
 	p := &process{svc: s, cmd: cmd, logPath: logPath, done: make(chan struct{}), started: time.Now()}
 	go func() {
 		p.err = cmd.Wait()
+		_ = logw.Close()
 		logf.Close()
 		close(p.done)
 	}()
@@ -335,13 +343,28 @@ func (r *Runner) Stop(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Tail returns the last n lines of a file, indented.
+// baseEnv are the variables of the caller's environment a service
+// inherits: what programs need to run and format text, nothing else.
+var baseEnv = []string{"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR"}
+
+// BaseEnv is the allow-listed part of this process's environment.
+func BaseEnv() []string {
+	var out []string
+	for _, name := range baseEnv {
+		if v, ok := os.LookupEnv(name); ok {
+			out = append(out, name+"="+v)
+		}
+	}
+	return out
+}
+
+// Tail returns the last n lines of a file, indented, known secrets masked.
 func Tail(path string, n int) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return "    (no log: " + err.Error() + ")"
 	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	lines := strings.Split(strings.TrimRight(redact.String(string(b)), "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -22,6 +23,10 @@ import (
 // ignores SIGTERM so the runner has to kill it).
 func TestMain(m *testing.M) {
 	if port := os.Getenv("HELPER_PORT"); port != "" {
+		if os.Getenv("HELPER_PRINT_ENV") != "" {
+			// What a careless service might log: its whole environment.
+			fmt.Println(strings.Join(os.Environ(), "\n"))
+		}
 		if os.Getenv("HELPER_EXIT") != "" {
 			fmt.Println("helper: exiting at once, as asked")
 			os.Exit(3)
@@ -153,5 +158,46 @@ func TestMissingBinaryNamesTheBuildCommand(t *testing.T) {
 	_, err := New(Config{BinDir: t.TempDir()}, p)
 	if err == nil || !strings.Contains(err.Error(), "go run mage.go tools:build") {
 		t.Fatalf("New error = %v, want the command that builds the binaries", err)
+	}
+}
+
+// A service sees only an allow-listed environment plus its own variables:
+// the caller's tokens never reach it. A secret it prints is masked in its
+// log file and in the log tail an error quotes.
+func TestServicesGetAllowListedEnvAndSecretsAreMasked(t *testing.T) {
+	t.Setenv("CI_JOB_TOKEN", "caller-token-must-not-leak")
+	const secret = "planted-secret-0123456789"
+	secrets := map[stack.Secret]string{stack.SecretMinIOSecretKey: secret}
+	redact.Register(string(stack.SecretMinIOSecretKey), secret)
+	p, bin := helperPlan(t, map[string][]stack.EnvVar{"a": {
+		{Name: "HELPER_PRINT_ENV", Value: "1"}, {Name: "HELPER_EXIT", Value: "1"},
+		{Name: "MINIO_ROOT_PASSWORD", SecretRef: stack.SecretMinIOSecretKey},
+	}})
+	r, err := New(Config{BinDir: bin, Secrets: secrets, ReadyTimeout: 10 * time.Second}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.Start(context.Background(), nil)
+	_ = r.Stop(context.Background())
+	if err == nil {
+		t.Fatal("a service that exits must fail the start")
+	}
+	logged, rerr := os.ReadFile(r.LogPath("a"))
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	for where, text := range map[string]string{"log file": string(logged), "error": err.Error()} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the secret is in the %s:\n%s", where, text)
+		}
+		if !strings.Contains(text, "MINIO_ROOT_PASSWORD="+redact.Mask(string(stack.SecretMinIOSecretKey))) {
+			t.Errorf("the %s does not show the masked secret:\n%s", where, text)
+		}
+		if strings.Contains(text, "caller-token-must-not-leak") {
+			t.Errorf("the caller's token reached the service (%s):\n%s", where, text)
+		}
+	}
+	if !strings.Contains(string(logged), "PATH=") {
+		t.Errorf("PATH is allow-listed and must reach the service:\n%s", logged)
 	}
 }

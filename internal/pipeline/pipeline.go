@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/provision"
+	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/report"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
@@ -63,6 +64,7 @@ func NewSecrets() map[stack.Secret]string {
 			panic(err)
 		}
 		out[s] = hex.EncodeToString(b)
+		redact.Register(string(s), out[s])
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 )
 
@@ -172,7 +173,7 @@ func (r Run) JUnit() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append([]byte(xml.Header), append(b, '\n')...), nil
+	return []byte(redact.String(xml.Header + string(b) + "\n")), nil
 }
 
 func (r Run) total() time.Duration {
@@ -229,7 +230,7 @@ func (r Run) Markdown() string {
 			}
 		}
 	}
-	return b.String()
+	return redact.String(b.String())
 }
 
 func cell(s string) string {

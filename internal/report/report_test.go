@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 )
 
@@ -111,5 +112,22 @@ func TestNotStarted(t *testing.T) {
 	_, failed, err := JUnitCounts(junit)
 	if err != nil || failed != 1 || r.Problems() != 1 {
 		t.Errorf("JUnit failures %d (%v), problems %d; want 1 and 1", failed, err, r.Problems())
+	}
+}
+
+// A secret that reaches a report (a log tail in an error) is masked in
+// both the markdown and the JUnit file.
+func TestReportsMaskSecrets(t *testing.T) {
+	const secret = "report-planted-secret-42"
+	redact.Register("grafana-admin-password", secret)
+	r := Run{Combinations: []Combination{{ID: "x", Error: "grafana: admin password " + secret + " rejected"}}}
+	junit, err := r.JUnit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"markdown": r.Markdown(), "junit": string(junit)} {
+		if strings.Contains(text, secret) || !strings.Contains(text, redact.Mask("grafana-admin-password")) {
+			t.Errorf("%s does not mask the secret:\n%s", name, text)
+		}
 	}
 }
