@@ -16,98 +16,217 @@ import (
 
 	"github.com/tempo-stack/tempo-stack/internal/images"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
+	"github.com/tempo-stack/tempo-stack/internal/tracegen"
+	"github.com/tempo-stack/tempo-stack/internal/verify"
 )
 
-// `mage up scheduler` (the module's up code, run from this host) serves the
-// stack on this host until interrupted: Grafana through the gateway by its
-// host name, Tempo's API on :3200; after Ctrl-C it exits and nothing
-// answers any more.
-func TestMageUpServesOnTheHost(t *testing.T) {
-	needEngine(t)
+// upPorts are the gateway's ports that up serves on the caller's host.
+var upPorts = []int{80, 3200, 4317, 4318}
+
+func offlineImages(t *testing.T) string {
+	t.Helper()
 	tc := toolchain.New(toolchain.DefaultDir(), "", &testLog{t})
 	b := images.New(tc)
 	if _, err := b.Build(context.Background(), images.Specs(tc)); err != nil {
 		t.Fatalf("offline images: %v", err)
 	}
-	for _, port := range []int{80, 3200, 4317, 4318} {
+	return b.Dir
+}
+
+func portsFree(t *testing.T) {
+	t.Helper()
+	for _, port := range upPorts {
 		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
-			t.Fatalf("port %d is taken; up publishes it: %v", port, err)
+			t.Fatalf("port %d is taken; up serves it: %v", port, err)
 		}
 		l.Close()
 	}
+}
+
+// upProcess is a command serving a stack, in its own process group as a
+// shell's foreground job is, so a signal reaches it as a terminal sends it.
+type upProcess struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	logPath string
+	exited  chan error
+}
+
+func startUp(t *testing.T, env []string, name string, args ...string) *upProcess {
+	t.Helper()
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
 	logPath := filepath.Join(t.TempDir(), "up.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer logf.Close()
-	cmd := exec.Command("go", "run", "mage.go", "up", "scheduler")
+	t.Cleanup(func() { logf.Close() })
+	cmd := exec.Command(name, args...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "TEMPO_STACK_IMAGES=offline")
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		// Whatever happened, the CLI and its session go.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}()
+	u := &upProcess{t: t, cmd: cmd, logPath: logPath, exited: make(chan error, 1)}
+	go func() { u.exited <- cmd.Wait() }()
+	// Whatever happens, the group goes.
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	return u
+}
 
-	get := func(url, host string) (int, string, error) {
-		req, _ := http.NewRequest(http.MethodGet, url, nil)
-		if host != "" {
-			req.Host = host
-		}
-		resp, err := (&http.Client{Timeout: 3 * time.Second}).Do(req)
-		if err != nil {
-			return 0, "", err
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 500))
-		return resp.StatusCode, string(body), nil
+func get(url, host string) (int, string, error) {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if host != "" {
+		req.Host = host
 	}
-	deadline := time.Now().Add(6 * time.Minute)
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode, string(body), nil
+}
+
+// waitServing waits until Grafana answers through the gateway by its host
+// name and Tempo's API answers on :3200, all on this host.
+func (u *upProcess) waitServing(within time.Duration) time.Duration {
+	u.t.Helper()
+	start := time.Now()
+	deadline := start.Add(within)
 	for {
 		code, body, err := get("http://127.0.0.1:80/api/health", "grafana.localhost")
 		if err == nil && code == 200 && strings.Contains(body, `"database"`) {
-			if code, _, err := get("http://127.0.0.1:3200/ready", ""); err == nil && code == 200 {
-				break
+			if code, _, err = get("http://127.0.0.1:3200/ready", ""); err == nil && code == 200 {
+				return time.Since(start)
 			}
 		}
 		select {
-		case err := <-exited:
-			t.Fatalf("mage up exited before the stack answered (%v); log:\n%s", err, tailFile(logPath, 40))
+		case err := <-u.exited:
+			u.t.Fatalf("up exited before the stack answered (%v); log:\n%s", err, tailFile(u.logPath, 60))
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("grafana.localhost/api/health and :3200/ready did not answer within 6m (last: %d %v); log:\n%s", code, err, tailFile(logPath, 40))
+			u.t.Fatalf("grafana.localhost/api/health and :3200/ready did not answer within %s (last: %d %v); log:\n%s", within, code, err, tailFile(u.logPath, 60))
 		}
 		time.Sleep(time.Second)
 	}
-	t.Logf("mage up scheduler: Grafana (through the gateway) and Tempo answer on this host after %s", time.Since(start).Round(time.Millisecond))
+}
 
-	interrupted := time.Now()
-	// Ctrl-C reaches the whole process group: go run and the mage binary.
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
-		t.Fatal(err)
+// stop signals the process group as a terminal does and waits until it has
+// exited and nothing answers on the ports any more.
+func (u *upProcess) stop(sig syscall.Signal) (error, time.Duration) {
+	u.t.Helper()
+	start := time.Now()
+	if err := syscall.Kill(-u.cmd.Process.Pid, sig); err != nil {
+		u.t.Fatal(err)
 	}
+	var err error
 	select {
-	case <-exited:
-	case <-time.After(2 * time.Minute):
-		t.Fatalf("mage up still runs 2m after Ctrl-C; log:\n%s", tailFile(logPath, 40))
+	case err = <-u.exited:
+	case <-time.After(time.Minute):
+		u.t.Fatalf("still running a minute after %s; log:\n%s", unixSignal(sig), tailFile(u.logPath, 40))
 	}
-	t.Logf("stopped %s after the interrupt", time.Since(interrupted).Round(time.Millisecond))
-	for _, port := range []int{80, 3200, 4317, 4318} {
-		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
+	took := time.Since(start)
+	deadline := time.Now().Add(30 * time.Second)
+	for _, port := range upPorts {
+		for {
+			c, derr := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+			if derr != nil {
+				break
+			}
 			c.Close()
-			t.Errorf("port %d still answers after the interrupt", port)
+			if time.Now().After(deadline) {
+				u.t.Errorf("port %d still answers 30s after %s", port, unixSignal(sig))
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
 		}
+	}
+	return err, took
+}
+
+func unixSignal(sig syscall.Signal) string { return sig.String() }
+
+// The README's command, `dagger call up --mode=scheduler up` (with the
+// offline images), serves the stack on the caller's host: Grafana through
+// the gateway with the provisioned Tempo datasource readable without a
+// login, a trace pushed to 127.0.0.1:4317 found at 127.0.0.1:3200; Ctrl-C
+// ends it and nothing answers any more.
+func TestDaggerCallUpServesOnTheHost(t *testing.T) {
+	bin := needEngine(t)
+	dir := offlineImages(t)
+	portsFree(t)
+	u := startUp(t, []string{"NO_COLOR=1"}, bin, "--progress=plain", "call", "up", "--mode=scheduler", "--images="+dir, "up")
+	t.Logf("dagger call up --mode=scheduler up: Grafana (through the gateway) and Tempo answer on this host after %s", u.waitServing(8*time.Minute).Round(time.Millisecond))
+
+	// Anonymous visitors are Admin: the provisioned datasource is readable
+	// with no credentials at all.
+	code, body, err := get("http://127.0.0.1/api/datasources/uid/tempo", "grafana.localhost")
+	if err != nil || code != 200 || !strings.Contains(body, `"type":"tempo"`) {
+		t.Errorf("the Tempo datasource through Grafana's API: %d %v %.300s", code, err, body)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pushed, err := tracegen.Push(ctx, tracegen.Config{Endpoint: "127.0.0.1:4317", RunID: fmt.Sprintf("up-%d", time.Now().UnixNano()), Traces: 1})
+	if err != nil || len(pushed.Traces) != 1 {
+		t.Fatalf("push one trace to 127.0.0.1:4317: %v", err)
+	}
+	want := pushed.Traces[0]
+	var got []string
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if got, err = verify.TraceSpanIDs(ctx, "http://127.0.0.1:3200/api/traces/"+want.ID); err == nil && len(got) == len(want.SpanIDs) {
+			break
+		}
+	}
+	if len(got) != len(want.SpanIDs) {
+		t.Errorf("trace %s pushed to 127.0.0.1:4317: %d of its %d spans at 127.0.0.1:3200 after a minute (%v)", want.ID, len(got), len(want.SpanIDs), err)
+	}
+
+	err, took := u.stop(syscall.SIGINT)
+	t.Logf("Ctrl-C: the CLI exited (%v) in %s", err, took.Round(time.Millisecond))
+}
+
+// `mage up` runs that same command and stops quietly on Ctrl-C and on
+// SIGTERM, sent to its process group as a terminal or a service manager
+// sends them: no error spam, exit status 128+signal, nothing left.
+func TestMageUpStopsQuietly(t *testing.T) {
+	needEngine(t)
+	offlineImages(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			portsFree(t)
+			// The compiled mage binary, not `go run`, so the exit status
+			// is the target's own.
+			bin := filepath.Join(t.TempDir(), "mage-tempo-stack")
+			root, _ := filepath.Abs(filepath.Join("..", ".."))
+			build := exec.Command("go", "run", "mage.go", "-compile", bin)
+			build.Dir = root
+			if out, err := build.CombinedOutput(); err != nil {
+				t.Fatalf("compile the magefile: %v\n%s", err, out)
+			}
+			u := startUp(t, []string{"TEMPO_STACK_IMAGES=offline"}, bin, "up", "scheduler")
+			t.Logf("mage up scheduler: serving after %s", u.waitServing(8*time.Minute).Round(time.Millisecond))
+			err, took := u.stop(sig)
+			log := tailFile(u.logPath, 400)
+			want := 128 + int(sig)
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != want {
+				t.Errorf("exit %v, want status %d; log:\n%s", err, want, log)
+			}
+			for _, noise := range []string{"connection refused", "panic", "goroutine "} {
+				if strings.Contains(log, noise) {
+					t.Errorf("the stop is not quiet (%q):\n%s", noise, log)
+				}
+			}
+			if !strings.Contains(log, "stopped (") {
+				t.Errorf("no word that it stopped:\n%s", log)
+			}
+			t.Logf("%s: exited in %s", sig, took.Round(time.Millisecond))
+		})
 	}
 }
 

@@ -207,8 +207,14 @@ func (s *Suite) fetchTrace(ctx context.Context, id, mode string) ([]string, erro
 	if mode != "" {
 		u += "?mode=" + mode
 	}
+	return TraceSpanIDs(ctx, u)
+}
+
+// TraceSpanIDs GETs a trace from Tempo's /api/traces/<id> URL and lists its
+// span IDs in hex; none when Tempo does not have it.
+func TraceSpanIDs(ctx context.Context, url string) ([]string, error) {
 	var t otlpTrace
-	body, code, err := get(ctx, u, "Accept", "application/json")
+	body, code, err := get(ctx, url, "Accept", "application/json")
 	if code == http.StatusNotFound {
 		return nil, nil
 	}
@@ -216,7 +222,7 @@ func (s *Suite) fetchTrace(ctx context.Context, id, mode string) ([]string, erro
 		return nil, err
 	}
 	if err := json.Unmarshal(body, &t); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", u, err)
+		return nil, fmt.Errorf("decode %s: %w", url, err)
 	}
 	return t.spanIDs(), nil
 }
