@@ -428,7 +428,18 @@ func Up(ctx context.Context, target string) error {
 	}
 	// Mage gives a target 5s after Ctrl-C: the CLI ends its session (and
 	// with it every service) well within that.
-	err = engine.Serve(ctx, bin, projectDir(), filepath.Join(reportsDir(), "up-session.log"), os.Stdout, 4*time.Second, append(args, "up")...)
+	var ports []int
+	for _, s := range plan.Services {
+		for _, port := range s.Ports {
+			if port.Publish {
+				ports = append(ports, port.Container)
+			}
+		}
+	}
+	err = engine.Serve(ctx, engine.ServeConfig{
+		Bin: bin, Dir: projectDir(), LogPath: filepath.Join(reportsDir(), "up-session.log"), Progress: os.Stdout,
+		Grace: 4 * time.Second, Ports: ports,
+	}, append(args, "up")...)
 	var stopped engine.Interrupted
 	if errors.As(err, &stopped) {
 		fmt.Printf("%s stopped (%s): every service is gone\n", c.ID(), stopped)

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tempo-stack/tempo-stack/internal/loopback"
 )
 
 // Call runs `dagger <args>` with the CLI at bin in dir. The CLI's full
@@ -77,37 +79,72 @@ type Interrupted struct{ Signal syscall.Signal }
 func (e Interrupted) Error() string   { return "stopped by " + unix.SignalName(e.Signal) }
 func (e Interrupted) ExitStatus() int { return 128 + int(e.Signal) }
 
+// ServeConfig says how to run a `dagger call ... up`.
+type ServeConfig struct {
+	Bin, Dir, LogPath string
+	Progress          io.Writer
+	// Grace is how long the CLI gets to end its session after an interrupt.
+	Grace time.Duration
+	// Ports are the ports up serves. Dagger's CLI binds them on every
+	// interface; where a network namespace can be made (root), the CLI
+	// runs in one of its own and only 127.0.0.1:<port> of this host
+	// reaches them.
+	Ports []int
+}
+
 // Serve runs a `dagger call ... up` that serves until stopped, showing
-// tempo-stack's own lines and where the CLI listens. Ctrl-C (ctx ends) and
+// tempo-stack's own lines and where the stack listens. Ctrl-C (ctx ends) and
 // SIGTERM both reach the CLI as an interrupt, Dagger's own way to end a
 // session, which stops every service; Serve then returns Interrupted,
-// quietly. A CLI that does not exit within grace is killed.
-func Serve(ctx context.Context, bin, dir, logPath string, progress io.Writer, grace time.Duration, args ...string) error {
-	logf, err := os.Create(logPath)
+// quietly. A CLI that does not exit within Grace is killed.
+func Serve(ctx context.Context, c ServeConfig, args ...string) error {
+	logf, err := os.Create(c.LogPath)
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
-	fmt.Fprintf(progress, "$ dagger %s\n  (the full Dagger progress, with every service's output: %s)\n", strings.Join(args, " "), logPath)
+	fmt.Fprintf(c.Progress, "$ dagger %s\n  (the full Dagger progress, with every service's output: %s)\n", strings.Join(args, " "), c.LogPath)
 	terms := make(chan os.Signal, 1)
 	signal.Notify(terms, syscall.SIGTERM)
 	defer signal.Stop(terms)
-	cmd := exec.Command(bin, append([]string{"--progress=plain"}, args...)...)
-	cmd.Dir = dir
+	cliArgs := append([]string{"--progress=plain"}, args...)
+	isolate, why := loopback.Available()
+	var cmd *exec.Cmd
+	if isolate && len(c.Ports) > 0 {
+		cmd = loopback.Command(c.Bin, cliArgs...)
+	} else {
+		cmd = exec.Command(c.Bin, cliArgs...)
+		fmt.Fprintf(c.Progress, "note: Dagger's CLI listens on every interface (0.0.0.0); %s (docs/dagger.md: how to restrict it)\n", why)
+	}
+	cmd.Dir = c.Dir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1", "DAGGER_NO_NAG=1")
 	pr, pw := io.Pipe()
-	cmd.Stdout = io.MultiWriter(progress, logf)
+	cmd.Stdout = io.MultiWriter(c.Progress, logf)
 	cmd.Stderr = io.MultiWriter(pw, logf)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		filterProgress(pr, progress)
+		filterProgress(pr, c.Progress)
 	}()
 	if err := cmd.Start(); err != nil {
+		pw.Close()
+		<-done
 		return err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	if isolate && len(c.Ports) > 0 {
+		fwd, err := loopback.Forward(cmd.Process.Pid, c.Ports)
+		if err != nil {
+			_ = cmd.Process.Kill()
+			<-exited
+			pw.Close()
+			<-done
+			return fmt.Errorf("listen on 127.0.0.1: %w", err)
+		}
+		defer fwd.Close()
+		fmt.Fprintf(c.Progress, "listening on 127.0.0.1 only (ports %s): the CLI runs in a network namespace of its own\n", joinInts(c.Ports))
+	}
 	var stopped syscall.Signal
 	select {
 	case err = <-exited:
@@ -120,7 +157,7 @@ func Serve(ctx context.Context, bin, dir, logPath string, progress io.Writer, gr
 		_ = cmd.Process.Signal(os.Interrupt)
 		select {
 		case err = <-exited:
-		case <-time.After(grace):
+		case <-time.After(c.Grace):
 			_ = cmd.Process.Kill()
 			err = <-exited
 		}
@@ -131,7 +168,15 @@ func Serve(ctx context.Context, bin, dir, logPath string, progress io.Writer, gr
 		return Interrupted{Signal: stopped}
 	}
 	if err != nil {
-		return fmt.Errorf("dagger %s: %w (see %s)", args[0], err, logPath)
+		return fmt.Errorf("dagger %s: %w (see %s)", args[0], err, c.LogPath)
 	}
 	return nil
+}
+
+func joinInts(ns []int) string {
+	var s []string
+	for _, n := range ns {
+		s = append(s, fmt.Sprint(n))
+	}
+	return strings.Join(s, ", ")
 }

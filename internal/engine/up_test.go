@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/images"
+	"github.com/tempo-stack/tempo-stack/internal/loopback"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
@@ -211,6 +212,17 @@ func TestMageUpStopsQuietly(t *testing.T) {
 			}
 			u := startUp(t, []string{"TEMPO_STACK_IMAGES=offline"}, bin, "up", "scheduler")
 			t.Logf("mage up scheduler: serving after %s", u.waitServing(8*time.Minute).Round(time.Millisecond))
+			// What `ss -ltn` shows: the ports on 127.0.0.1 only (as root,
+			// where the CLI gets a network namespace of its own).
+			if ok, why := loopback.Available(); ok {
+				for _, port := range upPorts {
+					if got, err := loopback.Listeners(port); err != nil || len(got) != 1 || got[0] != "127.0.0.1" {
+						t.Errorf("listeners on port %d: %v (%v), want only 127.0.0.1", port, got, err)
+					}
+				}
+			} else {
+				t.Logf("SKIPPED the exposure check: %s", why)
+			}
 			err, took := u.stop(sig)
 			log := tailFile(u.logPath, 400)
 			want := 128 + int(sig)
