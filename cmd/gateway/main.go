@@ -10,7 +10,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"net"
 	"net/http"
@@ -25,6 +24,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tempo-stack/tempo-stack/internal/netpipe"
 )
 
 // routeFile is the subset of Traefik's dynamic configuration we render.
@@ -107,11 +108,7 @@ func forward(ctx context.Context, l net.Listener, backend string) {
 				log.Printf("gateway: %s: %v", backend, err)
 				return
 			}
-			defer up.Close()
-			done := make(chan struct{}, 2)
-			go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
-			go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
-			<-done
+			netpipe.Join(c, up)
 		}()
 	}
 }

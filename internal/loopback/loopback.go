@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -22,6 +21,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tempo-stack/tempo-stack/internal/netpipe"
 )
 
 // Available says whether commands can be isolated here, and why not: a new
@@ -96,11 +97,7 @@ func (f *Forwarder) serve(l net.Listener) {
 			if err != nil {
 				return // the client sees the connection close, as with nothing listening
 			}
-			defer up.Close()
-			done := make(chan struct{}, 2)
-			go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
-			go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
-			<-done
+			netpipe.Join(c, up)
 		}()
 	}
 }
