@@ -62,7 +62,7 @@ func (m *TempoStack) Config(
 	if err != nil {
 		return nil, err
 	}
-	p, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.ProductionTimings(), Images: stack.Upstream, GrafanaAnonymous: true})
+	p, err := stack.Render(c, stack.UserOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -17,10 +17,17 @@ const ComposeDir = "stack/compose"
 // ComposeStacks are the stacks committed under ComposeDir: every combination
 // of the matrix with the production profile, pinned upstream images and
 // production timings, as a user would run them with docker compose.
+// UserOptions render a stack for a person to open on their machine: the
+// pinned upstream images, production timings, Grafana open to anonymous
+// visitors. The committed compose stacks and the module's config use them.
+func UserOptions() Options {
+	return Options{Network: ContainerNetwork(), Timings: ProductionTimings(), Images: Upstream, GrafanaAnonymous: true}
+}
+
 func ComposeStacks() ([]*Plan, error) {
 	var out []*Plan
 	for _, c := range Matrix(DefaultProfile) {
-		p, err := Render(c, Options{Network: ContainerNetwork(), Timings: ProductionTimings(), Images: Upstream, GrafanaAnonymous: true})
+		p, err := Render(c, UserOptions())
 		if err != nil {
 			return nil, err
 		}

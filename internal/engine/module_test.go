@@ -55,18 +55,36 @@ func TestModuleMatrixAndConfigComeFromTheModel(t *testing.T) {
 		t.Errorf("dagger call matrix printed\n%s\nwant\n%s", out, want)
 	}
 
-	dir := t.TempDir()
-	if _, stderr, err := moduleCall(t, bin, "config", "--mode=kafka", "--storage=local", "export", "--path="+dir); err != nil {
-		t.Fatalf("dagger call config: %v\n%s", err, tailLines(stderr, 30))
+	// The parts given separately, and a whole id: each names exactly one
+	// combination, read by the same parser as mage's.
+	for _, tc := range []struct {
+		args []string
+		want stack.Combination
+	}{
+		{[]string{"--mode=kafka", "--storage=local"}, stack.Combination{Mode: stack.KafkaCompactor, Storage: stack.Local, MetricsGenerator: true, Profile: stack.Profile210}},
+		{[]string{"--mode=kafka-scheduler-local-no-generator"}, stack.Combination{Mode: stack.KafkaScheduler, Storage: stack.Local, Profile: stack.Profile210}},
+	} {
+		dir := t.TempDir()
+		if _, stderr, err := moduleCall(t, bin, append(append([]string{"config"}, tc.args...), "export", "--path="+dir)...); err != nil {
+			t.Fatalf("dagger call config %v: %v\n%s", tc.args, err, tailLines(stderr, 30))
+		}
+		p, err := stack.Render(tc.want, stack.UserOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		drift, err := p.Drift(dir)
+		if err != nil || len(drift) > 0 {
+			t.Errorf("config %v differs from the model's %s: %v %v", tc.args, tc.want.ID(), drift, err)
+		}
 	}
-	c, _ := stack.New("kafka", "local", "2.10", true)
-	p, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.ProductionTimings(), Images: stack.Upstream})
-	if err != nil {
-		t.Fatal(err)
-	}
-	drift, err := p.Drift(dir)
-	if err != nil || len(drift) > 0 {
-		t.Errorf("config --mode=kafka --storage=local differs from the model: %v %v", drift, err)
+}
+
+// An id and a storage that disagree are refused, not resolved silently.
+func TestModuleRefusesConflictingParts(t *testing.T) {
+	bin := needEngine(t)
+	_, stderr, err := moduleCall(t, bin, "config", "--mode=kafka-scheduler-local", "--storage=s3")
+	if err == nil || !strings.Contains(stderr, "names storage local but storage s3 was also given") {
+		t.Errorf("config --mode=kafka-scheduler-local --storage=s3: %v\n%s", err, tailLines(stderr, 20))
 	}
 }
 

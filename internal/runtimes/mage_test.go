@@ -22,6 +22,9 @@ func TestMageRejectsBadInput(t *testing.T) {
 	}{
 		{[]string{"verify:mode", "kafak"}, "", []string{"ingester-compactor", "kafka-scheduler"}},
 		{[]string{"up", "schedular"}, "", []string{"ingester-scheduler"}},
+		{[]string{"verify:mode", "kafka-scheduler-local"}, EnvStorage + "=s3", []string{"names storage local but storage s3 was also given"}},
+		{[]string{"up", "kafka-scheduler-local"}, EnvStorage + "=s3", []string{"names storage local but storage s3 was also given"}},
+		{[]string{"verify:mode", "scheduler"}, EnvProfile + "=v2.10.8 " + EnvRuntime + "=compose " + EnvImages + "=offline", []string{"Tempo 2.10 needs TEMPO_STACK_IMAGES=upstream"}},
 		{[]string{"verify:mode", "scheduler"}, EnvRuntime + "=docker", []string{"valid runtimes are local", "compose"}},
 		{[]string{"verify:mode", "scheduler"}, EnvRuntime + "=compose " + EnvImages + "=offlin", []string{"valid image sets are upstream"}},
 	} {
