@@ -453,8 +453,7 @@ func Up(ctx context.Context, target string) error {
 	}, append(args, "up")...)
 	var stopped engine.Interrupted
 	if errors.As(err, &stopped) {
-		fmt.Printf("%s stopped (%s): every service is gone\n", c.ID(), stopped)
-		return mg.Fatal(stopped.ExitStatus(), "")
+		return mg.Fatalf(stopped.ExitStatus(), "%s %s: every service is gone", c.ID(), stopped)
 	}
 	return err
 }

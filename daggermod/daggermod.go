@@ -116,6 +116,9 @@ func UpBanner(p *stack.Plan) string {
 		if r.Name == "grafana" {
 			note = " (anonymous Admin, no login)"
 		}
+		if svc, ok := p.Service(r.Service); ok && svc.Unavailable != "" {
+			note = " (not running: " + svc.Unavailable + ")"
+		}
 		lines = append(lines, fmt.Sprintf("  http://%s%s", r.Host, note))
 	}
 	for _, f := range p.Forwards {
