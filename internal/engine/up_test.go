@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/tempo-stack/tempo-stack/internal/images"
 	"github.com/tempo-stack/tempo-stack/internal/loopback"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
@@ -234,7 +236,7 @@ func TestMageUpStopsQuietly(t *testing.T) {
 					t.Errorf("the stop is not quiet (%q):\n%s", noise, log)
 				}
 			}
-			if !strings.Contains(log, "stopped (") {
+			if !strings.Contains(log, "stopped by "+unix.SignalName(sig)) {
 				t.Errorf("no word that it stopped:\n%s", log)
 			}
 			t.Logf("%s: exited in %s", sig, took.Round(time.Millisecond))
