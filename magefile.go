@@ -316,8 +316,8 @@ func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stac
 }
 
 // buildTools builds the tools a runtime needs that the cache lacks: the
-// components for local processes, plus Dagger's CLI for the dagger
-// runtime (offline images are built from the same tools later).
+// components for local processes or the offline images, plus Dagger's CLI
+// for the dagger runtime when none is on PATH.
 func buildTools(ctx context.Context, tc *toolchain.Toolchain, choice runtimeChoice) error {
 	var names []string
 	switch {
@@ -327,7 +327,10 @@ func buildTools(ctx context.Context, tc *toolchain.Toolchain, choice runtimeChoi
 		names = toolchain.ImageTools
 	}
 	if choice.name == runtimes.DaggerName {
-		names = append(names, "dagger")
+		// A user's own Dagger CLI serves as well as the one built here.
+		if _, err := exec.LookPath("dagger"); err != nil {
+			names = append(names, "dagger")
+		}
 	}
 	if len(names) == 0 {
 		return nil
