@@ -103,15 +103,15 @@ func (f *Forwarder) serve(l net.Listener) {
 }
 
 // DialIn connects to addr inside the network namespace of process pid.
-// The socket is made on an OS thread that has entered that namespace; the
-// thread is never reused (its goroutine exits locked), so no other
-// goroutine ever runs in the wrong namespace.
+// The socket is made on an OS thread that enters that namespace and
+// returns to its own before any other goroutine may run on it; a thread
+// that cannot return is never reused (its goroutine exits locked).
 func DialIn(pid int, addr string) (net.Conn, error) {
-	ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+	target, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
 	if err != nil {
 		return nil, err
 	}
-	defer ns.Close()
+	defer target.Close()
 	type result struct {
 		c   net.Conn
 		err error
@@ -119,14 +119,27 @@ func DialIn(pid int, addr string) (net.Conn, error) {
 	ch := make(chan result, 1)
 	go func() {
 		runtime.LockOSThread()
-		if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
+		// This thread's own namespace, to return to: the main thread's
+		// namespace is the one /proc/net and child processes see.
+		own, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{nil, err}
+			return
+		}
+		defer own.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			ch <- result{nil, fmt.Errorf("enter the network namespace of pid %d: %w", pid, err)}
 			return
 		}
 		var d net.Dialer
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
 		c, err := d.DialContext(ctx, "tcp", addr)
+		cancel()
+		if unix.Setns(int(own.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
 		ch <- result{c, err}
 	}()
 	r := <-ch
