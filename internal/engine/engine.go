@@ -185,8 +185,11 @@ func Start(ctx context.Context, c Config) error {
 func Stop(c Config) error {
 	pid, ok := Running(c)
 	if !ok {
-		_ = os.Remove(c.pidFile())
-		fmt.Fprintln(c.Log, "no engine started by tempo-stack is running (a pid file naming another process is stale, and removed)")
+		if err := os.Remove(c.pidFile()); err == nil {
+			fmt.Fprintln(c.Log, "no engine started by tempo-stack is running; its stale pid file (naming no engine) was removed")
+		} else {
+			fmt.Fprintln(c.Log, "no engine started by tempo-stack is running")
+		}
 		return stopDnsmasq(c)
 	}
 	// Setsid made the engine a session and group leader: signal the group.
