@@ -95,22 +95,9 @@ func (e entryPoints) Set(v string) error {
 // forward accepts connections on l and pipes each to backend until either
 // side closes.
 func forward(ctx context.Context, l net.Listener, backend string) {
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			var d net.Dialer
-			up, err := d.DialContext(ctx, "tcp", backend)
-			if err != nil {
-				log.Printf("gateway: %s: %v", backend, err)
-				return
-			}
-			netpipe.Join(c, up)
-		}()
-	}
+	var d net.Dialer
+	netpipe.Serve(l, func() (net.Conn, error) { return d.DialContext(ctx, "tcp", backend) },
+		func(err error) { log.Printf("gateway: %s: %v", backend, err) })
 }
 
 var hostRule = regexp.MustCompile("^Host\\(`([^`]+)`\\)$")

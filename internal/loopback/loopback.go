@@ -86,20 +86,7 @@ func (f *Forwarder) Close() {
 func (f *Forwarder) serve(l net.Listener) {
 	defer f.wg.Done()
 	addr := l.Addr().String()
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			up, err := DialIn(f.pid, addr)
-			if err != nil {
-				return // the client sees the connection close, as with nothing listening
-			}
-			netpipe.Join(c, up)
-		}()
-	}
+	netpipe.Serve(l, func() (net.Conn, error) { return DialIn(f.pid, addr) }, nil)
 }
 
 // DialIn connects to addr inside the network namespace of process pid.

@@ -18,3 +18,26 @@ func Join(a, b net.Conn) {
 	go func() { _, _ = io.Copy(b, a); done <- struct{}{} }()
 	<-done
 }
+
+// Serve accepts connections on l until it is closed and joins each to a
+// connection from dial; when dial fails, the client's connection is
+// closed (as if nothing listened) and fail, if given, hears why.
+func Serve(l net.Listener, dial func() (net.Conn, error), fail func(error)) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			up, err := dial()
+			if err != nil {
+				c.Close()
+				if fail != nil {
+					fail(err)
+				}
+				return
+			}
+			Join(c, up)
+		}()
+	}
+}
