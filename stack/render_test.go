@@ -33,8 +33,8 @@ type rendering struct {
 	opts Options
 }
 
-// renderings are the variants every combination is rendered in for golden
-// files: what verification runs use in containers and as local processes.
+// renderings are what verification runs use in containers (offline
+// images) and as local processes.
 var renderings = []rendering{
 	{"containers", Options{Network: ContainerNetwork(), Timings: VerificationTimings(), Images: Offline}},
 	{"loopback", Options{Network: LoopbackNetwork(20000, "/tmp/tempo-stack"), Timings: VerificationTimings()}},
@@ -49,37 +49,65 @@ func mustRender(t *testing.T, c Combination, o Options) *Plan {
 	return p
 }
 
+// goldens are exactly the renderings runners produce, one golden tree
+// each: the local runtime (2.8 on loopback), the dagger and compose
+// runtimes with the offline images (2.8) and with the upstream images
+// (2.10). Stacks for a person (UserOptions) are the committed compose
+// stacks, checked by TestComposeStacksDoNotDrift.
+var goldens = []struct {
+	profile Profile
+	rendering
+}{
+	{Profile28, rendering{"loopback", Options{Network: LoopbackNetwork(20000, "/tmp/tempo-stack"), Timings: VerificationTimings()}}},
+	{Profile28, rendering{"containers", Options{Network: ContainerNetwork(), Timings: VerificationTimings(), Images: Offline}}},
+	{Profile210, rendering{"containers", Options{Network: ContainerNetwork(), Timings: VerificationTimings(), Images: Upstream}}},
+}
+
 func TestGolden(t *testing.T) {
-	for _, prof := range Profiles {
-		for _, r := range renderings {
-			for _, c := range allCombinations(prof) {
-				p := mustRender(t, c, r.opts)
-				dir := filepath.Join("testdata", "golden", string(prof), r.name, c.ID())
-				planJSON, err := p.JSON()
-				if err != nil {
+	for _, g := range goldens {
+		for _, c := range allCombinations(g.profile) {
+			p := mustRender(t, c, g.opts)
+			dir := filepath.Join("testdata", "golden", string(g.profile), g.name, c.ID())
+			planJSON, err := p.JSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := append([]File{{Path: "plan.json", Content: planJSON}}, p.Files...)
+			if *update {
+				if err := (&Plan{Files: files}).WriteFiles(dir); err != nil {
 					t.Fatal(err)
 				}
-				files := append([]File{{Path: "plan.json", Content: planJSON}}, p.Files...)
-				if *update {
-					if err := (&Plan{Files: files}).WriteFiles(dir); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				diffs, err := (&Plan{Files: files}).Drift(dir)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, d := range diffs {
-					t.Errorf("%s (run go test ./stack -update and review the diff)", d)
-				}
+				continue
+			}
+			diffs, err := (&Plan{Files: files}).Drift(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range diffs {
+				t.Errorf("%s (run go test ./stack -update and review the diff)", d)
 			}
 		}
 	}
 }
 
-// The committed compose stacks are what users run: they must be exactly what
-// the model renders today.
+// No golden tree remains for a rendering nothing runs.
+func TestNoGoldenForARenderingNothingRuns(t *testing.T) {
+	want := map[string]bool{}
+	for _, g := range goldens {
+		want[filepath.Join(string(g.profile), g.name)] = true
+	}
+	dirs, err := filepath.Glob(filepath.Join("testdata", "golden", "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		rel, _ := filepath.Rel(filepath.Join("testdata", "golden"), d)
+		if !want[rel] {
+			t.Errorf("%s: golden files for a rendering no runner produces; remove them", d)
+		}
+	}
+}
+
 func TestComposeStacksDoNotDrift(t *testing.T) {
 	plans, err := ComposeStacks()
 	if err != nil {
