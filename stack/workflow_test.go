@@ -67,6 +67,10 @@ func TestWorkflowRunsEveryCombinationFromTheMatrix(t *testing.T) {
 	if s := runs(verify.Steps, "actions/upload-artifact"); s == nil || s.If != "always()" || s.With["path"] != "${{ env.TEMPO_STACK_REPORTS }}" {
 		t.Error("the JUnit report must be uploaded, also when checks fail")
 	}
+	unit, ok := wf.Jobs["unit"]
+	if !ok || runs(unit.Steps, "go test -short") == nil || runs(unit.Steps, "go run mage.go lint") == nil {
+		t.Error("a unit job must lint and run the unit tests (go test -short ./...)")
+	}
 	compose, ok := wf.Jobs["compose"]
 	if !ok || runs(compose.Steps, "go run mage.go compose:verify") == nil {
 		t.Error("a compose job must run `go run mage.go compose:verify`")

@@ -80,6 +80,9 @@ func TestNewRefusesLoopbackPlans(t *testing.T) {
 // secrets: never in the plain environment.
 func TestContainersFromThePlan(t *testing.T) {
 	if os.Getenv(engine.RunnerHostEnv) == "" {
+		if testing.Short() {
+			t.Skip("SKIPPED (-short, unit tests only): needs a Dagger engine")
+		}
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%s is not set: .ci/run starts the engine first", engine.RunnerHostEnv)
 		}

@@ -18,6 +18,9 @@ import (
 func needEngine(t *testing.T) string {
 	t.Helper()
 	if os.Getenv(RunnerHostEnv) == "" {
+		if testing.Short() {
+			t.Skip("SKIPPED (-short, unit tests only): needs a Dagger engine")
+		}
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%s is not set: .ci/run starts the engine (go run mage.go engine:start) before the tests", RunnerHostEnv)
 		}

@@ -34,6 +34,9 @@ func tempoImage(t *testing.T) string {
 	t.Helper()
 	tc := toolchain.New(toolchain.DefaultDir(), "", &testLog{t})
 	if _, err := os.Stat(tc.Bin("tempo")); err != nil {
+		if testing.Short() {
+			t.Skip("SKIPPED (-short, unit tests only): needs the offline Tempo build")
+		}
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%v: .ci/run builds the toolchain first", err)
 		}

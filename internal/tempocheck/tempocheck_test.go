@@ -23,6 +23,9 @@ func tempoBinary(t *testing.T) string {
 	}
 	if _, err := os.Stat(bin); err != nil {
 		msg := fmt.Sprintf("Tempo binary %s not found (%v): build it with `mage tools:only tempo` (or set TEMPO_BIN)", bin, err)
+		if testing.Short() {
+			t.Skip("SKIPPED (-short, unit tests only): " + msg)
+		}
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)
 		}
