@@ -140,7 +140,8 @@ type Plan struct {
 	Topic      string    `json:"topic,omitempty"`
 	Partitions int       `json:"partitions,omitempty"`
 	// Notes are facts a user must know about this combination (for example
-	// the local backend's shared directory); runners print them.
+	// the local backend's shared directory); the pipeline prints them
+	// when it brings the combination up.
 	Notes []string `json:"notes,omitempty"`
 }
 

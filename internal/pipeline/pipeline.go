@@ -82,6 +82,9 @@ func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) repo
 	logf := func(format string, a ...any) { fmt.Fprintf(o.Log, "[%s] "+format+"\n", append([]any{out.ID}, a...)...) }
 	s := &verify.Suite{E: e, Timeouts: o.Timeouts, RunID: fmt.Sprintf("%s-%d", out.ID, start.UnixNano())}
 
+	for _, n := range p.Notes {
+		logf("note: %s", n)
+	}
 	seeding, err := bringUp(ctx, rt, e, logf)
 	s.Seeding = seeding
 	if err != nil {
@@ -154,6 +157,9 @@ func Up(ctx context.Context, rt Runtime, e verify.Endpoints, log io.Writer) erro
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(log, "[%s] "+format+"\n", append([]any{e.Plan.Combination.ID()}, a...)...)
 	}
+	for _, n := range e.Plan.Notes {
+		logf("note: %s", n)
+	}
 	if _, err := bringUp(ctx, rt, e, logf); err != nil {
 		return err
 	}
@@ -222,15 +228,7 @@ func RunAll(ctx context.Context, combos []stack.Combination, prepare Prepare, o 
 		if err != nil {
 			res.NotStarted = err.Error()
 		} else {
-			res = Verify(ctx, p.Runtime, p.Endpoints, o)
-			if err := p.Runtime.Stop(ctx); err != nil {
-				res.Error = joinErr(res.Error, "stop: "+err.Error())
-			}
-			if p.Cleanup != nil {
-				if err := p.Cleanup(); err != nil {
-					res.Error = joinErr(res.Error, "cleanup: "+err.Error())
-				}
-			}
+			res = verifyAndTearDown(ctx, p, o)
 		}
 		res.Total = time.Since(start)
 		switch {
@@ -245,6 +243,23 @@ func RunAll(ctx context.Context, combos []stack.Combination, prepare Prepare, o 
 		run.Combinations = append(run.Combinations, res)
 	}
 	return run
+}
+
+// verifyAndTearDown verifies one prepared combination and always stops
+// its runtime and cleans up, also when the checks panic (the panic goes
+// on once nothing is left running).
+func verifyAndTearDown(ctx context.Context, p *Prepared, o Options) (res report.Combination) {
+	defer func() {
+		if err := p.Runtime.Stop(ctx); err != nil {
+			res.Error = joinErr(res.Error, "stop: "+err.Error())
+		}
+		if p.Cleanup != nil {
+			if err := p.Cleanup(); err != nil {
+				res.Error = joinErr(res.Error, "cleanup: "+err.Error())
+			}
+		}
+	}()
+	return Verify(ctx, p.Runtime, p.Endpoints, o)
 }
 
 func joinErr(a, b string) string {

@@ -38,8 +38,7 @@ type Suite struct {
 	E        Endpoints
 	Timeouts Timeouts
 	RunID    string
-	// Readiness is each started service's time to ready; Unready lists
-	// services that did not become ready, with why.
+	// Readiness is each started service's time to ready.
 	Readiness map[string]time.Duration
 	// Restarts are services the runtime restarted after an early exit.
 	Restarts []string
