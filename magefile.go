@@ -344,23 +344,19 @@ func buildTools(ctx context.Context, tc *toolchain.Toolchain, choice runtimeChoi
 // verifyWithModule runs the module's own functions, exactly what
 // `dagger call verify` / `verify-all` run, and exports their reports.
 func verifyWithModule(ctx context.Context, tc *toolchain.Toolchain, choice runtimeChoice, combos []stack.Combination) error {
-	var args []string
+	args, err := moduleCall(ctx, tc, choice.images)
+	if err != nil {
+		return err
+	}
 	switch {
 	case len(combos) == 1:
 		// The id names the whole combination (storage, generator); the
 		// module reads it with the same parser.
-		args = []string{"call", "verify", "--mode=" + combos[0].ID()}
+		args = append(args, "verify", "--mode="+combos[0].ID())
 	case len(combos) == len(stack.Matrix(choice.profile)):
-		args = []string{"call", "verify-all"}
+		args = append(args, "verify-all")
 	default:
 		return fmt.Errorf("the Dagger module verifies one combination or all %d, not %d", len(stack.Matrix(choice.profile)), len(combos))
-	}
-	if choice.images == stack.Offline {
-		b := images.New(tc)
-		if _, err := b.Build(ctx, images.Specs(tc)); err != nil {
-			return err
-		}
-		args = append(args, "--images="+b.Dir)
 	}
 	if choice.profile != choice.images.Profile() {
 		return fmt.Errorf("%s=%s: the Dagger module runs Tempo %s with %s images", runtimes.EnvProfile, choice.profile, choice.images.Profile(), choice.images)
@@ -429,14 +425,11 @@ func Up(ctx context.Context, target string) error {
 	if err != nil {
 		return err
 	}
-	args := []string{"call", "up", "--mode=" + c.ID()}
-	if set == stack.Offline {
-		b := images.New(tc)
-		if _, err := b.Build(ctx, images.Specs(tc)); err != nil {
-			return err
-		}
-		args = append(args, "--images="+b.Dir)
+	args, err := moduleCall(ctx, tc, set)
+	if err != nil {
+		return err
 	}
+	args = append(args, "up", "--mode="+c.ID())
 	if err := os.MkdirAll(reportsDir(), 0o755); err != nil {
 		return err
 	}
@@ -459,6 +452,20 @@ func Up(ctx context.Context, target string) error {
 		return mg.Fatalf(stopped.ExitStatus(), "%s %s: every service is gone", c.ID(), stopped)
 	}
 	return err
+}
+
+// moduleCall is `dagger call` on this repository's module with the
+// image set: the constructor's --images for the offline images (built
+// first), nothing for the upstream ones.
+func moduleCall(ctx context.Context, tc *toolchain.Toolchain, set stack.ImageSet) ([]string, error) {
+	if set != stack.Offline {
+		return []string{"call"}, nil
+	}
+	b := images.New(tc)
+	if _, err := b.Build(ctx, images.Specs(tc)); err != nil {
+		return nil, err
+	}
+	return []string{"call", "--images=" + b.Dir}, nil
 }
 
 // checkDaggerCLI returns the dagger CLI to run the module (the one built

@@ -20,7 +20,24 @@ import (
 )
 
 // TempoStack builds, runs and verifies Tempo deployments.
-type TempoStack struct{}
+type TempoStack struct {
+	// The offline images, or nil for the pinned upstream images.
+	// +private
+	Images *dagger.Directory
+}
+
+// New picks the images every function runs: the pinned upstream ones, or
+// with --images the offline ones built here (`dagger call
+// --images=$HOME/.cache/tempo-stack/images up --mode=scheduler up`).
+func New(
+	// the offline images (mage images:build writes them to
+	// $TEMPO_STACK_CACHE/images): a directory of <kind>.tar; without it,
+	// the pinned upstream images
+	// +optional
+	images *dagger.Directory,
+) *TempoStack {
+	return &TempoStack{Images: images}
+}
 
 // Matrix returns the combinations verify-all runs, as a GitHub Actions
 // matrix: {"include":[{id,mode,storage,metricsGenerator,profile}]}.
@@ -87,16 +104,12 @@ func (m *TempoStack) Verify(
 	// false turns the metrics-generator off (so does an id's -no-generator)
 	// +default=true
 	metricsGenerator bool,
-	// the offline images (mage images:build writes them to
-	// $TEMPO_STACK_CACHE/images); without it, the pinned upstream images
-	// +optional
-	images *dagger.Directory,
 	// fail when a check fails; false returns the reports anyway (mage
 	// exports them, then fails itself)
 	// +default=true
 	failOnError bool,
 ) (*dagger.Directory, error) {
-	return m.verify(ctx, images, failOnError, func(s daggermod.Session) ([]stack.Combination, error) {
+	return m.verify(ctx, failOnError, func(s daggermod.Session) ([]stack.Combination, error) {
 		c, err := s.Combination(stack.Selection{Target: mode, Storage: storage, NoGenerator: !metricsGenerator})
 		return []stack.Combination{c}, err
 	})
@@ -106,23 +119,20 @@ func (m *TempoStack) Verify(
 // the other and returns the combined reports; it fails when a check fails.
 func (m *TempoStack) VerifyAll(
 	ctx context.Context,
-	// the offline images; without it, the pinned upstream images
-	// +optional
-	images *dagger.Directory,
 	// fail when a check fails; false returns the reports anyway
 	// +default=true
 	failOnError bool,
 ) (*dagger.Directory, error) {
-	return m.verify(ctx, images, failOnError, func(s daggermod.Session) ([]stack.Combination, error) {
+	return m.verify(ctx, failOnError, func(s daggermod.Session) ([]stack.Combination, error) {
 		return stack.Matrix(s.Profile()), nil
 	})
 }
 
-func (m *TempoStack) verify(ctx context.Context, images *dagger.Directory, failOnError bool, combos func(daggermod.Session) ([]stack.Combination, error)) (*dagger.Directory, error) {
+func (m *TempoStack) verify(ctx context.Context, failOnError bool, combos func(daggermod.Session) ([]stack.Combination, error)) (*dagger.Directory, error) {
 	var log bytes.Buffer
 	// Known secrets are masked in what the function prints and returns.
 	out := daggermod.Masked(io.MultiWriter(os.Stderr, &log))
-	s, err := session(ctx, images, out)
+	s, err := session(ctx, m.Images, out)
 	if err != nil {
 		return nil, err
 	}
@@ -167,11 +177,8 @@ func (m *TempoStack) Up(
 	// false turns the metrics-generator off (so does an id's -no-generator)
 	// +default=true
 	metricsGenerator bool,
-	// the offline images; without it, the pinned upstream images
-	// +optional
-	images *dagger.Directory,
 ) (*dagger.Service, error) {
-	s, err := session(ctx, images, os.Stderr)
+	s, err := session(ctx, m.Images, os.Stderr)
 	if err != nil {
 		return nil, err
 	}

@@ -163,7 +163,7 @@ func TestDaggerCallUpServesOnTheHost(t *testing.T) {
 	bin := needEngine(t)
 	dir := offlineImages(t)
 	portsFree(t)
-	u := startUp(t, []string{"NO_COLOR=1"}, bin, "--progress=plain", "call", "up", "--mode=scheduler", "--images="+dir, "up")
+	u := startUp(t, []string{"NO_COLOR=1"}, bin, "--progress=plain", "call", "--images="+dir, "up", "--mode=scheduler", "up")
 	t.Logf("dagger call up --mode=scheduler up: Grafana (through the gateway) and Tempo answer on this host after %s", u.waitServing(8*time.Minute).Round(time.Millisecond))
 
 	// Anonymous visitors are Admin: the provisioned datasource is readable
