@@ -23,13 +23,27 @@ import (
 // the lines tempo-stack's own code logs inside the function (service ready,
 // checks, summaries), so a long run shows how it goes without the noise.
 func Call(ctx context.Context, bin, dir, logPath string, progress io.Writer, args ...string) error {
-	logf, err := os.Create(logPath)
+	cmd := exec.CommandContext(ctx, bin, append([]string{"--progress=plain"}, args...)...)
+	wait, err := startCLI(cmd, dir, logPath, progress, args)
 	if err != nil {
 		return err
 	}
-	defer logf.Close()
+	if err := wait(); err != nil {
+		return fmt.Errorf("dagger %s: %w (see %s)", args[0], err, logPath)
+	}
+	return nil
+}
+
+// startCLI starts cmd, a dagger CLI with plain progress (args are what it
+// was given, for the echo), in dir: its full output goes to logPath, and
+// progress gets tempo-stack's own lines and the CLI's errors. wait waits
+// for the CLI to exit and for its output to be copied.
+func startCLI(cmd *exec.Cmd, dir, logPath string, progress io.Writer, args []string) (wait func() error, err error) {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(progress, "$ dagger %s\n  (the full Dagger progress, with every service's output: %s)\n", strings.Join(args, " "), logPath)
-	cmd := exec.CommandContext(ctx, bin, append([]string{"--progress=plain"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1", "DAGGER_NO_NAG=1")
 	pr, pw := io.Pipe()
@@ -40,13 +54,20 @@ func Call(ctx context.Context, bin, dir, logPath string, progress io.Writer, arg
 		defer close(done)
 		filterProgress(pr, progress)
 	}()
-	err = cmd.Run()
-	pw.Close()
-	<-done
-	if err != nil {
-		return fmt.Errorf("dagger %s: %w (see %s)", args[0], err, logPath)
+	finish := func() {
+		pw.Close()
+		<-done
+		logf.Close()
 	}
-	return nil
+	if err := cmd.Start(); err != nil {
+		finish()
+		return nil, err
+	}
+	return func() error {
+		err := cmd.Wait()
+		finish()
+		return err
+	}, nil
 }
 
 var (
@@ -98,48 +119,30 @@ type ServeConfig struct {
 // session, which stops every service; Serve then returns Interrupted,
 // quietly. A CLI that does not exit within Grace is killed.
 func Serve(ctx context.Context, c ServeConfig, args ...string) error {
-	logf, err := os.Create(c.LogPath)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	fmt.Fprintf(c.Progress, "$ dagger %s\n  (the full Dagger progress, with every service's output: %s)\n", strings.Join(args, " "), c.LogPath)
 	terms := make(chan os.Signal, 1)
 	signal.Notify(terms, syscall.SIGTERM)
 	defer signal.Stop(terms)
 	cliArgs := append([]string{"--progress=plain"}, args...)
 	isolate, why := loopback.Available()
+	isolate = isolate && len(c.Ports) > 0
 	var cmd *exec.Cmd
-	if isolate && len(c.Ports) > 0 {
+	if isolate {
 		cmd = loopback.Command(c.Bin, cliArgs...)
 	} else {
 		cmd = exec.Command(c.Bin, cliArgs...)
 		fmt.Fprintf(c.Progress, "note: Dagger's CLI listens on every interface (0.0.0.0); %s (docs/dagger.md: how to restrict it)\n", why)
 	}
-	cmd.Dir = c.Dir
-	cmd.Env = append(os.Environ(), "NO_COLOR=1", "DAGGER_NO_NAG=1")
-	pr, pw := io.Pipe()
-	cmd.Stdout = io.MultiWriter(c.Progress, logf)
-	cmd.Stderr = io.MultiWriter(pw, logf)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		filterProgress(pr, c.Progress)
-	}()
-	if err := cmd.Start(); err != nil {
-		pw.Close()
-		<-done
+	wait, err := startCLI(cmd, c.Dir, c.LogPath, c.Progress, args)
+	if err != nil {
 		return err
 	}
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	if isolate && len(c.Ports) > 0 {
+	go func() { exited <- wait() }()
+	if isolate {
 		fwd, err := loopback.Forward(cmd.Process.Pid, c.Ports)
 		if err != nil {
 			_ = cmd.Process.Kill()
 			<-exited
-			pw.Close()
-			<-done
 			return fmt.Errorf("listen on 127.0.0.1: %w", err)
 		}
 		defer fwd.Close()
@@ -156,15 +159,11 @@ func Serve(ctx context.Context, c ServeConfig, args ...string) error {
 	if stopped != 0 {
 		_ = cmd.Process.Signal(os.Interrupt)
 		select {
-		case err = <-exited:
+		case <-exited:
 		case <-time.After(c.Grace):
 			_ = cmd.Process.Kill()
-			err = <-exited
+			<-exited
 		}
-	}
-	pw.Close()
-	<-done
-	if stopped != 0 {
 		return Interrupted{Signal: stopped}
 	}
 	if err != nil {
