@@ -19,6 +19,9 @@ const minLen = 6
 var (
 	mu    sync.RWMutex
 	known = map[string]string{} // value -> name
+	// masker replaces every known value; rebuilt on Register, so the
+	// writers (a line of every service log) only read it.
+	masker *strings.Replacer
 )
 
 // Register makes value a known secret named name.
@@ -27,38 +30,33 @@ func Register(name, value string) {
 		return
 	}
 	mu.Lock()
+	defer mu.Unlock()
 	known[value] = name
-	mu.Unlock()
-}
-
-// Mask is what a secret value is replaced with.
-func Mask(name string) string { return "[redacted " + name + "]" }
-
-func replacer() *strings.Replacer {
-	mu.RLock()
-	defer mu.RUnlock()
-	if len(known) == 0 {
-		return nil
-	}
 	values := make([]string, 0, len(known))
 	for v := range known {
 		values = append(values, v)
 	}
 	// Longest first, so a secret containing another is masked whole.
 	sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
-	var pairs []string
+	pairs := make([]string, 0, 2*len(values))
 	for _, v := range values {
 		pairs = append(pairs, v, Mask(known[v]))
 	}
-	return strings.NewReplacer(pairs...)
+	masker = strings.NewReplacer(pairs...)
 }
+
+// Mask is what a secret value is replaced with.
+func Mask(name string) string { return "[redacted " + name + "]" }
 
 // String returns s with every known secret value masked.
 func String(s string) string {
-	if r := replacer(); r != nil {
-		return r.Replace(s)
+	mu.RLock()
+	r := masker
+	mu.RUnlock()
+	if r == nil {
+		return s
 	}
-	return s
+	return r.Replace(s)
 }
 
 // Writer masks known secrets in what passes through it, a line at a time
