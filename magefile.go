@@ -410,7 +410,10 @@ func Up(ctx context.Context, target string) error {
 	if err != nil {
 		return err
 	}
-	plan, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.ProductionTimings(), Images: set})
+	// The module's up renders this for a person (runtimes.DaggerConfig.ForUse).
+	o := stack.UserOptions()
+	o.Images = set
+	plan, err := stack.Render(c, o)
 	if err != nil {
 		return err
 	}

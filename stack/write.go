@@ -19,7 +19,8 @@ const ComposeDir = "stack/compose"
 // production timings, as a user would run them with docker compose.
 // UserOptions render a stack for a person to open on their machine: the
 // pinned upstream images, production timings, Grafana open to anonymous
-// visitors. The committed compose stacks and the module's config use them.
+// visitors. The committed compose stacks, the module's config and its up
+// (with the session's images) use them.
 func UserOptions() Options {
 	return Options{Network: ContainerNetwork(), Timings: ProductionTimings(), Images: Upstream, GrafanaAnonymous: true}
 }

@@ -82,9 +82,6 @@ func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) repo
 	logf := func(format string, a ...any) { fmt.Fprintf(o.Log, "[%s] "+format+"\n", append([]any{out.ID}, a...)...) }
 	s := &verify.Suite{E: e, Timeouts: o.Timeouts, RunID: fmt.Sprintf("%s-%d", out.ID, start.UnixNano())}
 
-	for _, n := range p.Notes {
-		logf("note: %s", n)
-	}
 	seeding, err := bringUp(ctx, rt, e, logf)
 	s.Seeding = seeding
 	if err != nil {
@@ -130,6 +127,9 @@ func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) repo
 // bringUp starts the infrastructure, seeds it (buckets, topic), then starts
 // every other service. It returns what seeding did.
 func bringUp(ctx context.Context, rt Runtime, e verify.Endpoints, logf func(string, ...any)) ([][]provision.Change, error) {
+	for _, n := range e.Plan.Notes {
+		logf("note: %s", n)
+	}
 	logf("starting infrastructure")
 	if err := rt.Start(ctx, infra); err != nil {
 		return nil, fmt.Errorf("start infrastructure: %w", err)
@@ -156,9 +156,6 @@ func bringUp(ctx context.Context, rt Runtime, e verify.Endpoints, logf func(stri
 func Up(ctx context.Context, rt Runtime, e verify.Endpoints, log io.Writer) error {
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(log, "[%s] "+format+"\n", append([]any{e.Plan.Combination.ID()}, a...)...)
-	}
-	for _, n := range e.Plan.Notes {
-		logf("note: %s", n)
 	}
 	if _, err := bringUp(ctx, rt, e, logf); err != nil {
 		return err

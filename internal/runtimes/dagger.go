@@ -68,10 +68,11 @@ func HostImages(client *dagger.Client, path func(stack.Kind) string) func(stack.
 // Dagger prepares combinations as Dagger services in the client's session.
 func Dagger(cfg DaggerConfig) pipeline.Prepare {
 	return func(ctx context.Context, c stack.Combination) (*pipeline.Prepared, error) {
-		o := stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings(), Images: cfg.Images}
+		o := stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings()}
 		if cfg.ForUse {
-			o.Timings, o.GrafanaAnonymous = stack.ProductionTimings(), true
+			o = stack.UserOptions()
 		}
+		o.Images = cfg.Images
 		p, err := stack.Render(c, o)
 		if err != nil {
 			return nil, err
