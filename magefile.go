@@ -19,11 +19,11 @@ import (
 
 	"github.com/tempo-stack/tempo-stack/internal/docker"
 	"github.com/tempo-stack/tempo-stack/internal/engine"
-	"github.com/tempo-stack/tempo-stack/internal/health"
+	"github.com/tempo-stack/tempo-stack/internal/ports"
 	"github.com/tempo-stack/tempo-stack/internal/images"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/internal/report"
-	"github.com/tempo-stack/tempo-stack/internal/runtimes"
+	"github.com/tempo-stack/tempo-stack/internal/provider"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
@@ -183,7 +183,7 @@ func (Verify) Mode(ctx context.Context, target string) error {
 	if err != nil {
 		return err
 	}
-	c, err := runtimes.Selection(target, run.profile)
+	c, err := provider.Selection(target, run.profile)
 	if err != nil {
 		return err
 	}
@@ -195,11 +195,11 @@ type Compose mg.Namespace
 
 // Verify brings up the rendered compose stack of one ingester and one Kafka mode on both storages (ingester-compactor, kafka-scheduler) with Docker, runs every check through its published ports and tears it down. Starts dockerd when none runs (and stops it after); images from TEMPO_STACK_IMAGES.
 func (Compose) Verify(ctx context.Context) error {
-	set, err := runtimes.ImagesFromEnv()
+	set, err := provider.ImagesFromEnv()
 	if err != nil {
 		return err
 	}
-	p, err := runtimes.ContainerProfile(set)
+	p, err := provider.ContainerProfile(set)
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ func (Compose) Verify(ctx context.Context) error {
 			combos = append(combos, c)
 		}
 	}
-	return verifyCombinations(ctx, runtimeChoice{name: runtimes.ComposeName, images: set, profile: p}, combos)
+	return verifyCombinations(ctx, runtimeChoice{name: provider.ComposeName, images: set, profile: p}, combos)
 }
 
 func reportsDir() string {
@@ -227,19 +227,19 @@ type runtimeChoice struct {
 }
 
 func selectRuntime() (runtimeChoice, error) {
-	name, err := runtimes.FromEnv()
+	name, err := provider.FromEnv()
 	if err != nil {
 		return runtimeChoice{}, err
 	}
-	if name == runtimes.LocalName {
-		p, err := runtimes.LocalProfile()
+	if name == provider.LocalName {
+		p, err := provider.LocalProfile()
 		return runtimeChoice{name: name, profile: p}, err
 	}
-	set, err := runtimes.ImagesFromEnv()
+	set, err := provider.ImagesFromEnv()
 	if err != nil {
 		return runtimeChoice{}, err
 	}
-	p, err := runtimes.ContainerProfile(set)
+	p, err := provider.ContainerProfile(set)
 	return runtimeChoice{name: name, images: set, profile: p}, err
 }
 
@@ -252,9 +252,9 @@ func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stac
 	}
 	var prepare pipeline.Prepare
 	switch choice.name {
-	case runtimes.DaggerName:
+	case provider.DaggerName:
 		return verifyWithModule(ctx, tc, choice, combos)
-	case runtimes.ComposeName:
+	case provider.ComposeName:
 		eng, err := docker.Ensure(ctx, reportsDir(), os.Stdout)
 		if err != nil {
 			return err
@@ -281,15 +281,15 @@ func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stac
 			}
 			fmt.Printf("docker: loaded %d offline images in %s\n", len(paths), time.Since(begin).Round(time.Millisecond))
 		}
-		prepare = runtimes.Compose(runtimes.ComposeConfig{Images: choice.images, Compose: eng.Compose, Log: os.Stdout})
+		prepare = provider.Compose(provider.ComposeConfig{Images: choice.images, Compose: eng.Compose, Log: os.Stdout})
 	default:
-		base, err := runtimes.BasePort()
+		base, err := provider.BasePort()
 		if err != nil {
 			return err
 		}
-		prepare = runtimes.Local(runtimes.LocalConfig{
+		prepare = provider.Local(provider.LocalConfig{
 			BinDir: filepath.Join(tc.Dir, "bin"), GrafanaHome: tc.GrafanaHome(), BasePort: base,
-			Keep: os.Getenv(runtimes.EnvKeep) == "1", Log: os.Stdout,
+			Keep: os.Getenv(provider.EnvKeep) == "1", Log: os.Stdout,
 		})
 	}
 	opts := pipeline.DefaultOptions()
@@ -307,8 +307,8 @@ func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stac
 		return fmt.Errorf("interrupted: every started process was stopped; the reports above are partial (checks cut short by the interrupt show as FAIL)")
 	}
 	if run.Problems() > 0 {
-		if os.Getenv(runtimes.EnvKeep) != "1" {
-			fmt.Printf("to keep every service's config, data and log for a look, run again with %s=1\n", runtimes.EnvKeep)
+		if os.Getenv(provider.EnvKeep) != "1" {
+			fmt.Printf("to keep every service's config, data and log for a look, run again with %s=1\n", provider.EnvKeep)
 		}
 		return fmt.Errorf("%d checks failed, %d combinations not started", run.Failed(), run.NotStarted())
 	}
@@ -321,12 +321,12 @@ func verifyCombinations(ctx context.Context, choice runtimeChoice, combos []stac
 func buildTools(ctx context.Context, tc *toolchain.Toolchain, choice runtimeChoice) error {
 	var names []string
 	switch {
-	case choice.name == runtimes.LocalName:
+	case choice.name == provider.LocalName:
 		names = toolchain.LocalRuntimeTools
 	case choice.images == stack.Offline:
 		names = toolchain.ImageTools
 	}
-	if choice.name == runtimes.DaggerName {
+	if choice.name == provider.DaggerName {
 		// A user's own Dagger CLI serves as well as the one built here.
 		if _, err := exec.LookPath("dagger"); err != nil {
 			names = append(names, "dagger")
@@ -359,7 +359,7 @@ func verifyWithModule(ctx context.Context, tc *toolchain.Toolchain, choice runti
 		return fmt.Errorf("the Dagger module verifies one combination or all %d, not %d", len(stack.Matrix(choice.profile)), len(combos))
 	}
 	if choice.profile != choice.images.Profile() {
-		return fmt.Errorf("%s=%s: the Dagger module runs Tempo %s with %s images", runtimes.EnvProfile, choice.profile, choice.images.Profile(), choice.images)
+		return fmt.Errorf("%s=%s: the Dagger module runs Tempo %s with %s images", provider.EnvProfile, choice.profile, choice.images.Profile(), choice.images)
 	}
 	reports, err := filepath.Abs(reportsDir())
 	if err != nil {
@@ -398,30 +398,30 @@ func verifyWithModule(ctx context.Context, tc *toolchain.Toolchain, choice runti
 
 // Up serves one combination on this host until Ctrl-C (or SIGTERM): exactly `dagger call up --mode=<id> up`, the README's command, with this repository's module. The gateway's ports: 80 (http://grafana.localhost, anonymous Admin; minio.localhost, prometheus.localhost, redpanda-console.localhost, tempo.localhost), Tempo's API 3200, OTLP 4317/4318. The target is a mode, alias or combination id (storage from TEMPO_STACK_STORAGE, default s3); images from TEMPO_STACK_IMAGES (upstream, or offline: built first).
 func Up(ctx context.Context, target string) error {
-	set, err := runtimes.ImagesFromEnv()
+	set, err := provider.ImagesFromEnv()
 	if err != nil {
 		return err
 	}
-	profile, err := runtimes.ContainerProfile(set)
+	profile, err := provider.ContainerProfile(set)
 	if err != nil {
 		return err
 	}
-	c, err := runtimes.Selection(target, profile)
+	c, err := provider.Selection(target, profile)
 	if err != nil {
 		return err
 	}
-	// The module's up renders this for a person (runtimes.DaggerConfig.ForUse).
+	// The module's up renders this for a person (provider.DaggerConfig.ForUse).
 	o := stack.UserOptions()
 	o.Images = set
 	plan, err := stack.Render(c, o)
 	if err != nil {
 		return err
 	}
-	if busy := health.BusyPorts(plan, true); len(busy) > 0 {
+	if busy := ports.Busy(plan, true); len(busy) > 0 {
 		return fmt.Errorf("up forwards these ports to this host and they cannot be bound: %s; stop what holds them", strings.Join(busy, ", "))
 	}
 	tc := newToolchain()
-	if err := buildTools(ctx, tc, runtimeChoice{name: runtimes.DaggerName, images: set, profile: profile}); err != nil {
+	if err := buildTools(ctx, tc, runtimeChoice{name: provider.DaggerName, images: set, profile: profile}); err != nil {
 		return err
 	}
 	bin, err := checkDaggerCLI(ctx, tc)
@@ -495,7 +495,7 @@ type CI mg.Namespace
 // Matrix prints the combinations as a GitHub Actions matrix ({"include":[{id,mode,storage,metricsGenerator,profile}]}), the list verify:all runs; the profile is TEMPO_STACK_PROFILE, default 2.10 (upstream images).
 func (CI) Matrix() error {
 	p := stack.Profile210
-	if v := os.Getenv(runtimes.EnvProfile); v != "" {
+	if v := os.Getenv(provider.EnvProfile); v != "" {
 		var err error
 		if p, err = stack.ParseProfile(v); err != nil {
 			return err

@@ -131,7 +131,9 @@ func (m *TempoStack) VerifyAll(
 func (m *TempoStack) verify(ctx context.Context, failOnError bool, combos func(daggermod.Session) ([]stack.Combination, error)) (*dagger.Directory, error) {
 	var log bytes.Buffer
 	// Known secrets are masked in what the function prints and returns.
-	out := daggermod.Masked(io.MultiWriter(os.Stderr, &log))
+	progress := daggermod.Framed(os.Stderr)
+	defer progress.Close()
+	out := daggermod.Masked(io.MultiWriter(progress, &log))
 	s, err := session(ctx, m.Images, out)
 	if err != nil {
 		return nil, err
@@ -178,7 +180,9 @@ func (m *TempoStack) Up(
 	// +default=true
 	metricsGenerator bool,
 ) (*dagger.Service, error) {
-	s, err := session(ctx, m.Images, os.Stderr)
+	progress := daggermod.Framed(os.Stderr)
+	defer progress.Close()
+	s, err := session(ctx, m.Images, progress)
 	if err != nil {
 		return nil, err
 	}

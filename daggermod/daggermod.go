@@ -13,10 +13,10 @@ import (
 
 	"dagger.io/dagger"
 
-	"github.com/tempo-stack/tempo-stack/internal/daggerrun"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
+	"github.com/tempo-stack/tempo-stack/internal/progress"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
-	"github.com/tempo-stack/tempo-stack/internal/runtimes"
+	"github.com/tempo-stack/tempo-stack/internal/provider"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -40,8 +40,8 @@ func (s Session) images() stack.ImageSet {
 	return stack.Upstream
 }
 
-func (s Session) prepare(forUse bool) pipeline.Prepare {
-	return runtimes.Dagger(runtimes.DaggerConfig{Client: s.Client, Images: s.images(), Offline: s.Offline, ForUse: forUse, Log: s.Log})
+func (s Session) config(forUse bool) provider.DaggerConfig {
+	return provider.DaggerConfig{Client: s.Client, Images: s.images(), Offline: s.Offline, ForUse: forUse, Log: s.Log}
 }
 
 // Combination resolves what the caller named (a mode, alias or id, and
@@ -62,8 +62,8 @@ type Reports struct {
 // next, and reports on all of them.
 func (s Session) Verify(ctx context.Context, combos []stack.Combination) (Reports, error) {
 	opts := pipeline.DefaultOptions()
-	opts.Log, opts.Runtime = s.Log, runtimes.DaggerName
-	run := pipeline.RunAll(ctx, combos, s.prepare(false), opts)
+	opts.Log, opts.Runtime = s.Log, provider.DaggerName
+	run := pipeline.RunAll(ctx, combos, provider.Dagger(s.config(false)), opts)
 	junit, err := run.JUnit()
 	if err != nil {
 		return Reports{}, err
@@ -78,7 +78,7 @@ func (s Session) Verify(ctx context.Context, combos []stack.Combination) (Report
 // session started until the session ends, so `dagger call up ... up`
 // serves the very instances seeded here until Ctrl-C ends the session.
 func (s Session) Up(ctx context.Context, c stack.Combination) (*dagger.Service, error) {
-	p, err := s.prepare(true)(ctx, c)
+	r, p, err := provider.PrepareDagger(s.config(true), c)
 	if err != nil {
 		return nil, err
 	}
@@ -93,10 +93,6 @@ func (s Session) Up(ctx context.Context, c stack.Combination) (*dagger.Service, 
 	if err := pipeline.Up(ctx, p.Runtime, p.Endpoints, s.Log); err != nil {
 		return fail(err)
 	}
-	r, ok := p.Runtime.(*daggerrun.Runner)
-	if !ok {
-		return fail(fmt.Errorf("up needs the dagger runtime, got %s", p.Runtime.Name()))
-	}
 	gw := r.Started("gateway")
 	if gw == nil {
 		return fail(fmt.Errorf("%s: the gateway did not start", c.ID()))
@@ -107,7 +103,7 @@ func (s Session) Up(ctx context.Context, c stack.Combination) (*dagger.Service, 
 
 // UpBanner says what a person gets on their host once the gateway's ports
 // are forwarded there; every line carries the combination, as the
-// pipeline's lines do, so mage shows it from the CLI's progress.
+// pipeline's lines do.
 func UpBanner(p *stack.Plan) string {
 	id := p.Combination.ID()
 	lines := []string{fmt.Sprintf("%s (Tempo %s) is up; `up` forwards the gateway's ports to your host:", id, p.Combination.Profile)}
@@ -131,3 +127,7 @@ func UpBanner(p *stack.Plan) string {
 // Masked returns a writer to w that masks the run's secrets line by line
 // (the module cannot import internal/redact itself); Close flushes.
 func Masked(w io.Writer) io.WriteCloser { return redact.NewWriter(w) }
+
+// Framed returns a writer to w (the function's stderr) that frames each
+// line, so mage shows it from Dagger's progress; Close flushes.
+func Framed(w io.Writer) io.WriteCloser { return progress.Writer(w) }

@@ -166,6 +166,22 @@ func (p *Plan) ServicesOf(k Kind) []Service {
 	return out
 }
 
+// BlocksVolume is the local backend's blocks volume, shared by every Tempo
+// service; a plan on s3 has none.
+func (p *Plan) BlocksVolume() (Volume, bool) {
+	if p.Combination.Storage != Local {
+		return Volume{}, false
+	}
+	for _, s := range p.ServicesOf(KindTempo) {
+		for _, v := range s.Volumes {
+			if v.Scope == Shared {
+				return v, true
+			}
+		}
+	}
+	return Volume{}, false
+}
+
 // File returns the content of the rendered file at path.
 func (p *Plan) File(path string) ([]byte, bool) {
 	for _, f := range p.Files {

@@ -23,7 +23,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tempo-stack/tempo-stack/internal/health"
+	"github.com/tempo-stack/tempo-stack/internal/ports"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
+	"github.com/tempo-stack/tempo-stack/internal/runtime"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -47,18 +49,15 @@ type Config struct {
 
 // Runner owns one compose project.
 type Runner struct {
+	runtime.Book
 	cfg  Config
 	plan *stack.Plan
 
 	mu      sync.Mutex
-	started map[string]*service
 	created bool // compose has created something: Stop must run down
 }
 
-type service struct {
-	addr  map[string]string // port name -> 127.0.0.1:port
-	ready time.Duration
-}
+var _ runtime.Runtime = (*Runner)(nil)
 
 // New writes the plan's files and the override into cfg.Dir and checks that
 // the ports the compose file publishes on fixed numbers are free.
@@ -91,14 +90,16 @@ func New(cfg Config, p *stack.Plan) (*Runner, error) {
 	if err := os.WriteFile(filepath.Join(cfg.Dir, OverrideFile), override, 0o644); err != nil {
 		return nil, err
 	}
-	return &Runner{cfg: cfg, plan: p, started: map[string]*service{}}, nil
+	r := &Runner{cfg: cfg, plan: p}
+	r.OnEvent = runtime.Printer(cfg.Log)
+	return r, nil
 }
 
 // CheckPublishedPorts fails, naming the port and the service, when a port
 // the compose file binds on 127.0.0.1 is already taken, before anything
 // starts.
 func CheckPublishedPorts(p *stack.Plan) error {
-	if busy := health.BusyPorts(p, true); len(busy) > 0 {
+	if busy := ports.Busy(p, true); len(busy) > 0 {
 		return fmt.Errorf("ports the compose file publishes that cannot be bound: %s; stop what holds them (another stack: docker-compose -p <project> down)", strings.Join(busy, ", "))
 	}
 	return nil
@@ -174,37 +175,31 @@ func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) erro
 			names[i] = s.Name
 		}
 		begin = time.Now()
+		for _, s := range wave {
+			r.Begin(s.Name)
+		}
 		r.mu.Lock()
 		r.created = true
 		r.mu.Unlock()
 		_, err := r.run(ctx, append([]string{"up", "-d", "--no-deps", "--no-build"}, names...)...)
 		return err
 	}
-	return r.plan.StartInWaves(func(s stack.Service) bool {
-		return (match == nil || match(s)) && !r.isStarted(s.Name)
-	}, up, func(s stack.Service) error { return r.waitReady(ctx, s, begin) })
-}
-
-func (r *Runner) isStarted(name string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	_, ok := r.started[name]
-	return ok
+	return r.plan.StartInWaves(r.Pending(match), up, func(s stack.Service) error { return r.waitReady(ctx, s, begin) })
 }
 
 // waitReady finds where compose published each port, then waits for the
 // health check; a failure carries the service's last log lines.
 func (r *Runner) waitReady(ctx context.Context, s stack.Service, begin time.Time) error {
 	deadline := begin.Add(r.cfg.ReadyTimeout)
-	st := &service{addr: map[string]string{}}
+	addr := map[string]string{}
 	for _, p := range s.Ports {
 		for {
 			// A container that restarts (Tempo, until its dependencies
 			// answer) has no port for a moment: ask again.
 			out, err := r.run(ctx, "port", s.Name, fmt.Sprint(p.Container))
-			addr := strings.TrimSpace(out)
-			if err == nil && addr != "" && !strings.HasSuffix(addr, ":0") {
-				st.addr[p.Name] = strings.Replace(addr, "0.0.0.0:", "127.0.0.1:", 1)
+			published := strings.TrimSpace(out)
+			if err == nil && published != "" && !strings.HasSuffix(published, ":0") {
+				addr[p.Name] = strings.Replace(published, "0.0.0.0:", "127.0.0.1:", 1)
 				break
 			}
 			if time.Now().After(deadline) || ctx.Err() != nil {
@@ -213,23 +208,11 @@ func (r *Runner) waitReady(ctx context.Context, s stack.Service, begin time.Time
 			time.Sleep(500 * time.Millisecond)
 		}
 	}
-	if err := health.Wait(ctx, s, st.addr[s.Health.Port], time.Until(deadline), 250*time.Millisecond, nil); err != nil {
+	if err := health.Wait(ctx, s, addr[s.Health.Port], time.Until(deadline), 250*time.Millisecond, nil); err != nil {
 		return fmt.Errorf("%w\n%s", err, r.logs(s.Name))
 	}
-	st.ready = time.Since(begin)
-	r.mu.Lock()
-	r.started[s.Name] = st
-	r.mu.Unlock()
-	fmt.Fprintf(r.cfg.Log, "  ready   %-18s in %s (%s)\n", s.Name, st.ready.Round(time.Millisecond), describe(s, st))
+	r.Ready(s, time.Since(begin), addr, runtime.Describe(s, addr))
 	return nil
-}
-
-func describe(s stack.Service, st *service) string {
-	var parts []string
-	for _, p := range s.Ports {
-		parts = append(parts, fmt.Sprintf("%d->%s", p.Container, st.addr[p.Name]))
-	}
-	return strings.Join(parts, " ")
 }
 
 func (r *Runner) logs(name string) string {
@@ -242,37 +225,14 @@ func (r *Runner) logs(name string) string {
 	return "  last log lines of " + name + ":\n" + indent(redact.String(out))
 }
 
-// Addr is where the checks reach a service's port on this host.
-func (r *Runner) Addr(service, port string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if s, ok := r.started[service]; ok {
-		if a, ok := s.addr[port]; ok {
-			return a
-		}
-	}
-	return "unstarted-" + service + ":0"
-}
-
-// Readiness lists each started service and how long it took to answer.
-func (r *Runner) Readiness() map[string]time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := map[string]time.Duration{}
-	for name, s := range r.started {
-		out[name] = s.ready
-	}
-	return out
-}
-
 // Stop removes the project's containers, network and volumes (`down -v`),
 // giving services StopTimeout to exit, or 1s when ctx is already cancelled.
 func (r *Runner) Stop(ctx context.Context) error {
 	r.mu.Lock()
 	created := r.created
 	r.created = false
-	r.started = map[string]*service{}
 	r.mu.Unlock()
+	r.Clear()
 	if !created {
 		return nil
 	}
@@ -286,13 +246,56 @@ func (r *Runner) Stop(ctx context.Context) error {
 	return err
 }
 
+// StopService stops one service's container gracefully (docker stop, 5s);
+// its volumes keep its data for StartService.
+func (r *Runner) StopService(ctx context.Context, name string) error {
+	return r.end(ctx, name, runtime.Stopped, "stop", "--timeout", "5", name)
+}
+
+// KillService kills one service's container with SIGKILL, as a crash
+// would; its volumes keep its data for StartService.
+func (r *Runner) KillService(ctx context.Context, name string) error {
+	return r.end(ctx, name, runtime.Killed, "kill", "-s", "SIGKILL", name)
+}
+
+func (r *Runner) end(ctx context.Context, name string, kind runtime.EventKind, args ...string) error {
+	if !r.IsStarted(name) {
+		return fmt.Errorf("%s is not running", name)
+	}
+	begin := time.Now()
+	if _, err := r.run(ctx, args...); err != nil {
+		return err
+	}
+	r.Forget(name)
+	r.Emit(runtime.Event{Kind: kind, Service: name, After: time.Since(begin)})
+	return nil
+}
+
+// StartService starts a stopped or killed service's container again (same
+// volumes) and waits until it is ready; its published ports may move.
+func (r *Runner) StartService(ctx context.Context, name string) error {
+	s, ok := r.plan.Service(name)
+	if !ok {
+		return fmt.Errorf("no service %s in %s", name, r.plan.Combination.ID())
+	}
+	if r.IsStarted(name) {
+		return fmt.Errorf("%s is running", name)
+	}
+	begin := time.Now()
+	r.Begin(name)
+	if _, err := r.run(ctx, "start", name); err != nil {
+		return err
+	}
+	return r.waitReady(ctx, s, begin)
+}
+
 // CopyVolume copies the content of a volume, as mounted in a started
 // service that mounts it, to dir on this host (replacing dir).
 func (r *Runner) CopyVolume(ctx context.Context, v stack.Volume, dir string) error {
 	var owners []string
 	for _, s := range r.plan.Services {
 		for _, sv := range s.Volumes {
-			if sv.Name == v.Name && r.isStarted(s.Name) {
+			if sv.Name == v.Name && r.IsStarted(s.Name) {
 				owners = append(owners, s.Name)
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"dagger.io/dagger"
 
 	"github.com/tempo-stack/tempo-stack/internal/health"
+	"github.com/tempo-stack/tempo-stack/internal/runtime"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -37,19 +38,15 @@ type Config struct {
 
 // Runner owns the services of one plan in one Dagger session.
 type Runner struct {
+	runtime.Book
 	cfg  Config
 	plan *stack.Plan
 
 	mu      sync.Mutex
-	started []*service
+	running map[string]*dagger.Service
 }
 
-type service struct {
-	spec  stack.Service
-	svc   *dagger.Service
-	addr  map[string]string // port name -> endpoint
-	ready time.Duration
-}
+var _ runtime.Runtime = (*Runner)(nil)
 
 // New checks the plan is a container plan and makes a runner for it.
 func New(cfg Config, p *stack.Plan) (*Runner, error) {
@@ -62,7 +59,9 @@ func New(cfg Config, p *stack.Plan) (*Runner, error) {
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 3 * time.Minute
 	}
-	return &Runner{cfg: cfg, plan: p}, nil
+	r := &Runner{cfg: cfg, plan: p, running: map[string]*dagger.Service{}}
+	r.OnEvent = runtime.Printer(cfg.Log)
+	return r, nil
 }
 
 // Name is the runtime's name in reports.
@@ -133,60 +132,39 @@ func (r *Runner) Service(s stack.Service) (*dagger.Service, error) {
 // yet, in dependency order, waves of independent services together, and
 // returns when each answers its health check at its endpoint.
 func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) error {
-	return r.plan.StartInWaves(func(s stack.Service) bool {
-		return (match == nil || match(s)) && !r.isStarted(s.Name)
-	}, nil, func(s stack.Service) error { return r.start(ctx, s) })
-}
-
-func (r *Runner) isStarted(name string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, s := range r.started {
-		if s.spec.Name == name {
-			return true
-		}
-	}
-	return false
+	return r.plan.StartInWaves(r.Pending(match), nil, func(s stack.Service) error { return r.start(ctx, s) })
 }
 
 func (r *Runner) start(ctx context.Context, s stack.Service) error {
 	begin := time.Now()
-	svc, err := r.Service(s)
+	def, err := r.Service(s)
 	if err != nil {
 		return err
 	}
-	st := &service{spec: s, addr: map[string]string{}}
-	// Recorded before it starts, so Stop stops it whatever happens next.
-	r.mu.Lock()
-	r.started = append(r.started, st)
-	r.mu.Unlock()
+	r.Begin(s.Name)
 	// Dagger waits until every exposed port listens; bound that wait.
 	startCtx, cancel := context.WithTimeout(ctx, r.cfg.ReadyTimeout)
 	defer cancel()
-	if st.svc, err = svc.Start(startCtx); err != nil {
+	svc, err := def.Start(startCtx)
+	if err != nil {
 		return fmt.Errorf("start %s (its output is in the Dagger session log): %w", s.Name, err)
 	}
+	r.mu.Lock()
+	r.running[s.Name] = svc
+	r.mu.Unlock()
+	addr := map[string]string{}
 	for _, p := range s.Ports {
-		ep, err := st.svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: p.Container})
+		ep, err := svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: p.Container})
 		if err != nil {
 			return fmt.Errorf("endpoint of %s:%d: %w", s.Name, p.Container, err)
 		}
-		st.addr[p.Name] = ep
+		addr[p.Name] = ep
 	}
-	if err := waitReady(ctx, s, st.addr, r.cfg.ReadyTimeout); err != nil {
+	if err := waitReady(ctx, s, addr, r.cfg.ReadyTimeout); err != nil {
 		return err
 	}
-	st.ready = time.Since(begin)
-	fmt.Fprintf(r.cfg.Log, "  ready   %-18s in %s (%s)\n", s.Name, st.ready.Round(time.Millisecond), r.describe(st))
+	r.Ready(s, time.Since(begin), addr, runtime.Describe(s, addr))
 	return nil
-}
-
-func (r *Runner) describe(st *service) string {
-	var parts []string
-	for _, p := range st.spec.Ports {
-		parts = append(parts, fmt.Sprintf("%d->%s", p.Container, st.addr[p.Name]))
-	}
-	return strings.Join(parts, " ")
 }
 
 // waitReady polls the service's health check at its endpoint.
@@ -198,43 +176,13 @@ func waitReady(ctx context.Context, s stack.Service, addr map[string]string, tim
 	return health.Wait(ctx, s, target, timeout, 250*time.Millisecond, nil)
 }
 
-// Addr is where the checks reach a service's port: its endpoint.
-func (r *Runner) Addr(service, port string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, s := range r.started {
-		if s.spec.Name == service {
-			if a, ok := s.addr[port]; ok {
-				return a
-			}
-		}
-	}
-	return "unstarted-" + service + ":0"
-}
-
-// Readiness lists each started service and how long it took to answer.
-func (r *Runner) Readiness() map[string]time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := map[string]time.Duration{}
-	for _, s := range r.started {
-		out[s.spec.Name] = s.ready
-	}
-	return out
-}
-
 // Started is the running Dagger service of the named plan service, nil
 // if it has not started: a caller that returns it to Dagger's CLI (the
 // module's up) hands over the very instance the checks reached.
 func (r *Runner) Started(name string) *dagger.Service {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, s := range r.started {
-		if s.spec.Name == name {
-			return s.svc
-		}
-	}
-	return nil
+	return r.running[name]
 }
 
 // StopGrace is how long a service gets to exit on SIGTERM before it is
@@ -248,9 +196,10 @@ const StopGrace = 10 * time.Second
 // force; with ctx cancelled (Ctrl-C) by force at once.
 func (r *Runner) Stop(ctx context.Context) error {
 	r.mu.Lock()
-	started := r.started
-	r.started = nil
+	running := r.running
+	r.running = map[string]*dagger.Service{}
 	r.mu.Unlock()
+	r.Clear()
 	kill := ctx.Err() != nil
 	ctx = context.WithoutCancel(ctx)
 	var (
@@ -263,15 +212,12 @@ func (r *Runner) Stop(ctx context.Context) error {
 		errs = append(errs, fmt.Sprintf(format, a...))
 		mu.Unlock()
 	}
-	for _, s := range started {
-		if s.svc == nil {
-			continue
-		}
+	for name, svc := range running {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := stopService(ctx, s.svc, kill); err != nil {
-				fail("%s: %v", s.spec.Name, err)
+			if err := stopService(ctx, svc, kill); err != nil {
+				fail("%s: %v", name, err)
 			}
 		}()
 	}
@@ -281,6 +227,52 @@ func (r *Runner) Stop(ctx context.Context) error {
 		return fmt.Errorf("stop: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// StopService stops one service gracefully (StopGrace, then by force); its
+// cache volumes keep its data for StartService.
+func (r *Runner) StopService(ctx context.Context, name string) error {
+	return r.end(ctx, name, false)
+}
+
+// KillService kills one service at once, as a crash would; its cache
+// volumes keep its data for StartService.
+func (r *Runner) KillService(ctx context.Context, name string) error {
+	return r.end(ctx, name, true)
+}
+
+func (r *Runner) end(ctx context.Context, name string, kill bool) error {
+	r.mu.Lock()
+	svc := r.running[name]
+	delete(r.running, name)
+	r.mu.Unlock()
+	if svc == nil {
+		return fmt.Errorf("%s is not running", name)
+	}
+	begin := time.Now()
+	if err := stopService(ctx, svc, kill); err != nil {
+		return fmt.Errorf("stop %s: %w", name, err)
+	}
+	r.Forget(name)
+	kind := runtime.Stopped
+	if kill {
+		kind = runtime.Killed
+	}
+	r.Emit(runtime.Event{Kind: kind, Service: name, After: time.Since(begin)})
+	return nil
+}
+
+// StartService starts a stopped or killed service again, on the same cache
+// volumes, and waits until it is ready.
+func (r *Runner) StartService(ctx context.Context, name string) error {
+	s, ok := r.plan.Service(name)
+	if !ok {
+		return fmt.Errorf("no service %s in %s", name, r.plan.Combination.ID())
+	}
+	if r.IsStarted(name) {
+		return fmt.Errorf("%s is running", name)
+	}
+	return r.start(ctx, s)
 }
 
 func stopService(ctx context.Context, svc *dagger.Service, kill bool) error {

@@ -11,6 +11,7 @@ import (
 
 	"dagger.io/dagger"
 
+	"github.com/tempo-stack/tempo-stack/internal/daggercli"
 	"github.com/tempo-stack/tempo-stack/internal/engine"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -89,7 +90,7 @@ func TestContainersFromThePlan(t *testing.T) {
 		t.Skipf("no Dagger engine: go run mage.go engine:start and set %s", engine.RunnerHostEnv)
 	}
 	ctx := context.Background()
-	client, err := engine.Connect(ctx, filepath.Join(toolchain.DefaultDir(), "bin"), io.Discard)
+	client, err := daggercli.Connect(ctx, filepath.Join(toolchain.DefaultDir(), "bin"), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

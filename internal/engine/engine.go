@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/debian"
+	"github.com/tempo-stack/tempo-stack/internal/gosdk"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 )
 
@@ -117,11 +118,11 @@ func Start(ctx context.Context, c Config) error {
 	if err := install(c); err != nil {
 		return err
 	}
-	digest, err := GoSDK(ctx, c.CacheDir, c.BinDir, c.Log)
+	digest, err := gosdk.Build(ctx, c.CacheDir, c.BinDir, c.Log)
 	if err != nil {
 		return fmt.Errorf("Go SDK runtime image: %w", err)
 	}
-	c.Env = append(c.Env, GoSDKDigestEnv+"="+digest)
+	c.Env = append(c.Env, gosdk.DigestEnv+"="+digest)
 	resolv, err := os.ReadFile("/etc/resolv.conf")
 	if err != nil {
 		return err

@@ -20,7 +20,9 @@ import (
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/health"
+	"github.com/tempo-stack/tempo-stack/internal/ports"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
+	"github.com/tempo-stack/tempo-stack/internal/runtime"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -41,12 +43,14 @@ type Config struct {
 
 // Runner owns the processes of one plan.
 type Runner struct {
-	cfg      Config
-	plan     *stack.Plan
-	mu       sync.Mutex
-	proc     []*process // in start order
-	restarts []string
+	runtime.Book
+	cfg  Config
+	plan *stack.Plan
+	mu   sync.Mutex
+	proc []*process // in start order
 }
+
+var _ runtime.Runtime = (*Runner)(nil)
 
 type process struct {
 	svc     stack.Service
@@ -55,7 +59,6 @@ type process struct {
 	done    chan struct{}
 	err     error
 	started time.Time
-	ready   time.Duration
 }
 
 // New prepares a runner: it checks the binaries and that every port is free,
@@ -74,6 +77,9 @@ func New(cfg Config, p *stack.Plan) (*Runner, error) {
 		cfg.Log = io.Discard
 	}
 	r := &Runner{cfg: cfg, plan: p}
+	// The plan's own addresses are this host's: known before a start.
+	r.Fallback = p.Addr
+	r.OnEvent = runtime.Printer(cfg.Log)
 	var missing []string
 	for _, s := range p.Services {
 		if s.Unavailable != "" {
@@ -108,7 +114,7 @@ func New(cfg Config, p *stack.Plan) (*Runner, error) {
 // CheckPorts fails, naming the port and its service, when any port of the
 // plan is already taken on 127.0.0.1.
 func CheckPorts(p *stack.Plan) error {
-	if busy := health.BusyPorts(p, false); len(busy) > 0 {
+	if busy := ports.Busy(p, false); len(busy) > 0 {
 		return fmt.Errorf("ports that cannot be bound: %s; stop what holds them or choose another base port (TEMPO_STACK_BASE_PORT)", strings.Join(busy, ", "))
 	}
 	return nil
@@ -138,20 +144,7 @@ func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) erro
 		}
 		return nil
 	}
-	return r.plan.StartInWaves(func(s stack.Service) bool {
-		return (match == nil || match(s)) && !r.started(s.Name)
-	}, spawn, func(s stack.Service) error { return r.startOnce(ctx, spawned[s.Name]) })
-}
-
-func (r *Runner) started(name string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, p := range r.proc {
-		if p.svc.Name == name {
-			return true
-		}
-	}
-	return false
+	return r.plan.StartInWaves(r.Pending(match), spawn, func(s stack.Service) error { return r.startOnce(ctx, spawned[s.Name]) })
 }
 
 func (r *Runner) spawn(s stack.Service) (*process, error) {
@@ -196,10 +189,11 @@ func (r *Runner) spawn(s stack.Service) (*process, error) {
 		logf.Close()
 		close(p.done)
 	}()
+	r.Begin(s.Name)
 	r.mu.Lock()
 	r.proc = append(r.proc, p)
 	r.mu.Unlock()
-	fmt.Fprintf(r.cfg.Log, "  started %-18s pid %-7d log %s\n", s.Name, cmd.Process.Pid, logPath)
+	r.Emit(runtime.Event{Kind: runtime.Started, Service: s.Name, Detail: fmt.Sprintf("pid %-7d log %s", cmd.Process.Pid, logPath)})
 	return p, nil
 }
 
@@ -224,17 +218,8 @@ func (r *Runner) startOnce(ctx context.Context, p *process) error {
 	if err == nil || !errors.Is(err, errExitedEarly) || ctx.Err() != nil {
 		return err
 	}
-	note := fmt.Sprintf("%s exited before it was ready (%v) and was restarted once; its log keeps both attempts", p.svc.Name, p.err)
-	fmt.Fprintf(r.cfg.Log, "  %s\n", note)
-	r.mu.Lock()
-	r.restarts = append(r.restarts, note)
-	for i, q := range r.proc {
-		if q == p {
-			r.proc = append(r.proc[:i], r.proc[i+1:]...)
-			break
-		}
-	}
-	r.mu.Unlock()
+	r.Restarted(p.svc.Name, fmt.Sprintf("exited before it was ready (%v) and was restarted once; its log keeps both attempts", p.err))
+	r.drop(p)
 	again, serr := r.spawn(p.svc)
 	if serr != nil {
 		return serr
@@ -242,11 +227,15 @@ func (r *Runner) startOnce(ctx context.Context, p *process) error {
 	return r.waitReady(ctx, again)
 }
 
-// Restarts lists the services restarted after an early exit, with why.
-func (r *Runner) Restarts() []string {
+func (r *Runner) drop(p *process) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]string(nil), r.restarts...)
+	for i, q := range r.proc {
+		if q == p {
+			r.proc = append(r.proc[:i], r.proc[i+1:]...)
+			return
+		}
+	}
 }
 
 var errExitedEarly = errors.New("exited before it was ready")
@@ -268,20 +257,12 @@ func (r *Runner) waitReady(ctx context.Context, p *process) error {
 		}
 		return fmt.Errorf("%w\n  log %s:\n%s", err, p.logPath, Tail(p.logPath, 20))
 	}
-	p.ready = time.Since(p.started)
-	fmt.Fprintf(r.cfg.Log, "  ready   %-18s in %s\n", p.svc.Name, p.ready.Round(time.Millisecond))
-	return nil
-}
-
-// Readiness lists each started service and how long it took to be ready.
-func (r *Runner) Readiness() map[string]time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := map[string]time.Duration{}
-	for _, p := range r.proc {
-		out[p.svc.Name] = p.ready
+	ports := map[string]string{}
+	for _, port := range p.svc.Ports {
+		ports[port.Name] = r.plan.Addr(p.svc.Name, port.Name)
 	}
-	return out
+	r.Ready(p.svc, time.Since(p.started), ports, "")
+	return nil
 }
 
 // Stop stops every started process in reverse start order: SIGTERM to its
@@ -297,50 +278,112 @@ func (r *Runner) Stop(ctx context.Context) error {
 	procs := append([]*process(nil), r.proc...)
 	r.proc = nil
 	r.mu.Unlock()
+	r.Clear()
 	var wg sync.WaitGroup
 	var errMu sync.Mutex
 	var errs []error
-	stopOne := func(p *process) {
-		defer wg.Done()
-		select {
-		case <-p.done:
-			return
-		default:
-		}
-		pgid := p.cmd.Process.Pid
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(grace):
-			fmt.Fprintf(r.cfg.Log, "  %s did not stop within %s: killing (goroutine dump in its log)\n", p.svc.Name, grace)
-			// SIGQUIT first: a Go service writes every goroutine's stack to
-			// its log, which says what it was waiting for.
-			_ = syscall.Kill(-pgid, syscall.SIGQUIT)
-			select {
-			case <-p.done:
-			case <-time.After(500 * time.Millisecond):
-			}
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			select {
-			case <-p.done:
-			case <-time.After(5 * time.Second):
-				errMu.Lock()
-				errs = append(errs, fmt.Errorf("%s (pid %d) survived SIGKILL", p.svc.Name, pgid))
-				errMu.Unlock()
-			}
-		}
-	}
 	// Tempo first (all together), then what Tempo needed.
 	for _, tempoFirst := range []bool{true, false} {
 		for i := len(procs) - 1; i >= 0; i-- {
 			if (procs[i].svc.Kind == stack.KindTempo || procs[i].svc.Kind == stack.KindGrafana) == tempoFirst {
 				wg.Add(1)
-				go stopOne(procs[i])
+				go func(p *process) {
+					defer wg.Done()
+					if err := r.terminate(p, grace); err != nil {
+						errMu.Lock()
+						errs = append(errs, err)
+						errMu.Unlock()
+					}
+				}(procs[i])
 			}
 		}
 		wg.Wait()
 	}
 	return errors.Join(errs...)
+}
+
+// terminate stops a process's group: SIGTERM, then after grace SIGQUIT
+// (a Go service writes every goroutine's stack to its log, which says
+// what it was waiting for) and SIGKILL. A zero grace kills at once.
+func (r *Runner) terminate(p *process, grace time.Duration) error {
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	pgid := p.cmd.Process.Pid
+	if grace > 0 {
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-p.done:
+			return nil
+		case <-time.After(grace):
+		}
+		fmt.Fprintf(r.cfg.Log, "  %s did not stop within %s: killing (goroutine dump in its log)\n", p.svc.Name, grace)
+		_ = syscall.Kill(-pgid, syscall.SIGQUIT)
+		select {
+		case <-p.done:
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("%s (pid %d) survived SIGKILL", p.svc.Name, pgid)
+	}
+}
+
+// StopService stops one service gracefully (SIGTERM, StopTimeout), keeping
+// its data and log.
+func (r *Runner) StopService(ctx context.Context, name string) error {
+	return r.end(name, r.cfg.StopTimeout, runtime.Stopped)
+}
+
+// KillService kills one service's process group with SIGKILL at once, as
+// a crash would, keeping its data and log.
+func (r *Runner) KillService(ctx context.Context, name string) error {
+	return r.end(name, 0, runtime.Killed)
+}
+
+func (r *Runner) end(name string, grace time.Duration, kind runtime.EventKind) error {
+	r.mu.Lock()
+	var p *process
+	for _, q := range r.proc {
+		if q.svc.Name == name {
+			p = q
+		}
+	}
+	r.mu.Unlock()
+	if p == nil {
+		return fmt.Errorf("%s is not running", name)
+	}
+	begin := time.Now()
+	if err := r.terminate(p, grace); err != nil {
+		return err
+	}
+	r.drop(p)
+	r.Forget(name)
+	r.Emit(runtime.Event{Kind: kind, Service: name, After: time.Since(begin), Detail: fmt.Sprintf("exit: %v", p.err)})
+	return nil
+}
+
+// StartService starts a stopped or killed service again on its data
+// directory and waits until it is ready.
+func (r *Runner) StartService(ctx context.Context, name string) error {
+	s, ok := r.plan.Service(name)
+	if !ok {
+		return fmt.Errorf("no service %s in %s", name, r.plan.Combination.ID())
+	}
+	if r.IsStarted(name) {
+		return fmt.Errorf("%s is running", name)
+	}
+	p, err := r.spawn(s)
+	if err != nil {
+		return err
+	}
+	return r.waitReady(ctx, p)
 }
 
 // baseEnv are the variables of the caller's environment a service

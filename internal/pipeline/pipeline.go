@@ -1,7 +1,7 @@
 // Package pipeline runs one combination end to end on any runtime: start the
 // infrastructure, seed it, start Tempo and Grafana, provision Grafana, push
-// traces and run the checks. A runtime only says how services start and
-// stop; everything else here is shared by every runtime.
+// traces and run the checks. A runtime (internal/runtime) only says how
+// services start and stop; everything else here is shared by every runtime.
 package pipeline
 
 import (
@@ -15,25 +15,11 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/provision"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/report"
+	"github.com/tempo-stack/tempo-stack/internal/runtime"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
-
-// Runtime starts and stops a plan's services.
-type Runtime interface {
-	// Name is how reports name the runtime ("local", "dagger").
-	Name() string
-	// Start starts the matching services not started yet, in dependency
-	// order, and returns when they are ready.
-	Start(ctx context.Context, match func(stack.Service) bool) error
-	// Readiness is each started service's time to ready.
-	Readiness() map[string]time.Duration
-	// Stop stops everything started; it must be safe to call once after any
-	// failure. With ctx already cancelled (Ctrl-C) it gives services only a
-	// short grace period, so it finishes before the caller gives up.
-	Stop(ctx context.Context) error
-}
 
 // Options of a verification run.
 type Options struct {
@@ -75,7 +61,7 @@ func infra(s stack.Service) bool {
 }
 
 // Verify runs one combination on rt, which the caller stops afterwards.
-func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) report.Combination {
+func Verify(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o Options) report.Combination {
 	p := e.Plan
 	start := time.Now()
 	out := report.Combination{ID: p.Combination.ID(), Profile: string(p.Combination.Profile), Runtime: rt.Name()}
@@ -90,9 +76,7 @@ func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) repo
 	}
 	out.Startup = time.Since(start)
 	s.Readiness = rt.Readiness()
-	if r, ok := rt.(interface{ Restarts() []string }); ok {
-		s.Restarts = r.Restarts()
-	}
+	s.Restarts = rt.Restarts()
 	logf("all services ready in %s; provisioning Grafana, then seeding again to prove it idempotent", out.Startup.Round(time.Millisecond))
 	more, err := retrySeed(ctx, func() ([]provision.Change, error) { return seed(ctx, e, false, true) })
 	s.Seeding[0] = append(s.Seeding[0], more...)
@@ -126,7 +110,7 @@ func Verify(ctx context.Context, rt Runtime, e verify.Endpoints, o Options) repo
 
 // bringUp starts the infrastructure, seeds it (buckets, topic), then starts
 // every other service. It returns what seeding did.
-func bringUp(ctx context.Context, rt Runtime, e verify.Endpoints, logf func(string, ...any)) ([][]provision.Change, error) {
+func bringUp(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, logf func(string, ...any)) ([][]provision.Change, error) {
 	for _, n := range e.Plan.Notes {
 		logf("note: %s", n)
 	}
@@ -153,7 +137,7 @@ func bringUp(ctx context.Context, rt Runtime, e verify.Endpoints, logf func(stri
 // Up brings a combination up for use, not for checks: services started,
 // buckets and topic seeded, Grafana's datasources provisioned. The caller
 // stops rt.
-func Up(ctx context.Context, rt Runtime, e verify.Endpoints, log io.Writer) error {
+func Up(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, log io.Writer) error {
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(log, "[%s] "+format+"\n", append([]any{e.Plan.Combination.ID()}, a...)...)
 	}
@@ -200,7 +184,7 @@ func seed(ctx context.Context, e verify.Endpoints, infra, grafana bool) ([]provi
 
 // Prepared is a combination ready to run on a runtime.
 type Prepared struct {
-	Runtime   Runtime
+	Runtime   runtime.Runtime
 	Endpoints verify.Endpoints
 	// Cleanup removes what preparing made (temp dirs), after Stop.
 	Cleanup func() error

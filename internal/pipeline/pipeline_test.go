@@ -5,14 +5,15 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/runtime"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
 // fakeRuntime records what the pipeline asks of a runtime.
 type fakeRuntime struct {
+	runtime.Book
 	startErr error
 	panicky  bool
 	starts   int
@@ -29,7 +30,9 @@ func (f *fakeRuntime) Start(_ context.Context, _ func(stack.Service) bool) error
 	return f.startErr
 }
 
-func (f *fakeRuntime) Readiness() map[string]time.Duration { return nil }
+func (f *fakeRuntime) StopService(context.Context, string) error  { return nil }
+func (f *fakeRuntime) KillService(context.Context, string) error  { return nil }
+func (f *fakeRuntime) StartService(context.Context, string) error { return nil }
 
 func (f *fakeRuntime) Stop(context.Context) error { f.stops++; return nil }
 

@@ -11,11 +11,17 @@ import (
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
+// Addresser says where a service's named port is reached: a runtime, or a
+// loopback plan whose addresses are this host's.
+type Addresser interface {
+	Addr(service, port string) string
+}
+
 // Endpoints tell checks where to reach a stack from where they run.
 type Endpoints struct {
 	Plan *stack.Plan
-	// Addr maps service and port name to a host:port reachable by the checks.
-	Addr func(service, port string) string
+	// Stack maps service and port name to a host:port reachable by the checks.
+	Stack Addresser
 	// BlocksDir is the local backend's directory, as the checks see it.
 	BlocksDir string
 	// RefreshBlocks, when set, brings BlocksDir up to date before each read:
@@ -25,15 +31,15 @@ type Endpoints struct {
 	Secrets       map[stack.Secret]string
 }
 
-// LoopbackEndpoints: on loopback the plan's own addresses are reachable.
+// Addr is where the checks reach a service's port.
+func (e Endpoints) Addr(service, port string) string { return e.Stack.Addr(service, port) }
+
+// LoopbackEndpoints: on loopback the plan's own addresses are reachable,
+// and the blocks volume is a directory of this host.
 func LoopbackEndpoints(p *stack.Plan, secrets map[stack.Secret]string) Endpoints {
-	e := Endpoints{Plan: p, Addr: p.Addr, Secrets: secrets}
-	for _, s := range p.ServicesOf(stack.KindTempo) {
-		for _, v := range s.Volumes {
-			if v.Scope == stack.Shared {
-				e.BlocksDir = v.Path
-			}
-		}
+	e := Endpoints{Plan: p, Stack: p, Secrets: secrets}
+	if v, ok := p.BlocksVolume(); ok {
+		e.BlocksDir = v.Path
 	}
 	return e
 }

@@ -1,4 +1,7 @@
-package engine
+// Package daggercli runs Dagger's CLI for tempo-stack: `dagger call` with
+// the module's own progress lines shown and the rest logged, `dagger call
+// ... up` served until Ctrl-C, and SDK sessions through the CLI built here.
+package daggercli
 
 import (
 	"bufio"
@@ -16,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tempo-stack/tempo-stack/internal/loopback"
+	"github.com/tempo-stack/tempo-stack/internal/progress"
 )
 
 // Call runs `dagger <args>` with the CLI at bin in dir. The CLI's full
@@ -70,22 +74,18 @@ func startCLI(cmd *exec.Cmd, dir, logPath string, progress io.Writer, args []str
 	}, nil
 }
 
-var (
-	ansi = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
-	// What a plain-progress line carries after "| ", when tempo-stack's
-	// code logged it: "[combination] ...", "=== ...", "  ready ...".
-	ours = regexp.MustCompile(`\| (\[[a-z0-9.-]+\] .*|=== .*|  ready .*|# tempo-stack verify.*)$`)
-)
+var ansi = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
 
 // filterProgress copies the lines of Dagger's plain progress that
-// tempo-stack's code wrote, and the CLI's own error lines.
+// tempo-stack's code framed (internal/progress), and the CLI's own error
+// lines.
 func filterProgress(r io.Reader, w io.Writer) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := ansi.ReplaceAllString(sc.Text(), "")
-		if m := ours.FindStringSubmatch(line); m != nil {
-			fmt.Fprintln(w, m[1])
+		if text, ok := progress.Parse(line); ok {
+			fmt.Fprintln(w, text)
 		} else if strings.HasPrefix(line, "Error:") || strings.Contains(line, "tunnel started") {
 			fmt.Fprintln(w, line)
 		}

@@ -1,4 +1,6 @@
-package engine
+// Package gosdk builds the Go SDK runtime image that an offline engine
+// runs Go modules in, since no registry can serve it here.
+package gosdk
 
 import (
 	"context"
@@ -15,17 +17,17 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 )
 
-// GoSDKDigestEnv tells the engine which image in its content store is the
+// DigestEnv tells the engine which image in its content store is the
 // Go SDK runtime (the name is compiled into our engine/distconsts).
-const GoSDKDigestEnv = "DAGGER_GO_SDK_MANIFEST_DIGEST"
+const DigestEnv = "DAGGER_GO_SDK_MANIFEST_DIGEST"
 
-// GoSDK builds the Go SDK runtime image the engine runs Go modules in: a
+// Build builds the Go SDK runtime image the engine runs Go modules in: a
 // Debian root filesystem with git, this machine's Go toolchain, Dagger's
 // codegen at /usr/local/bin/codegen and a module cache warmed with the Go
 // SDK's dependencies; written as an OCI image into the engine's content
 // directory. It returns the manifest digest, reusing a previous build of
 // the same inputs. cacheDir is the tool cache.
-func GoSDK(ctx context.Context, cacheDir, binDir string, log io.Writer) (string, error) {
+func Build(ctx context.Context, cacheDir, binDir string, log io.Writer) (string, error) {
 	goroot, goversion, err := hostGo(ctx)
 	if err != nil {
 		return "", err

@@ -1,4 +1,4 @@
-package runtimes
+package provider
 
 import (
 	"context"
@@ -67,43 +67,51 @@ func HostImages(client *dagger.Client, path func(stack.Kind) string) func(stack.
 
 // Dagger prepares combinations as Dagger services in the client's session.
 func Dagger(cfg DaggerConfig) pipeline.Prepare {
-	return func(ctx context.Context, c stack.Combination) (*pipeline.Prepared, error) {
-		o := stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings()}
-		if cfg.ForUse {
-			o = stack.UserOptions()
-		}
-		o.Images = cfg.Images
-		p, err := stack.Render(c, o)
-		if err != nil {
-			return nil, err
-		}
-		image := func(s stack.Service) *dagger.Container {
-			if cfg.Images == stack.Offline {
-				return cfg.Offline(s.Kind)
-			}
-			return cfg.Client.Container().From(s.Image)
-		}
-		secrets := pipeline.NewSecrets()
-		r, err := daggerrun.New(daggerrun.Config{
-			Client: cfg.Client, Image: image, Secrets: secrets, Log: cfg.Log,
-			RunID:        c.ID() + "-" + strconv.FormatInt(time.Now().UnixNano(), 36),
-			ReadyTimeout: 3 * time.Minute,
-		}, p)
-		if err != nil {
-			return nil, err
-		}
-		e := verify.Endpoints{Plan: p, Addr: r.Addr, Secrets: secrets}
-		cleanup := func() error { return nil }
-		if v, ok := sharedVolume(p); ok {
-			dir, err := os.MkdirTemp("", "tempo-stack-blocks-")
-			if err != nil {
-				return nil, err
-			}
-			tempo := p.ServicesOf(stack.KindTempo)[0]
-			e.BlocksDir = dir
-			e.RefreshBlocks = func(ctx context.Context) error { return r.SnapshotVolume(ctx, image(tempo), v, dir) }
-			cleanup = func() error { return os.RemoveAll(dir) }
-		}
-		return &pipeline.Prepared{Runtime: r, Endpoints: e, Cleanup: cleanup}, nil
+	return func(_ context.Context, c stack.Combination) (*pipeline.Prepared, error) {
+		_, p, err := PrepareDagger(cfg, c)
+		return p, err
 	}
+}
+
+// PrepareDagger prepares one combination as Dagger services and also
+// returns the runner, whose services a caller can hand to Dagger's CLI
+// (the module's up returns the gateway).
+func PrepareDagger(cfg DaggerConfig, c stack.Combination) (*daggerrun.Runner, *pipeline.Prepared, error) {
+	o := stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings()}
+	if cfg.ForUse {
+		o = stack.UserOptions()
+	}
+	o.Images = cfg.Images
+	p, err := stack.Render(c, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	image := func(s stack.Service) *dagger.Container {
+		if cfg.Images == stack.Offline {
+			return cfg.Offline(s.Kind)
+		}
+		return cfg.Client.Container().From(s.Image)
+	}
+	secrets := pipeline.NewSecrets()
+	r, err := daggerrun.New(daggerrun.Config{
+		Client: cfg.Client, Image: image, Secrets: secrets, Log: cfg.Log,
+		RunID:        c.ID() + "-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		ReadyTimeout: 3 * time.Minute,
+	}, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	e := verify.Endpoints{Plan: p, Stack: r, Secrets: secrets}
+	cleanup := func() error { return nil }
+	if v, ok := p.BlocksVolume(); ok {
+		dir, err := os.MkdirTemp("", "tempo-stack-blocks-")
+		if err != nil {
+			return nil, nil, err
+		}
+		tempo := p.ServicesOf(stack.KindTempo)[0]
+		e.BlocksDir = dir
+		e.RefreshBlocks = func(ctx context.Context) error { return r.SnapshotVolume(ctx, image(tempo), v, dir) }
+		cleanup = func() error { return os.RemoveAll(dir) }
+	}
+	return r, &pipeline.Prepared{Runtime: r, Endpoints: e, Cleanup: cleanup}, nil
 }

@@ -1,6 +1,6 @@
 // Package runtimes prepares a combination for each way tempo-stack can run
 // it; the pipeline then drives every runtime the same way.
-package runtimes
+package provider
 
 import (
 	"context"
@@ -62,6 +62,8 @@ func Local(cfg LocalConfig) pipeline.Prepare {
 			_ = cleanup()
 			return nil, err
 		}
-		return &pipeline.Prepared{Runtime: r, Endpoints: verify.LoopbackEndpoints(p, secrets), Cleanup: cleanup}, nil
+		e := verify.LoopbackEndpoints(p, secrets)
+		e.Stack = r
+		return &pipeline.Prepared{Runtime: r, Endpoints: e, Cleanup: cleanup}, nil
 	}
 }

@@ -1,4 +1,4 @@
-package runtimes
+package provider
 
 import (
 	"context"
@@ -45,25 +45,11 @@ func Compose(cfg ComposeConfig) pipeline.Prepare {
 			_ = cleanup()
 			return nil, err
 		}
-		e := verify.Endpoints{Plan: p, Addr: r.Addr, Secrets: secrets}
-		if v, ok := sharedVolume(p); ok {
+		e := verify.Endpoints{Plan: p, Stack: r, Secrets: secrets}
+		if v, ok := p.BlocksVolume(); ok {
 			e.BlocksDir = filepath.Join(dir, "blocks")
 			e.RefreshBlocks = func(ctx context.Context) error { return r.CopyVolume(ctx, v, e.BlocksDir) }
 		}
 		return &pipeline.Prepared{Runtime: r, Endpoints: e, Cleanup: cleanup}, nil
 	}
-}
-
-// sharedVolume is the local backend's blocks volume, shared by every Tempo
-// service, which the checks read through a copy on this host.
-func sharedVolume(p *stack.Plan) (stack.Volume, bool) {
-	if p.Combination.Storage != stack.Local {
-		return stack.Volume{}, false
-	}
-	for _, v := range p.ServicesOf(stack.KindTempo)[0].Volumes {
-		if v.Scope == stack.Shared {
-			return v, true
-		}
-	}
-	return stack.Volume{}, false
 }

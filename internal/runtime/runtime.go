@@ -1,0 +1,69 @@
+// Package runtime declares everything a runtime does with a plan's
+// services, so the pipeline and the fault scenarios drive host processes,
+// Dagger services and compose projects alike, and the bookkeeping the
+// runners share: which services started, where each answers, how long each
+// took to be ready, which restarted. Runners report progress as Events:
+// data that callers format or forward, never text another package parses.
+package runtime
+
+import (
+	"context"
+	"time"
+
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// Runtime runs one plan's services.
+type Runtime interface {
+	// Name is how reports name the runtime ("local", "dagger", "compose").
+	Name() string
+	// Start starts the matching services (all when match is nil) not
+	// started yet, in dependency order, and returns when they are ready.
+	Start(ctx context.Context, match func(stack.Service) bool) error
+	// Stop stops everything started; it must be safe to call once after any
+	// failure. With ctx already cancelled (Ctrl-C) it gives services only a
+	// short grace period, so it finishes before the caller gives up.
+	Stop(ctx context.Context) error
+
+	// Addr is where the caller (the pipeline's seeding and checks) reaches
+	// a service's named port: a host:port of this process's network.
+	Addr(service, port string) string
+	// Readiness is each started service's time to ready.
+	Readiness() map[string]time.Duration
+	// Restarts lists the services that had to be started again to come up
+	// (an early exit), each with why; empty when none did.
+	Restarts() []string
+
+	// StopService stops one service gracefully (Tempo flushes on SIGTERM);
+	// its data stays for StartService.
+	StopService(ctx context.Context, name string) error
+	// KillService kills one service at once (SIGKILL), as a crash would;
+	// its data stays for StartService.
+	KillService(ctx context.Context, name string) error
+	// StartService starts a stopped or killed service again on the same
+	// data and returns when it is ready.
+	StartService(ctx context.Context, name string) error
+}
+
+// EventKind says what happened to a service.
+type EventKind string
+
+// What runners report.
+const (
+	Started   EventKind = "started"
+	Ready     EventKind = "ready"
+	Restarted EventKind = "restarted"
+	Stopped   EventKind = "stopped"
+	Killed    EventKind = "killed"
+)
+
+// Event is one step of a service's life.
+type Event struct {
+	Kind    EventKind
+	Service string
+	// After is the time to ready (Ready) or to stop (Stopped, Killed).
+	After time.Duration
+	// Detail is what a person wants with it: the pid and log of a
+	// process, the endpoints of a container, why it restarted.
+	Detail string
+}
