@@ -220,6 +220,21 @@ func Matrix(profile Profile) []Combination {
 	return out
 }
 
+// Ends is the part of the matrix that spans its ends: the classic
+// architecture (ingester-compactor) and the Kafka one with the scheduler
+// (kafka-scheduler), each on both storages. Every service kind and both
+// ingest paths run in it; compose:verify runs it, since a compose project
+// costs about a minute of startup.
+func Ends(profile Profile) []Combination {
+	var out []Combination
+	for _, c := range Matrix(profile) {
+		if c.Mode == IngesterCompactor || c.Mode == KafkaScheduler {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Selection is a combination as a user names it: a mode, an alias or a
 // whole combination id, and optionally the parts separately (flags,
 // environment). Every entry point (mage targets, the Dagger module's

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,6 +39,24 @@ func ComposeStacks() ([]*Plan, error) {
 }
 
 // WriteFiles writes every rendered file of the plan under dir, replacing
+// WriteComposeStacks writes every stack of ComposeStacks under ComposeDir
+// (relative to the repository root, the working directory) and says so
+// on out.
+func WriteComposeStacks(out io.Writer) error {
+	plans, err := ComposeStacks()
+	if err != nil {
+		return err
+	}
+	for _, p := range plans {
+		dir := filepath.Join(ComposeDir, p.Combination.ID())
+		if err := p.WriteFiles(dir); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "rendered %s (%d files)\n", dir, len(p.Files))
+	}
+	return nil
+}
+
 // what was there so that no file of an older rendering survives.
 func (p *Plan) WriteFiles(dir string) error {
 	if err := os.RemoveAll(dir); err != nil {

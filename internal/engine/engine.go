@@ -45,6 +45,12 @@ type Config struct {
 	Log io.Writer
 }
 
+// ForToolchain is the engine of a tool cache: its binaries, its logs, and
+// /run/dagger for the pid file and the socket.
+func ForToolchain(tc *toolchain.Toolchain) Config {
+	return Config{BinDir: filepath.Join(tc.Dir, "bin"), CacheDir: tc.Dir, RunDir: "/run/dagger", LogDir: filepath.Join(tc.Dir, "logs"), Log: tc.Out}
+}
+
 func (c Config) pidFile() string    { return filepath.Join(c.RunDir, "tempo-stack-engine.pid") }
 func (c Config) logPath() string    { return filepath.Join(c.LogDir, "engine.log") }
 func (c Config) resolvCopy() string { return filepath.Join(c.RunDir, "resolv.conf") }

@@ -1,88 +1,10 @@
 package engine
 
 import (
-	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 )
-
-// needEngine skips without an engine, except in CI, where .ci/run starts
-// one first and a missing engine is a failure, never a silent skip.
-func needEngine(t *testing.T) string {
-	t.Helper()
-	if os.Getenv(RunnerHostEnv) == "" {
-		if testing.Short() {
-			t.Skip("SKIPPED (-short, unit tests only): needs a Dagger engine")
-		}
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: .ci/run starts the engine (go run mage.go engine:start) before the tests", RunnerHostEnv)
-		}
-		t.Skipf("no Dagger engine: run `go run mage.go engine:start` and set %s", RunnerHostEnv)
-	}
-	bin := filepath.Join(toolchain.DefaultDir(), "bin", "dagger")
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("dagger CLI not built: %v (go run mage.go tools:only dagger)", err)
-	}
-	return bin
-}
-
-// TestDaggerCallRunsAGoModule proves the offline Go SDK runtime: the engine
-// generates the module's code with codegen, builds it with the runtime's Go
-// and module cache, and runs the function.
-func TestDaggerCallRunsAGoModule(t *testing.T) {
-	bin := needEngine(t)
-	for _, name := range []string{"tempo", "stack"} {
-		start := time.Now()
-		out := daggerCall(t, bin, "greet", "--name="+name)
-		if want := "hello, " + strings.ToUpper(name); out != want {
-			t.Fatalf("dagger call greet --name=%s printed %q, want %q", name, out, want)
-		}
-		t.Logf("dagger call greet --name=%s: %s", name, time.Since(start).Round(time.Millisecond))
-	}
-}
-
-// daggerCall runs `dagger call` on a copy of testdata/hello and returns what
-// it printed.
-func daggerCall(t *testing.T, bin string, args ...string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, f := range []string{"dagger.json", "main.go", "go.mod", "go.sum"} {
-		b, err := os.ReadFile(filepath.Join("testdata", "hello", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"call"}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DAGGER_NO_NAG=1")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("dagger call %s: %v\n%s", strings.Join(args, " "), err, tailLines(stderr.String(), 30))
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func tailLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
 
 // A stale pid file naming some other live process (here: this test) is not
 // taken for the engine, so engine:stop never signals it.

@@ -403,3 +403,16 @@ func Select(specs []Spec, names ...string) ([]Spec, error) {
 	}
 	return out, nil
 }
+
+// BuildNamed builds the tool cache's images of the named kinds (all with
+// none named), skipping up-to-date ones, and returns the builder (its Dir
+// holds <kind>.tar) and the paths by kind.
+func BuildNamed(ctx context.Context, tc *toolchain.Toolchain, names ...string) (*Builder, map[stack.Kind]string, error) {
+	specs, err := Select(Specs(tc), names...)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := New(tc)
+	built, err := b.Build(ctx, specs)
+	return b, built, err
+}

@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/health"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
+	"github.com/tempo-stack/tempo-stack/internal/runtime"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -117,6 +119,60 @@ func TestStartWaitsForReadyAndStopLeavesNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(r.LogPath("a")); err != nil {
 		t.Errorf("no log file for a: %v", err)
+	}
+}
+
+// One service killed (SIGKILL, as a crash) or stopped is gone, its
+// address no longer answers, and StartService brings it back ready on the
+// same directories; the events say what happened.
+func TestKillStopAndStartOneService(t *testing.T) {
+	p, bin := helperPlan(t, nil)
+	var events []runtime.Event
+	r, err := New(Config{BinDir: bin, ReadyTimeout: 10 * time.Second, StopTimeout: 5 * time.Second}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.OnEvent = func(e runtime.Event) { events = append(events, e) }
+	ctx := context.Background()
+	defer r.Stop(ctx)
+	if err := r.Start(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := p.Service("a")
+	addr := r.Addr("a", "http")
+	for _, end := range []struct {
+		name string
+		do   func(context.Context, string) error
+		kind runtime.EventKind
+	}{{"kill", r.KillService, runtime.Killed}, {"stop", r.StopService, runtime.Stopped}} {
+		if err := end.do(ctx, "a"); err != nil {
+			t.Fatalf("%s a: %v", end.name, err)
+		}
+		if health.Probe(a.Health, addr) == nil {
+			t.Fatalf("after %s, a still answers at %s", end.name, addr)
+		}
+		if err := end.do(ctx, "a"); err == nil || !strings.Contains(err.Error(), "not running") {
+			t.Errorf("%s of a service not running: %v", end.name, err)
+		}
+		if err := r.StartService(ctx, "a"); err != nil {
+			t.Fatalf("start a after %s: %v", end.name, err)
+		}
+		if err := health.Probe(a.Health, r.Addr("a", "http")); err != nil {
+			t.Fatalf("a after %s and start: %v", end.name, err)
+		}
+		if last := events[len(events)-1]; last.Kind != runtime.Ready || last.Service != "a" {
+			t.Errorf("last event after %s and start: %+v, want a ready", end.name, last)
+		}
+		var saw bool
+		for _, e := range events {
+			saw = saw || (e.Kind == end.kind && e.Service == "a")
+		}
+		if !saw {
+			t.Errorf("no %s event for a: %+v", end.kind, events)
+		}
+	}
+	if err := r.StartService(ctx, "a"); err == nil || !strings.Contains(err.Error(), "is running") {
+		t.Errorf("start of a running service: %v", err)
 	}
 }
 

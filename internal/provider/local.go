@@ -1,5 +1,10 @@
-// Package runtimes prepares a combination for each way tempo-stack can run
-// it; the pipeline then drives every runtime the same way.
+// Package provider is where stacks run, chosen and opened in one place:
+// Choose reads the runtime (local processes, Dagger services, a compose
+// project), its images and its Tempo profile from the environment; Open
+// makes it usable (tools built, Docker started and images loaded, Dagger's
+// CLI and engine found); the opened runtime verifies combinations or
+// serves one. Each runtime's Prepare renders a combination and hands the
+// pipeline a runtime.Runtime.
 package provider
 
 import (

@@ -77,3 +77,42 @@ func BasePort() (int, error) {
 func Selection(target string, p stack.Profile) (stack.Combination, error) {
 	return stack.Selection{Target: target, Storage: os.Getenv(EnvStorage), Profile: p}.Combination()
 }
+
+// Choice is where stacks run, as the environment names it: the runtime,
+// the image set of a container runtime, and the Tempo profile, validated
+// together before anything starts.
+type Choice struct {
+	Runtime string
+	Images  stack.ImageSet // container runtimes only
+	Profile stack.Profile
+}
+
+// Choose reads the choice from the environment. A target that fixes its
+// runtime (compose:verify, up) names it; "" reads TEMPO_STACK_RUNTIME.
+func Choose(runtime string) (Choice, error) {
+	if runtime == "" {
+		var err error
+		if runtime, err = FromEnv(); err != nil {
+			return Choice{}, err
+		}
+	}
+	c := Choice{Runtime: runtime}
+	if runtime == LocalName {
+		p, err := LocalProfile()
+		c.Profile = p
+		return c, err
+	}
+	set, err := ImagesFromEnv()
+	if err != nil {
+		return c, err
+	}
+	c.Images = set
+	c.Profile, err = ContainerProfile(set)
+	return c, err
+}
+
+// Combination reads what a target names (a mode, alias or combination id,
+// with TEMPO_STACK_STORAGE) for the choice's profile.
+func (c Choice) Combination(target string) (stack.Combination, error) {
+	return Selection(target, c.Profile)
+}

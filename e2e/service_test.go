@@ -1,4 +1,6 @@
-package engine
+//go:build e2e
+
+package e2e
 
 import (
 	"context"
@@ -8,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/daggercli"
 	"github.com/tempo-stack/tempo-stack/internal/images"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -83,7 +86,7 @@ func TestGoSDKClientRunsAnImportedImage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var log strings.Builder
-	client, err := Connect(ctx, filepath.Join(toolchain.DefaultDir(), "bin"), &log)
+	client, err := daggercli.Connect(ctx, filepath.Join(toolchain.DefaultDir(), "bin"), &log)
 	if err != nil {
 		t.Fatalf("connect: %v\n%s", err, tailLines(log.String(), 20))
 	}

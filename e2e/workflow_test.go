@@ -1,4 +1,6 @@
-package stack
+//go:build e2e
+
+package e2e
 
 import (
 	"os"

@@ -1,4 +1,6 @@
-package engine
+//go:build e2e
+
+package e2e
 
 import (
 	"bytes"
@@ -18,7 +20,7 @@ import (
 // the root, code in ci/) and returns stdout, stderr and the error.
 func moduleCall(t *testing.T, bin string, args ...string) (string, string, error) {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
+	root, err := filepath.Abs(filepath.Join(".."))
 	if err != nil {
 		t.Fatal(err)
 	}

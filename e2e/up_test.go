@@ -1,4 +1,6 @@
-package engine
+//go:build e2e
+
+package e2e
 
 import (
 	"context"
@@ -58,7 +60,7 @@ type upProcess struct {
 
 func startUp(t *testing.T, env []string, name string, args ...string) *upProcess {
 	t.Helper()
-	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	root, _ := filepath.Abs(filepath.Join(".."))
 	logPath := filepath.Join(t.TempDir(), "up.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -206,7 +208,7 @@ func TestMageUpStopsQuietly(t *testing.T) {
 			// The compiled mage binary, not `go run`, so the exit status
 			// is the target's own.
 			bin := filepath.Join(t.TempDir(), "mage-tempo-stack")
-			root, _ := filepath.Abs(filepath.Join("..", ".."))
+			root, _ := filepath.Abs(filepath.Join(".."))
 			build := exec.Command("go", "run", "mage.go", "-compile", bin)
 			build.Dir = root
 			if out, err := build.CombinedOutput(); err != nil {

@@ -1,7 +1,10 @@
-package provider
+//go:build e2e
+
+package e2e
 
 import (
 	"context"
+	"github.com/tempo-stack/tempo-stack/internal/provider"
 	"os"
 	"os/exec"
 	"strings"
@@ -22,15 +25,15 @@ func TestMageRejectsBadInput(t *testing.T) {
 	}{
 		{[]string{"verify:mode", "kafak"}, "", []string{"ingester-compactor", "kafka-scheduler"}},
 		{[]string{"up", "schedular"}, "", []string{"ingester-scheduler"}},
-		{[]string{"verify:mode", "kafka-scheduler-local"}, EnvStorage + "=s3", []string{"names storage local but storage s3 was also given"}},
-		{[]string{"up", "kafka-scheduler-local"}, EnvStorage + "=s3", []string{"names storage local but storage s3 was also given"}},
-		{[]string{"verify:mode", "scheduler"}, EnvProfile + "=v2.10.8 " + EnvRuntime + "=compose " + EnvImages + "=offline", []string{"Tempo 2.10 needs TEMPO_STACK_IMAGES=upstream"}},
-		{[]string{"verify:mode", "scheduler"}, EnvRuntime + "=docker", []string{"valid runtimes are local", "compose"}},
-		{[]string{"verify:mode", "scheduler"}, EnvRuntime + "=compose " + EnvImages + "=offlin", []string{"valid image sets are upstream"}},
+		{[]string{"verify:mode", "kafka-scheduler-local"}, provider.EnvStorage + "=s3", []string{"names storage local but storage s3 was also given"}},
+		{[]string{"up", "kafka-scheduler-local"}, provider.EnvStorage + "=s3", []string{"names storage local but storage s3 was also given"}},
+		{[]string{"verify:mode", "scheduler"}, provider.EnvProfile + "=v2.10.8 " + provider.EnvRuntime + "=compose " + provider.EnvImages + "=offline", []string{"Tempo 2.10 needs TEMPO_STACK_IMAGES=upstream"}},
+		{[]string{"verify:mode", "scheduler"}, provider.EnvRuntime + "=docker", []string{"valid runtimes are local", "compose"}},
+		{[]string{"verify:mode", "scheduler"}, provider.EnvRuntime + "=compose " + provider.EnvImages + "=offlin", []string{"valid image sets are upstream"}},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		cmd := exec.CommandContext(ctx, "go", append([]string{"run", "mage.go"}, tc.args...)...)
-		cmd.Dir = "../.."
+		cmd.Dir = ".."
 		cmd.Env = append(os.Environ(), strings.Fields(tc.env)...)
 		out, err := cmd.CombinedOutput()
 		cancel()

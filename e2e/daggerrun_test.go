@@ -1,0 +1,160 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"dagger.io/dagger"
+
+	"github.com/tempo-stack/tempo-stack/internal/daggercli"
+	"github.com/tempo-stack/tempo-stack/internal/daggerrun"
+	"github.com/tempo-stack/tempo-stack/internal/engine"
+	"github.com/tempo-stack/tempo-stack/internal/toolchain"
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+func plan(t *testing.T, id string) *stack.Plan {
+	t.Helper()
+	c, err := stack.ParseID(id, stack.Profile28)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings(), Images: stack.Offline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Each plan service becomes a container with exactly its ports exposed,
+// its volumes mounted, its plain environment set and its secrets as Dagger
+// secrets: never in the plain environment.
+func TestContainersFromThePlan(t *testing.T) {
+	if os.Getenv(engine.RunnerHostEnv) == "" {
+		if testing.Short() {
+			t.Skip("SKIPPED (-short, unit tests only): needs a Dagger engine")
+		}
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set: .ci/run starts the engine first", engine.RunnerHostEnv)
+		}
+		t.Skipf("no Dagger engine: go run mage.go engine:start and set %s", engine.RunnerHostEnv)
+	}
+	ctx := context.Background()
+	client, err := daggercli.Connect(ctx, filepath.Join(toolchain.DefaultDir(), "bin"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	p := plan(t, "ingester-compactor-s3")
+	secrets := map[stack.Secret]string{}
+	for _, s := range stack.Secrets {
+		secrets[s] = "secret-value-" + string(s)
+	}
+	r, err := daggerrun.New(daggerrun.Config{Client: client, Secrets: secrets, RunID: "test", Image: func(stack.Service) *dagger.Container { return client.Container() }}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, s := range p.Services {
+		if s.Unavailable != "" {
+			continue
+		}
+		c, err := r.Container(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports, err := c.ExposedPorts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want []int
+		for _, port := range ports {
+			n, _ := port.Port(ctx)
+			got = append(got, n)
+		}
+		for _, port := range s.Ports {
+			want = append(want, port.Container)
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s exposes %v, want %v", s.Name, got, want)
+		}
+		mounts, err := c.Mounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range s.Volumes {
+			if !slices.Contains(mounts, v.Path) {
+				t.Errorf("%s: volume %s not mounted at %s (mounts %v)", s.Name, v.Name, v.Path, mounts)
+			}
+		}
+		plain := plainEnv(ctx, t, c)
+		for _, e := range s.Env {
+			if e.SecretRef == "" && plain[e.Name] != e.Value {
+				t.Errorf("%s: %s=%q, want %q", s.Name, e.Name, plain[e.Name], e.Value)
+			}
+		}
+		for _, leak := range secretLeaks(s, plain, secrets) {
+			t.Errorf("%s: %s", s.Name, leak)
+		}
+		// The detector itself: the same container with one secret set as
+		// a plain variable, as a careless runner would, is caught.
+		for _, e := range s.Env {
+			if e.SecretRef == "" {
+				continue
+			}
+			leaky := plainEnv(ctx, t, c.WithEnvVariable(e.Name, secrets[e.SecretRef]))
+			if len(secretLeaks(s, leaky, secrets)) == 0 {
+				t.Errorf("%s: a secret set as plain %s went unnoticed", s.Name, e.Name)
+			}
+			checked++
+			break
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no service of the plan has a secret: the leak check proved nothing")
+	}
+}
+
+// plainEnv is a container's plain environment, as Dagger reports it.
+func plainEnv(ctx context.Context, t *testing.T, c *dagger.Container) map[string]string {
+	t.Helper()
+	envs, err := c.EnvVariables(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := map[string]string{}
+	for _, e := range envs {
+		n, _ := e.Name(ctx)
+		v, _ := e.Value(ctx)
+		plain[n] = v
+	}
+	return plain
+}
+
+// secretLeaks lists a service's secrets found in its plain environment, by
+// name or by value.
+func secretLeaks(s stack.Service, plain map[string]string, secrets map[stack.Secret]string) []string {
+	var out []string
+	for _, e := range s.Env {
+		if _, ok := plain[e.Name]; ok && e.SecretRef != "" {
+			out = append(out, "secret "+e.Name+" is a plain environment variable")
+		}
+	}
+	for n, v := range plain {
+		for _, sv := range secrets {
+			if strings.Contains(v, sv) {
+				out = append(out, "plain "+n+" holds a secret value")
+			}
+		}
+	}
+	return out
+}
