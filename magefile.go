@@ -10,9 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
-	"time"
 
 	"github.com/magefile/mage/mg"
 
@@ -20,6 +18,7 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/engine"
 	"github.com/tempo-stack/tempo-stack/internal/images"
 	"github.com/tempo-stack/tempo-stack/internal/provider"
+	"github.com/tempo-stack/tempo-stack/internal/selfcheck"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
@@ -44,11 +43,7 @@ func (Tools) Only(ctx context.Context, name string) error {
 }
 
 // List prints every tool, its pinned source and where it is built.
-func (Tools) List() {
-	for _, s := range host().Tools.Steps() {
-		fmt.Printf("%-13s %-70s %s\n", s.Name, s.Stamp, s.Outputs[0])
-	}
-}
+func (Tools) List() { host().Tools.List(os.Stdout) }
 
 // Images builds the container images of the offline stack from the tool
 // cache (no registry): tarballs that `docker load` and Dagger's import read.
@@ -67,59 +62,21 @@ func (Images) Only(ctx context.Context, kinds string) error {
 }
 
 // List prints every image: its reference, base and tarball.
-func (Images) List() {
-	tc := host().Tools
-	for _, s := range images.Specs(tc) {
-		fmt.Printf("%-34s %-8s %s\n", s.Ref(), s.Base, images.New(tc).Path(s.Kind))
-	}
-}
+func (Images) List() { images.List(os.Stdout, host().Tools) }
 
 // Render writes the compose stack of every combination under stack/compose/ (commit the result).
 func Render() error { return stack.WriteComposeStacks(os.Stdout) }
 
 // Lint checks formatting and runs go vet, on the code and on the e2e tests.
-func Lint(ctx context.Context) error {
-	start := time.Now()
-	out, err := exec.CommandContext(ctx, "gofmt", "-l", ".").Output()
-	if err != nil {
-		return fmt.Errorf("gofmt: %w", err)
-	}
-	if files := strings.TrimSpace(string(out)); files != "" {
-		return fmt.Errorf("not gofmt-formatted (run gofmt -w .):\n%s", files)
-	}
-	if err := sh(ctx, "go", "vet", "-tags", "e2e", "./..."); err != nil {
-		return err
-	}
-	fmt.Printf("[lint] ok in %s\n", time.Since(start).Round(time.Second))
-	return nil
-}
+func Lint(ctx context.Context) error { return selfcheck.Lint(ctx, os.Stdout) }
 
 // Test builds the tools the tests need (a no-op when cached), lints, runs the unit tests, then the end-to-end tests of e2e/ (real Tempo, the Dagger engine, `dagger call up`, mage itself), each phase timed.
 func Test(ctx context.Context) error {
-	start := time.Now()
 	if _, err := host().Tools.Build(ctx, "tempo"); err != nil {
 		return err
 	}
 	mg.CtxDeps(ctx, Lint)
-	for _, phase := range []struct{ name, tags, pkgs string }{
-		{"unit tests", "", "./..."},
-		{"end-to-end tests (e2e/)", "e2e", "./e2e/..."},
-	} {
-		begin := time.Now()
-		err := sh(ctx, "go", "test", "-count=1", "-timeout=40m", "-tags="+phase.tags, "-v="+fmt.Sprint(phase.tags != ""), phase.pkgs)
-		fmt.Printf("[test] %s in %s (total %s)\n", phase.name, time.Since(begin).Round(time.Second), time.Since(start).Round(time.Second))
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func sh(ctx context.Context, name string, args ...string) error {
-	fmt.Printf("$ %s %s\n", name, strings.Join(args, " "))
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	return cmd.Run()
+	return selfcheck.Test(ctx, os.Stdout)
 }
 
 // Verify runs the end-to-end checks of combinations on the runtime named by

@@ -24,33 +24,37 @@ type TempoStack struct {
 	// The offline images, or nil for the pinned upstream images.
 	// +private
 	Images *dagger.Directory
+	// The Tempo profile every function runs.
+	// +private
+	Profile string
 }
 
-// New picks the images every function runs: the pinned upstream ones, or
-// with --images the offline ones built here (`dagger call
-// --images=$HOME/.cache/tempo-stack/images up --mode=scheduler up`).
+// New picks what every function runs: the pinned upstream images, or with
+// --images the offline ones built here (`dagger call
+// --images=$HOME/.cache/tempo-stack/images up --mode=scheduler up`), and
+// the Tempo profile.
 func New(
 	// the offline images (mage images:build writes them to
 	// $TEMPO_STACK_CACHE/images): a directory of <kind>.tar; without it,
 	// the pinned upstream images
 	// +optional
 	images *dagger.Directory,
-) *TempoStack {
-	return &TempoStack{Images: images}
+	// Tempo profile: 2.10 or 2.8 with the upstream images (default 2.10);
+	// the offline images hold the 2.8 build only (their default)
+	// +optional
+	profile string,
+) (*TempoStack, error) {
+	p, err := daggermod.Profile(images != nil, profile)
+	if err != nil {
+		return nil, err
+	}
+	return &TempoStack{Images: images, Profile: string(p)}, nil
 }
 
 // Matrix returns the combinations verify-all runs, as a GitHub Actions
 // matrix: {"include":[{id,mode,storage,metricsGenerator,profile}]}.
-func (m *TempoStack) Matrix(
-	// Tempo profile: 2.10 (upstream images) or 2.8 (the offline build)
-	// +default="2.10"
-	profile string,
-) (string, error) {
-	p, err := stack.ParseProfile(profile)
-	if err != nil {
-		return "", err
-	}
-	b, err := stack.MatrixJSON(p)
+func (m *TempoStack) Matrix() (string, error) {
+	b, err := stack.MatrixJSON(stack.Profile(m.Profile))
 	return string(b), err
 }
 
@@ -68,14 +72,8 @@ func (m *TempoStack) Config(
 	// false turns the metrics-generator off (so does an id's -no-generator)
 	// +default=true
 	metricsGenerator bool,
-	// +default="2.10"
-	profile string,
 ) (*dagger.Directory, error) {
-	prof, err := stack.ParseProfile(profile)
-	if err != nil {
-		return nil, err
-	}
-	c, err := stack.Selection{Target: mode, Storage: storage, NoGenerator: !metricsGenerator, Profile: prof}.Combination()
+	c, err := stack.Selection{Target: mode, Storage: storage, NoGenerator: !metricsGenerator, Profile: stack.Profile(m.Profile)}.Combination()
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +122,7 @@ func (m *TempoStack) VerifyAll(
 	failOnError bool,
 ) (*dagger.Directory, error) {
 	return m.verify(ctx, failOnError, func(s daggermod.Session) ([]stack.Combination, error) {
-		return stack.Matrix(s.Profile()), nil
+		return stack.Matrix(s.Profile), nil
 	})
 }
 
@@ -134,7 +132,7 @@ func (m *TempoStack) verify(ctx context.Context, failOnError bool, combos func(d
 	progress := daggermod.Framed(os.Stderr)
 	defer progress.Close()
 	out := daggermod.Masked(io.MultiWriter(progress, &log))
-	s, err := session(ctx, m.Images, out)
+	s, err := m.session(ctx, out)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +180,7 @@ func (m *TempoStack) Up(
 ) (*dagger.Service, error) {
 	progress := daggermod.Framed(os.Stderr)
 	defer progress.Close()
-	s, err := session(ctx, m.Images, progress)
+	s, err := m.session(ctx, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -204,14 +202,14 @@ func (m *TempoStack) Up(
 
 // session connects the SDK the tempo-stack packages are written against to
 // this function's own session.
-func session(ctx context.Context, images *dagger.Directory, log io.Writer) (daggermod.Session, error) {
+func (m *TempoStack) session(ctx context.Context, log io.Writer) (daggermod.Session, error) {
 	client, err := sdk.Connect(ctx, sdk.WithLogOutput(io.Discard))
 	if err != nil {
 		return daggermod.Session{}, fmt.Errorf("connect to the session: %w", err)
 	}
-	s := daggermod.Session{Client: client, Log: log}
-	if images != nil {
-		id, err := images.ID(ctx)
+	s := daggermod.Session{Client: client, Profile: stack.Profile(m.Profile), Log: log}
+	if m.Images != nil {
+		id, err := m.Images.ID(ctx)
 		if err != nil {
 			client.Close()
 			return s, err

@@ -26,12 +26,25 @@ type Session struct {
 	// Offline returns the locally built image of a kind; nil selects the
 	// pinned upstream images.
 	Offline func(stack.Kind) *dagger.Container
+	// Profile is the Tempo profile every combination runs (Profile).
+	Profile stack.Profile
 	Log     io.Writer
 }
 
-// Profile is the Tempo profile of the session's images: the offline Tempo
-// is the 2.8-era build.
-func (s Session) Profile() stack.Profile { return s.images().Profile() }
+// Profile is the Tempo profile the module runs, as its constructor's
+// --profile names it ("" for the images' own: 2.8 offline, 2.10 upstream),
+// refused where the images cannot run it.
+func Profile(offline bool, v string) (stack.Profile, error) {
+	set := stack.Upstream
+	if offline {
+		set = stack.Offline
+	}
+	p, err := set.ProfileOf(v)
+	if err != nil {
+		return "", fmt.Errorf("--profile=%s: %w (drop --images)", v, err)
+	}
+	return p, nil
+}
 
 func (s Session) images() stack.ImageSet {
 	if s.Offline != nil {
@@ -47,7 +60,7 @@ func (s Session) config(forUse bool) provider.DaggerConfig {
 // Combination resolves what the caller named (a mode, alias or id, and
 // the parts given separately) for this session's profile.
 func (s Session) Combination(sel stack.Selection) (stack.Combination, error) {
-	sel.Profile = s.Profile()
+	sel.Profile = s.Profile
 	return sel.Combination()
 }
 

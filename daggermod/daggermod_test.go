@@ -10,18 +10,30 @@ import (
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
-// A session with offline images runs the 2.8 profile, one with upstream
-// images 2.10, and names are resolved for that profile.
-func TestSessionProfileFollowsItsImages(t *testing.T) {
-	offline := Session{Offline: func(stack.Kind) *dagger.Container { return nil }}
+// The module's profile defaults to its images' (offline 2.8, upstream
+// 2.10); upstream images run either; offline ones refuse 2.10 and say why.
+func TestProfileFollowsTheImages(t *testing.T) {
 	for _, tc := range []struct {
-		s    Session
-		want stack.Profile
-	}{{Session{}, stack.Profile210}, {offline, stack.Profile28}} {
-		c, err := tc.s.Combination(stack.Selection{Target: "kafka", Storage: "local"})
-		if err != nil || c.Profile != tc.want || c.ID() != "kafka-compactor-local" {
-			t.Errorf("profile %s: %s (%s), %v", tc.want, c.ID(), c.Profile, err)
+		offline bool
+		v       string
+		want    stack.Profile
+		err     string
+	}{
+		{false, "", stack.Profile210, ""},
+		{true, "", stack.Profile28, ""},
+		{false, "2.8", stack.Profile28, ""},
+		{true, "2.10", "", "needs the upstream images (drop --images)"},
+		{false, "3.0", "", "valid profiles are"},
+	} {
+		p, err := Profile(tc.offline, tc.v)
+		if p != tc.want || (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("offline=%v --profile=%q: %s, %v; want %s, error with %q", tc.offline, tc.v, p, err, tc.want, tc.err)
 		}
+	}
+	s := Session{Offline: func(stack.Kind) *dagger.Container { return nil }, Profile: stack.Profile28}
+	c, err := s.Combination(stack.Selection{Target: "kafka", Storage: "local"})
+	if err != nil || c.Profile != stack.Profile28 || c.ID() != "kafka-compactor-local" {
+		t.Errorf("combination: %s (%s), %v", c.ID(), c.Profile, err)
 	}
 }
 

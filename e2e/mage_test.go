@@ -27,7 +27,7 @@ func TestMageRejectsBadInput(t *testing.T) {
 		{[]string{"up", "schedular"}, "", []string{"ingester-scheduler"}},
 		{[]string{"verify:mode", "kafka-scheduler-local"}, provider.EnvStorage + "=s3", []string{"names storage local but storage s3 was also given"}},
 		{[]string{"up", "kafka-scheduler-local"}, provider.EnvStorage + "=s3", []string{"names storage local but storage s3 was also given"}},
-		{[]string{"verify:mode", "scheduler"}, provider.EnvProfile + "=v2.10.8 " + provider.EnvRuntime + "=compose " + provider.EnvImages + "=offline", []string{"Tempo 2.10 needs TEMPO_STACK_IMAGES=upstream"}},
+		{[]string{"verify:mode", "scheduler"}, provider.EnvProfile + "=v2.10.8 " + provider.EnvRuntime + "=compose " + provider.EnvImages + "=offline", []string{"Tempo 2.10 needs the upstream images (TEMPO_STACK_IMAGES=upstream)"}},
 		{[]string{"verify:mode", "scheduler"}, provider.EnvRuntime + "=docker", []string{"valid runtimes are local", "compose"}},
 		{[]string{"verify:mode", "scheduler"}, provider.EnvRuntime + "=compose " + provider.EnvImages + "=offlin", []string{"valid image sets are upstream"}},
 	} {

@@ -241,6 +241,15 @@ func TestMageUpStopsQuietly(t *testing.T) {
 			if !strings.Contains(log, "stopped by "+unix.SignalName(sig)) {
 				t.Errorf("no word that it stopped:\n%s", log)
 			}
+			// The module's own lines reach mage's output, unframed.
+			for _, want := range []string{"is up; `up` forwards the gateway's ports", "  ready   gateway "} {
+				if !strings.Contains(log, want) {
+					t.Errorf("mage's output lacks %q:\n%s", want, log)
+				}
+			}
+			if strings.Contains(log, "@tempo-stack ") {
+				t.Errorf("a progress frame reached the output:\n%s", log)
+			}
 			t.Logf("%s: exited in %s", sig, took.Round(time.Millisecond))
 		})
 	}

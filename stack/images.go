@@ -34,6 +34,23 @@ func (s ImageSet) Profile() Profile {
 	return DefaultProfile
 }
 
+// ProfileOf is the Tempo profile the image set runs when asked for v ("":
+// its default). The offline images hold only the Tempo built here, the
+// 2.8-era build; the upstream ones pin a Tempo image per profile.
+func (s ImageSet) ProfileOf(v string) (Profile, error) {
+	if v == "" {
+		return s.Profile(), nil
+	}
+	p, err := ParseProfile(v)
+	if err != nil {
+		return "", err
+	}
+	if s == Offline && p != Profile28 {
+		return "", fmt.Errorf("the offline images hold the Tempo built here, which is the 2.8 profile; Tempo %s needs the upstream images", p)
+	}
+	return p, nil
+}
+
 // TempoImage is the pinned upstream Tempo image of each profile.
 var TempoImage = map[Profile]string{
 	Profile210: "grafana/tempo:2.10.8",

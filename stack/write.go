@@ -15,9 +15,6 @@ import (
 // relative to the repository root.
 const ComposeDir = "stack/compose"
 
-// ComposeStacks are the stacks committed under ComposeDir: every combination
-// of the matrix with the production profile, pinned upstream images and
-// production timings, as a user would run them with docker compose.
 // UserOptions render a stack for a person to open on their machine: the
 // pinned upstream images, production timings, Grafana open to anonymous
 // visitors. The committed compose stacks, the module's config and its up
@@ -26,6 +23,15 @@ func UserOptions() Options {
 	return Options{Network: ContainerNetwork(), Timings: ProductionTimings(), Images: Upstream, GrafanaAnonymous: true}
 }
 
+// CheckOptions render a stack for verification on a network: short
+// timings, so a run proves "flushed and compacted" in seconds.
+func CheckOptions(n Network, images ImageSet) Options {
+	return Options{Network: n, Timings: VerificationTimings(), Images: images}
+}
+
+// ComposeStacks are the stacks committed under ComposeDir: every combination
+// of the matrix with the production profile, pinned upstream images and
+// production timings, as a user would run them with docker compose.
 func ComposeStacks() ([]*Plan, error) {
 	var out []*Plan
 	for _, c := range Matrix(DefaultProfile) {

@@ -266,20 +266,16 @@ func (r *Runner) end(ctx context.Context, name string, kind runtime.EventKind, a
 	if _, err := r.run(ctx, args...); err != nil {
 		return err
 	}
-	r.Forget(name)
-	r.Emit(runtime.Event{Kind: kind, Service: name, After: time.Since(begin)})
+	r.Ended(name, kind, time.Since(begin), "")
 	return nil
 }
 
 // StartService starts a stopped or killed service's container again (same
 // volumes) and waits until it is ready; its published ports may move.
 func (r *Runner) StartService(ctx context.Context, name string) error {
-	s, ok := r.plan.Service(name)
-	if !ok {
-		return fmt.Errorf("no service %s in %s", name, r.plan.Combination.ID())
-	}
-	if r.IsStarted(name) {
-		return fmt.Errorf("%s is running", name)
+	s, err := r.Stopped(r.plan, name)
+	if err != nil {
+		return err
 	}
 	begin := time.Now()
 	r.Begin(name)

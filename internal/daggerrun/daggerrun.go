@@ -253,24 +253,20 @@ func (r *Runner) end(ctx context.Context, name string, kill bool) error {
 	if err := stopService(ctx, svc, kill); err != nil {
 		return fmt.Errorf("stop %s: %w", name, err)
 	}
-	r.Forget(name)
 	kind := runtime.Stopped
 	if kill {
 		kind = runtime.Killed
 	}
-	r.Emit(runtime.Event{Kind: kind, Service: name, After: time.Since(begin)})
+	r.Ended(name, kind, time.Since(begin), "")
 	return nil
 }
 
 // StartService starts a stopped or killed service again, on the same cache
 // volumes, and waits until it is ready.
 func (r *Runner) StartService(ctx context.Context, name string) error {
-	s, ok := r.plan.Service(name)
-	if !ok {
-		return fmt.Errorf("no service %s in %s", name, r.plan.Combination.ID())
-	}
-	if r.IsStarted(name) {
-		return fmt.Errorf("%s is running", name)
+	s, err := r.Stopped(r.plan, name)
+	if err != nil {
+		return err
 	}
 	return r.start(ctx, s)
 }

@@ -416,3 +416,11 @@ func BuildNamed(ctx context.Context, tc *toolchain.Toolchain, names ...string) (
 	built, err := b.Build(ctx, specs)
 	return b, built, err
 }
+
+// List prints every image of the tool cache: reference, base, tarball.
+func List(w io.Writer, tc *toolchain.Toolchain) {
+	b := New(tc)
+	for _, s := range Specs(tc) {
+		fmt.Fprintf(w, "%-34s %-8s %s\n", s.Ref(), s.Base, b.Path(s.Kind))
+	}
+}

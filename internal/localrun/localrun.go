@@ -364,20 +364,16 @@ func (r *Runner) end(name string, grace time.Duration, kind runtime.EventKind) e
 		return err
 	}
 	r.drop(p)
-	r.Forget(name)
-	r.Emit(runtime.Event{Kind: kind, Service: name, After: time.Since(begin), Detail: fmt.Sprintf("exit: %v", p.err)})
+	r.Ended(name, kind, time.Since(begin), fmt.Sprintf("exit: %v", p.err))
 	return nil
 }
 
 // StartService starts a stopped or killed service again on its data
 // directory and waits until it is ready.
 func (r *Runner) StartService(ctx context.Context, name string) error {
-	s, ok := r.plan.Service(name)
-	if !ok {
-		return fmt.Errorf("no service %s in %s", name, r.plan.Combination.ID())
-	}
-	if r.IsStarted(name) {
-		return fmt.Errorf("%s is running", name)
+	s, err := r.Stopped(r.plan, name)
+	if err != nil {
+		return err
 	}
 	p, err := r.spawn(s)
 	if err != nil {

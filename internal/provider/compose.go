@@ -27,7 +27,7 @@ type ComposeConfig struct {
 // compose file the plan renders, each in a fresh temporary directory.
 func Compose(cfg ComposeConfig) pipeline.Prepare {
 	return func(ctx context.Context, c stack.Combination) (*pipeline.Prepared, error) {
-		p, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings(), Images: cfg.Images})
+		p, err := stack.Render(c, stack.CheckOptions(stack.ContainerNetwork(), cfg.Images))
 		if err != nil {
 			return nil, err
 		}

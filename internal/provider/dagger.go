@@ -29,19 +29,14 @@ func ImagesFromEnv() (stack.ImageSet, error) {
 	return set, nil
 }
 
-// ContainerProfile is the Tempo profile a container runtime runs: the
-// offline Tempo image is the 2.8-era build; upstream images default to 2.10.
+// ContainerProfile is the Tempo profile a container runtime runs:
+// TEMPO_STACK_PROFILE, by default the image set's (offline: 2.8, the build
+// here; upstream: 2.10).
 func ContainerProfile(set stack.ImageSet) (stack.Profile, error) {
 	v := os.Getenv(EnvProfile)
-	if v == "" {
-		return set.Profile(), nil
-	}
-	p, err := stack.ParseProfile(v)
+	p, err := set.ProfileOf(v)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", EnvProfile, err)
-	}
-	if set == stack.Offline && p != stack.Profile28 {
-		return "", fmt.Errorf("%s=%s: the offline images hold the Tempo built here, which is the 2.8 profile; Tempo %s needs %s=upstream", EnvProfile, v, p, EnvImages)
+		return "", fmt.Errorf("%s=%s: %w (%s=upstream)", EnvProfile, v, err, EnvImages)
 	}
 	return p, nil
 }
@@ -77,11 +72,11 @@ func Dagger(cfg DaggerConfig) pipeline.Prepare {
 // returns the runner, whose services a caller can hand to Dagger's CLI
 // (the module's up returns the gateway).
 func PrepareDagger(cfg DaggerConfig, c stack.Combination) (*daggerrun.Runner, *pipeline.Prepared, error) {
-	o := stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings()}
+	o := stack.CheckOptions(stack.ContainerNetwork(), cfg.Images)
 	if cfg.ForUse {
 		o = stack.UserOptions()
+		o.Images = cfg.Images
 	}
-	o.Images = cfg.Images
 	p, err := stack.Render(c, o)
 	if err != nil {
 		return nil, nil, err

@@ -46,11 +46,9 @@ func Local(cfg LocalConfig) pipeline.Prepare {
 			}
 			return os.RemoveAll(dir)
 		}
-		p, err := stack.Render(c, stack.Options{
-			Network:     stack.LoopbackNetwork(cfg.BasePort, dir),
-			Timings:     stack.VerificationTimings(),
-			GrafanaHome: cfg.GrafanaHome,
-		})
+		o := stack.CheckOptions(stack.LoopbackNetwork(cfg.BasePort, dir), "")
+		o.GrafanaHome = cfg.GrafanaHome
+		p, err := stack.Render(c, o)
 		if err != nil {
 			_ = cleanup()
 			return nil, err

@@ -92,13 +92,13 @@ func Open(ctx context.Context, h Host, c Choice) (*Opened, error) {
 		}
 		o.prepare = Compose(ComposeConfig{Images: c.Images, Compose: eng.Compose, Log: h.Out})
 	case DaggerName:
-		if c.Profile != c.Images.Profile() {
-			return nil, fmt.Errorf("%s=%s: the Dagger module runs Tempo %s with %s images", EnvProfile, c.Profile, c.Images.Profile(), c.Images)
-		}
 		cli, err := o.daggerCLI(ctx)
 		if err != nil {
 			return nil, err
 		}
+		// The module's constructor takes the images and the profile; the
+		// images' own profile needs no flag, so the command stays the
+		// README's.
 		o.cli, o.call = cli, []string{"call"}
 		if c.Images == stack.Offline {
 			b, _, err := images.BuildNamed(ctx, h.Tools)
@@ -106,6 +106,9 @@ func Open(ctx context.Context, h Host, c Choice) (*Opened, error) {
 				return nil, err
 			}
 			o.call = append(o.call, "--images="+b.Dir)
+		}
+		if c.Profile != c.Images.Profile() {
+			o.call = append(o.call, "--profile="+string(c.Profile))
 		}
 	default:
 		return nil, fmt.Errorf("unknown runtime %q", c.Runtime)

@@ -107,6 +107,26 @@ func (b *Book) Forget(name string) {
 	}
 }
 
+// Ended records that a service was stopped (kind Stopped) or killed
+// (Killed) after taking after, and emits it.
+func (b *Book) Ended(name string, kind EventKind, after time.Duration, detail string) {
+	b.Forget(name)
+	b.Emit(Event{Kind: kind, Service: name, After: after, Detail: detail})
+}
+
+// Stopped is the service a StartService names, once it is known to be in
+// the plan and not running.
+func (b *Book) Stopped(p *stack.Plan, name string) (stack.Service, error) {
+	s, ok := p.Service(name)
+	if !ok {
+		return s, fmt.Errorf("no service %s in %s", name, p.Combination.ID())
+	}
+	if b.IsStarted(name) {
+		return s, fmt.Errorf("%s is running", name)
+	}
+	return s, nil
+}
+
 // Clear forgets every service and returns their names in start order.
 func (b *Book) Clear() []string {
 	b.mu.Lock()

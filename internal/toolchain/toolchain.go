@@ -275,3 +275,10 @@ var (
 	LocalRuntimeTools = []string{"kafka-broker", "prometheus", "tempo", "minio", "grafana"}
 	ImageTools        = []string{"kafka-broker", "gateway", "probe", "prometheus", "tempo", "minio", "grafana"}
 )
+
+// List prints every tool: its name, pinned source and first output.
+func (t *Toolchain) List(w io.Writer) {
+	for _, s := range t.Steps() {
+		fmt.Fprintf(w, "%-13s %-70s %s\n", s.Name, s.Stamp, s.Outputs[0])
+	}
+}
