@@ -89,12 +89,12 @@ type Verify mg.Namespace
 
 // All verifies the 8 combinations (4 modes x 2 storages, metrics-generator on) and fails if any check fails.
 func (Verify) All(ctx context.Context) error {
-	return verify(ctx, "", func(c provider.Choice) ([]stack.Combination, error) { return stack.Matrix(c.Profile), nil })
+	return provider.Verify(ctx, host(), "", func(c provider.Choice) ([]stack.Combination, error) { return stack.Matrix(c.Profile), nil })
 }
 
 // Mode verifies one combination: an id such as kafka-scheduler-local or ingester-compactor-s3-no-generator, or a mode or alias (storage from TEMPO_STACK_STORAGE, default s3).
 func (Verify) Mode(ctx context.Context, target string) error {
-	return verify(ctx, "", func(c provider.Choice) ([]stack.Combination, error) {
+	return provider.Verify(ctx, host(), "", func(c provider.Choice) ([]stack.Combination, error) {
 		combo, err := c.Combination(target)
 		return []stack.Combination{combo}, err
 	})
@@ -105,26 +105,23 @@ type Compose mg.Namespace
 
 // Verify brings up the rendered compose stack of one ingester and one Kafka mode on both storages (ingester-compactor, kafka-scheduler) with Docker, runs every check through its published ports and tears it down. Starts dockerd when none runs (and stops it after); images from TEMPO_STACK_IMAGES.
 func (Compose) Verify(ctx context.Context) error {
-	return verify(ctx, provider.ComposeName, func(c provider.Choice) ([]stack.Combination, error) { return stack.Ends(c.Profile), nil })
+	return provider.Verify(ctx, host(), provider.ComposeName, func(c provider.Choice) ([]stack.Combination, error) { return stack.Ends(c.Profile), nil })
 }
 
-// verify chooses the runtime (named, or from the environment), reads the
-// combinations, then opens the runtime and verifies them.
-func verify(ctx context.Context, runtime string, combos func(provider.Choice) ([]stack.Combination, error)) error {
-	choice, err := provider.Choose(runtime)
-	if err != nil {
-		return err
-	}
-	cs, err := combos(choice)
-	if err != nil {
-		return err
-	}
-	rt, err := provider.Open(ctx, host(), choice)
-	if err != nil {
-		return err
-	}
-	defer rt.Close()
-	return rt.Verify(ctx, cs)
+// Faults injects crashes and outages into running stacks and counts what comes back: pushed, found, lost, duplicated, recovery (docs/faults.md). Runtime from TEMPO_STACK_RUNTIME (local by default); reports in build/reports (TEMPO_STACK_REPORTS).
+type Faults mg.Namespace
+
+// All runs every applicable scenario on the four modes on s3, then the migration from ingester-compactor-s3 to kafka-scheduler-s3.
+func (Faults) All(ctx context.Context) error { return provider.Faults(ctx, host(), "") }
+
+// Mode runs every applicable scenario on one combination: a mode, alias or id (storage from TEMPO_STACK_STORAGE, default s3).
+func (Faults) Mode(ctx context.Context, target string) error {
+	return provider.Faults(ctx, host(), target)
+}
+
+// Scenario runs one scenario on the four modes on s3: ingester-crash, block-builder-crash, live-store-crash, storage-outage, compaction-crash, query-restart, or migration.
+func (Faults) Scenario(ctx context.Context, name string) error {
+	return provider.Faults(ctx, host(), "", name)
 }
 
 // Up serves one combination on this host until Ctrl-C (or SIGTERM): exactly `dagger call up --mode=<id> up`, the README's command, with this repository's module. The gateway's ports: 80 (http://grafana.localhost, anonymous Admin; minio.localhost, prometheus.localhost, redpanda-console.localhost, tempo.localhost), Tempo's API 3200, OTLP 4317/4318. The target is a mode, alias or combination id (storage from TEMPO_STACK_STORAGE, default s3); images from TEMPO_STACK_IMAGES (upstream, or offline: built first).

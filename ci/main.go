@@ -90,7 +90,9 @@ func (m *TempoStack) Config(
 
 // Verify runs one combination as Dagger services, seeds it, pushes traces
 // over OTLP gRPC and runs every check. It returns the reports (junit.xml,
-// summary.md, verify.log) and fails when a check fails.
+// summary.md, verify.log) and fails when a check fails. A verification is
+// a run against live services, never a cached answer.
+// +cache="never"
 func (m *TempoStack) Verify(
 	ctx context.Context,
 	// a mode, alias or combination id (see config)
@@ -115,6 +117,7 @@ func (m *TempoStack) Verify(
 
 // VerifyAll verifies the 8 combinations (4 modes x 2 storages) one after
 // the other and returns the combined reports; it fails when a check fails.
+// +cache="never"
 func (m *TempoStack) VerifyAll(
 	ctx context.Context,
 	// fail when a check fails; false returns the reports anyway

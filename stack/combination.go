@@ -220,6 +220,19 @@ func Matrix(profile Profile) []Combination {
 	return out
 }
 
+// OnStorage is every mode on one storage, metrics-generator on: what the
+// fault scenarios run (the object store can fail; a local disk is not
+// taken away).
+func OnStorage(profile Profile, storage Storage) []Combination {
+	var out []Combination
+	for _, c := range Matrix(profile) {
+		if c.Storage == storage {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Ends is the part of the matrix that spans its ends: the classic
 // architecture (ingester-compactor) and the Kafka one with the scheduler
 // (kafka-scheduler), each on both storages. Every service kind and both

@@ -215,6 +215,12 @@ func (r *Runner) waitReady(ctx context.Context, s stack.Service, begin time.Time
 	return nil
 }
 
+// Logs is what a service's container has logged, known secrets masked.
+func (r *Runner) Logs(ctx context.Context, service string) (string, error) {
+	out, err := r.run(ctx, "logs", "--no-color", service)
+	return redact.String(out), err
+}
+
 func (r *Runner) logs(name string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

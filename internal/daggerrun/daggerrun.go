@@ -8,6 +8,7 @@ package daggerrun
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -183,6 +184,12 @@ func (r *Runner) Started(name string) *dagger.Service {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.running[name]
+}
+
+// Logs: a Dagger service's output goes to the session's progress (mage
+// keeps it in dagger-session.log), not to anything this runner can read.
+func (r *Runner) Logs(context.Context, string) (string, error) {
+	return "", errors.New("a Dagger service's output is in the session's log (dagger-session.log), not readable from the function")
 }
 
 // StopGrace is how long a service gets to exit on SIGTERM before it is

@@ -123,6 +123,12 @@ func CheckPorts(p *stack.Plan) error {
 // LogDir holds one log file per service.
 func (r *Runner) LogDir() string { return filepath.Join(r.plan.Network.DataDir, "logs") }
 
+// Logs is a service's log file so far, known secrets masked.
+func (r *Runner) Logs(_ context.Context, service string) (string, error) {
+	b, err := os.ReadFile(r.LogPath(service))
+	return redact.String(string(b)), err
+}
+
 // LogPath is a service's log file.
 func (r *Runner) LogPath(service string) string { return filepath.Join(r.LogDir(), service+".log") }
 

@@ -231,16 +231,26 @@ func RunAll(ctx context.Context, combos []stack.Combination, prepare Prepare, o 
 // on once nothing is left running).
 func verifyAndTearDown(ctx context.Context, p *Prepared, o Options) (res report.Combination) {
 	defer func() {
-		if err := p.Runtime.Stop(ctx); err != nil {
-			res.Error = joinErr(res.Error, "stop: "+err.Error())
-		}
-		if p.Cleanup != nil {
-			if err := p.Cleanup(); err != nil {
-				res.Error = joinErr(res.Error, "cleanup: "+err.Error())
-			}
+		if problem := tearDown(ctx, p); problem != "" {
+			res.Error = joinErr(res.Error, problem)
 		}
 	}()
 	return Verify(ctx, p.Runtime, p.Endpoints, o)
+}
+
+// tearDown stops everything a prepared stack started and removes what
+// preparing made; it says what went wrong, if anything.
+func tearDown(ctx context.Context, p *Prepared) string {
+	var problem string
+	if err := p.Runtime.Stop(ctx); err != nil {
+		problem = "stop: " + err.Error()
+	}
+	if p.Cleanup != nil {
+		if err := p.Cleanup(); err != nil {
+			problem = joinErr(problem, "cleanup: "+err.Error())
+		}
+	}
+	return problem
 }
 
 func joinErr(a, b string) string {

@@ -30,9 +30,10 @@ func (f *fakeRuntime) Start(_ context.Context, _ func(stack.Service) bool) error
 	return f.startErr
 }
 
-func (f *fakeRuntime) StopService(context.Context, string) error  { return nil }
-func (f *fakeRuntime) KillService(context.Context, string) error  { return nil }
-func (f *fakeRuntime) StartService(context.Context, string) error { return nil }
+func (f *fakeRuntime) Logs(context.Context, string) (string, error) { return "", nil }
+func (f *fakeRuntime) StopService(context.Context, string) error    { return nil }
+func (f *fakeRuntime) KillService(context.Context, string) error    { return nil }
+func (f *fakeRuntime) StartService(context.Context, string) error   { return nil }
 
 func (f *fakeRuntime) Stop(context.Context) error { f.stops++; return nil }
 

@@ -21,13 +21,19 @@ type ComposeConfig struct {
 	Images  stack.ImageSet
 	Compose []string // from docker.Ensure
 	Log     io.Writer
+	// Timings replace the verification timings (a fault scenario's).
+	Timings *stack.Timings
 }
 
 // Compose prepares combinations as docker compose projects, from the
 // compose file the plan renders, each in a fresh temporary directory.
 func Compose(cfg ComposeConfig) pipeline.Prepare {
 	return func(ctx context.Context, c stack.Combination) (*pipeline.Prepared, error) {
-		p, err := stack.Render(c, stack.CheckOptions(stack.ContainerNetwork(), cfg.Images))
+		o := stack.CheckOptions(stack.ContainerNetwork(), cfg.Images)
+		if cfg.Timings != nil {
+			o.Timings = *cfg.Timings
+		}
+		p, err := stack.Render(c, o)
 		if err != nil {
 			return nil, err
 		}

@@ -51,6 +51,8 @@ type DaggerConfig struct {
 	// Grafana open to anonymous visitors; otherwise verification timings.
 	ForUse bool
 	Log    io.Writer
+	// Timings replace the verification timings (a fault scenario's).
+	Timings *stack.Timings
 }
 
 // HostImages imports the offline images from tarballs on the client's host.
@@ -73,6 +75,9 @@ func Dagger(cfg DaggerConfig) pipeline.Prepare {
 // (the module's up returns the gateway).
 func PrepareDagger(cfg DaggerConfig, c stack.Combination) (*daggerrun.Runner, *pipeline.Prepared, error) {
 	o := stack.CheckOptions(stack.ContainerNetwork(), cfg.Images)
+	if cfg.Timings != nil {
+		o.Timings = *cfg.Timings
+	}
 	if cfg.ForUse {
 		o = stack.UserOptions()
 		o.Images = cfg.Images

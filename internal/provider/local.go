@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/localrun"
@@ -29,17 +30,37 @@ type LocalConfig struct {
 	// place and prints where it is.
 	Keep bool
 	Log  io.Writer
+	// Timings replace the verification timings (a fault scenario's).
+	Timings *stack.Timings
+	// Shared, when set, is the storage a stack shares with the one before
+	// it (the migration): its directory and credentials.
+	Shared *Shared
+}
+
+// Shared is storage that outlives one stack: a directory whose MinIO data
+// the next stack's MinIO opens, with the credentials it was written with.
+type Shared struct {
+	Dir     string
+	Secrets map[stack.Secret]string
 }
 
 // Local prepares combinations as host processes on loopback, each in a
 // fresh temporary directory.
 func Local(cfg LocalConfig) pipeline.Prepare {
 	return func(ctx context.Context, c stack.Combination) (*pipeline.Prepared, error) {
-		dir, err := os.MkdirTemp("", "tempo-stack-"+c.ID()+"-")
-		if err != nil {
-			return nil, err
+		dir, secrets := "", pipeline.NewSecrets()
+		if cfg.Shared != nil {
+			dir, secrets = cfg.Shared.Dir, cfg.Shared.Secrets
+		} else {
+			var err error
+			if dir, err = os.MkdirTemp("", "tempo-stack-"+c.ID()+"-"); err != nil {
+				return nil, err
+			}
 		}
 		cleanup := func() error {
+			if cfg.Shared != nil {
+				return nil // the caller's, removed by it
+			}
 			if cfg.Keep {
 				fmt.Fprintf(cfg.Log, "kept %s (configs in files/, logs in logs/)\n", dir)
 				return nil
@@ -48,12 +69,25 @@ func Local(cfg LocalConfig) pipeline.Prepare {
 		}
 		o := stack.CheckOptions(stack.LoopbackNetwork(cfg.BasePort, dir), "")
 		o.GrafanaHome = cfg.GrafanaHome
+		if cfg.Timings != nil {
+			o.Timings = *cfg.Timings
+		}
 		p, err := stack.Render(c, o)
 		if err != nil {
 			_ = cleanup()
 			return nil, err
 		}
-		secrets := pipeline.NewSecrets()
+		if cfg.Shared != nil {
+			// Only the storage carries over: every other service starts
+			// on a clean directory, as a new deployment would.
+			for _, s := range p.Services {
+				if s.Kind != stack.KindMinIO {
+					if err := os.RemoveAll(filepath.Join(dir, s.Name)); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
 		r, err := localrun.New(localrun.Config{
 			BinDir: cfg.BinDir, Secrets: secrets, ReadyTimeout: 90 * time.Second, Log: cfg.Log,
 			// Verification has proven the data flushed before it stops the

@@ -14,11 +14,13 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/daggercli"
 	"github.com/tempo-stack/tempo-stack/internal/docker"
 	"github.com/tempo-stack/tempo-stack/internal/engine"
+	"github.com/tempo-stack/tempo-stack/internal/fault"
 	"github.com/tempo-stack/tempo-stack/internal/images"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/internal/ports"
 	"github.com/tempo-stack/tempo-stack/internal/report"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
+	"github.com/tempo-stack/tempo-stack/internal/verify"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -53,8 +55,9 @@ func HostFromEnv() Host {
 type Opened struct {
 	Choice
 	host    Host
-	prepare pipeline.Prepare // local and compose: the pipeline runs here
-	cli     string           // dagger: the CLI and `call` with the constructor's arguments
+	prepare func(*stack.Timings) pipeline.Prepare // local and compose: the pipeline runs here
+	local   *LocalConfig                          // local: the migration carries its storage over
+	cli     string                                // dagger: the CLI and `call` with the constructor's arguments
 	call    []string
 	close   func() error
 }
@@ -74,10 +77,15 @@ func Open(ctx context.Context, h Host, c Choice) (*Opened, error) {
 		if err != nil {
 			return nil, err
 		}
-		o.prepare = Local(LocalConfig{
+		o.local = &LocalConfig{
 			BinDir: filepath.Join(h.Tools.Dir, "bin"), GrafanaHome: h.Tools.GrafanaHome(), BasePort: base,
 			Keep: os.Getenv(EnvKeep) == "1", Log: h.Out,
-		})
+		}
+		o.prepare = func(t *stack.Timings) pipeline.Prepare {
+			cfg := *o.local
+			cfg.Timings = t
+			return Local(cfg)
+		}
 	case ComposeName:
 		eng, err := docker.Ensure(ctx, h.Reports, h.Out)
 		if err != nil {
@@ -90,7 +98,9 @@ func Open(ctx context.Context, h Host, c Choice) (*Opened, error) {
 				return nil, err
 			}
 		}
-		o.prepare = Compose(ComposeConfig{Images: c.Images, Compose: eng.Compose, Log: h.Out})
+		o.prepare = func(t *stack.Timings) pipeline.Prepare {
+			return Compose(ComposeConfig{Images: c.Images, Compose: eng.Compose, Log: h.Out, Timings: t})
+		}
 	case DaggerName:
 		cli, err := o.daggerCLI(ctx)
 		if err != nil {
@@ -186,9 +196,18 @@ func (o *Opened) Verify(ctx context.Context, combos []stack.Combination) error {
 	if o.Runtime == DaggerName {
 		return o.verifyWithModule(ctx, combos)
 	}
+	return o.report(ctx, pipeline.RunAll(ctx, combos, o.prepare(nil), o.options()))
+}
+
+func (o *Opened) options() pipeline.Options {
 	opts := pipeline.DefaultOptions()
 	opts.Log, opts.Runtime = o.host.Out, o.Runtime
-	run := pipeline.RunAll(ctx, combos, o.prepare, opts)
+	return opts
+}
+
+// report writes a run's reports, prints its summary, and fails when a
+// check failed or a combination did not start.
+func (o *Opened) report(ctx context.Context, run report.Run) error {
 	junit, md, err := run.Write(o.host.Reports)
 	if err != nil {
 		return err
@@ -204,6 +223,47 @@ func (o *Opened) Verify(ctx context.Context, combos []stack.Combination) error {
 		return fmt.Errorf("%d checks failed, %d combinations not started", run.Failed(), run.NotStarted())
 	}
 	return nil
+}
+
+// Faults runs every scenario on each combination, each on a stack of its
+// own, then the migration when asked, and reports like Verify.
+func (o *Opened) Faults(ctx context.Context, combos []stack.Combination, scenarios []fault.Scenario, migrate bool) error {
+	if o.Runtime == DaggerName {
+		return o.faultsWithModule(ctx, combos, scenarios, migrate)
+	}
+	opts := o.options()
+	run := pipeline.Faults(ctx, combos, scenarios, func(t stack.Timings) pipeline.Prepare { return o.prepare(&t) }, opts)
+	run.Title = "tempo-stack faults"
+	if migrate && ctx.Err() == nil {
+		run.Combinations = append(run.Combinations, o.migration(ctx, opts))
+	}
+	return o.report(ctx, run)
+}
+
+// migration carries one stack's MinIO data directory (and the credentials
+// it was written with) to the next: the local runtime's storage is a
+// directory of this host.
+func (o *Opened) migration(ctx context.Context, opts pipeline.Options) report.Combination {
+	if o.local == nil {
+		return report.Combination{ID: fault.MigrationID(o.Profile), Profile: string(o.Profile), Runtime: o.Runtime, Checks: []verify.Result{{
+			Name: "fault/" + fault.MigrationName, Status: verify.Skipped, Fault: &verify.Fault{},
+			Reason: "the migration runs on the local runtime, where one stack's MinIO data directory carries over to the next",
+		}}}
+	}
+	dir, err := os.MkdirTemp("", "tempo-stack-migration-")
+	if err != nil {
+		return report.Combination{ID: fault.MigrationID(o.Profile), NotStarted: err.Error()}
+	}
+	defer func() {
+		if o.local.Keep {
+			fmt.Fprintf(o.host.Out, "kept %s\n", dir)
+			return
+		}
+		_ = os.RemoveAll(dir)
+	}()
+	cfg := *o.local
+	cfg.Shared = &Shared{Dir: dir, Secrets: pipeline.NewSecrets()}
+	return pipeline.Migration(ctx, o.Profile, Local(cfg), Local(cfg), opts)
 }
 
 // verifyWithModule runs the module's own functions, exactly what `dagger
@@ -311,4 +371,9 @@ func Up(ctx context.Context, h Host, target string) error {
 		Bin: o.cli, Dir: h.ProjectDir, LogPath: filepath.Join(h.Reports, "up-session.log"), Progress: h.Out,
 		Grace: 4 * time.Second, Ports: published,
 	}, args...)
+}
+
+// faultsWithModule runs the module's faults function on each combination.
+func (o *Opened) faultsWithModule(ctx context.Context, combos []stack.Combination, scenarios []fault.Scenario, migrate bool) error {
+	return fmt.Errorf("the dagger runtime runs faults through the module: not wired yet")
 }

@@ -72,6 +72,15 @@ func (c Combination) count(s verify.Status) int {
 type Run struct {
 	Started      time.Time
 	Combinations []Combination
+	// Title heads the summary (default "tempo-stack verify").
+	Title string
+}
+
+func (r Run) title() string {
+	if r.Title == "" {
+		return "tempo-stack verify"
+	}
+	return r.Title
 }
 
 // Problems is what fails a run: failed checks and combinations that never
@@ -137,7 +146,7 @@ func secs(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 // JUnit renders the run as JUnit XML: a suite per combination, a case per
 // check; the evidence goes into the failure body or system-out.
 func (r Run) JUnit() ([]byte, error) {
-	out := junitSuites{Name: "tempo-stack verify", Time: secs(r.total())}
+	out := junitSuites{Name: r.title(), Time: secs(r.total())}
 	for _, c := range r.Combinations {
 		s := junitSuite{Name: c.ID, Time: secs(c.Total), Timestamp: r.Started.UTC().Format(time.RFC3339)}
 		checks := c.Checks
@@ -149,7 +158,11 @@ func (r Run) JUnit() ([]byte, error) {
 			checks = []verify.Result{{Name: "start", Status: verify.Fail, Reason: "not started: " + c.NotStarted}}
 		}
 		for _, res := range checks {
-			jc := junitCase{Name: res.Name, Classname: "tempo-stack." + c.ID, Time: secs(res.Duration)}
+			name := res.Name
+			if res.Fault != nil {
+				name = c.ID + "/" + res.Name // <combination>/fault/<scenario>
+			}
+			jc := junitCase{Name: name, Classname: "tempo-stack." + c.ID, Time: secs(res.Duration)}
 			body := strings.Join(res.Evidence, "\n")
 			switch res.Status {
 			case verify.Fail:
@@ -199,7 +212,7 @@ func (r Run) Markdown() string {
 	if n := r.NotStarted(); n > 0 {
 		notStarted = fmt.Sprintf(", %d not started", n)
 	}
-	fmt.Fprintf(&b, "# tempo-stack verify: %d combinations, %d failed checks%s, %s in total\n\n", len(r.Combinations), r.Failed(), notStarted, ms(r.total()))
+	fmt.Fprintf(&b, "# %s: %d combinations, %d failed checks%s, %s in total\n\n", r.title(), len(r.Combinations), r.Failed(), notStarted, ms(r.total()))
 	b.WriteString("| combination | profile | runtime | result | pass/fail/skip | startup | push→queryable p50 / p99 | flushed | compacted | total |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, c := range r.Combinations {
@@ -207,6 +220,7 @@ func (r Run) Markdown() string {
 			c.count(verify.Pass), c.count(verify.Fail), c.count(verify.Skipped), ms(c.Startup),
 			ms(c.Measured.QueryableP50), ms(c.Measured.QueryableP99), ms(c.Measured.Flushed), ms(c.Measured.Compacted), ms(c.Total))
 	}
+	b.WriteString(r.faultTable())
 	for _, c := range r.Combinations {
 		fmt.Fprintf(&b, "\n## %s\n\n", c.ID)
 		if c.NotStarted != "" {
@@ -231,6 +245,25 @@ func (r Run) Markdown() string {
 		}
 	}
 	return redact.String(b.String())
+}
+
+// faultTable lists every fault scenario's counts, when the run had any.
+func (r Run) faultTable() string {
+	var b strings.Builder
+	for _, c := range r.Combinations {
+		for _, res := range c.Checks {
+			f := res.Fault
+			if f == nil {
+				continue
+			}
+			if b.Len() == 0 {
+				b.WriteString("\n## Faults\n\n| combination | scenario | status | pushed | found | lost | duplicated | recovery | timings |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d | %d | %s | %s |\n", c.ID, strings.TrimPrefix(res.Name, "fault/"), res.Status,
+				f.Pushed, f.Found, f.Lost, f.Duplicated, ms(f.Recovery), cell(f.Timings))
+		}
+	}
+	return b.String()
 }
 
 func cell(s string) string {

@@ -33,6 +33,9 @@ type Runtime interface {
 	// Restarts lists the services that had to be started again to come up
 	// (an early exit), each with why; empty when none did.
 	Restarts() []string
+	// Logs is what a service has logged so far, known secrets masked; an
+	// error where the runtime keeps logs elsewhere (Dagger's session log).
+	Logs(ctx context.Context, service string) (string, error)
 
 	// StopService stops one service gracefully (Tempo flushes on SIGTERM);
 	// its data stays for StartService.

@@ -25,6 +25,22 @@ type Result struct {
 	Reason   string        `json:"reason,omitempty"`
 	Evidence []string      `json:"evidence,omitempty"`
 	Duration time.Duration `json:"duration"`
+	// Fault is what a fault scenario counted; nil for the named checks.
+	Fault *Fault `json:"fault,omitempty"`
+}
+
+// Fault is what a fault scenario counts: traces pushed, found complete
+// after recovery (by ID and through TraceQL), lost (must be 0), span IDs
+// returned more than once within a trace, and the time from the end of
+// the fault until every trace was found again.
+type Fault struct {
+	Pushed     int           `json:"pushed"`
+	Found      int           `json:"found"`
+	Lost       int           `json:"lost"`
+	Duplicated int           `json:"duplicated"`
+	Recovery   time.Duration `json:"recovery"`
+	// Timings are the timings the scenario rendered, where it changed them.
+	Timings string `json:"timings,omitempty"`
 }
 
 // outcome is what a check body returns; run turns it into a Result.

@@ -1,0 +1,252 @@
+// Package fault proves what each Tempo architecture promises when part of
+// it fails: a crashed ingester replays its WAL, block-builders consume
+// Kafka at least once, object-storage errors are retried, queries come
+// back after a restart, and blocks outlive the architecture that wrote
+// them. Each scenario pushes its own traces, waits until the stack is in
+// the state the fault must hit (observed, never a fixed sleep), injects the
+// fault through the runtime, and counts what came back: pushed, found
+// complete by ID and through TraceQL, lost, duplicated spans, recovery time.
+package fault
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/tracegen"
+	"github.com/tempo-stack/tempo-stack/internal/verify"
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// Env is the running stack a scenario acts on.
+type Env struct {
+	Runtime runtime.Runtime
+	E       verify.Endpoints
+	// Log prints a progress line.
+	Log func(format string, a ...any)
+	// Wait bounds each wait for a state (queryable, flushed, compacted).
+	Wait time.Duration
+}
+
+// Scenario is one fault and what must hold after it.
+type Scenario struct {
+	Name   string
+	Proves string
+	// Skip says why the scenario does not apply to a combination; "" when
+	// it does.
+	Skip func(stack.Combination) string
+	// Timings adjusts the verification timings the stack is rendered with
+	// (nil keeps them); Declared says what it changed, for the report.
+	Timings  func(*stack.Timings)
+	Declared string
+	run      func(ctx context.Context, env *Env) Outcome
+}
+
+// Outcome is what a scenario found.
+type Outcome struct {
+	Status   verify.Status
+	Reason   string
+	Evidence []string
+	Counts   verify.Fault
+}
+
+// RenderTimings are the timings a scenario's stack is rendered with.
+func (s Scenario) RenderTimings() stack.Timings {
+	t := stack.VerificationTimings()
+	if s.Timings != nil {
+		s.Timings(&t)
+		t.Name = "verification, " + s.Name
+	}
+	return t
+}
+
+// Run runs the scenario on env's stack and returns its report row, named
+// fault/<scenario>.
+func (s Scenario) Run(ctx context.Context, env *Env) verify.Result {
+	start := time.Now()
+	o := s.run(ctx, env)
+	o.Counts.Timings = s.Declared
+	return verify.Result{Name: "fault/" + s.Name, Proves: s.Proves, Status: o.Status, Reason: o.Reason,
+		Evidence: o.Evidence, Duration: time.Since(start), Fault: &o.Counts}
+}
+
+// Skipped is the report row of a scenario that does not apply.
+func (s Scenario) Skipped(why string) verify.Result {
+	return verify.Result{Name: "fault/" + s.Name, Proves: s.Proves, Status: verify.Skipped, Reason: why, Fault: &verify.Fault{Timings: s.Declared}}
+}
+
+// Failed is the report row of a scenario whose stack did not come up.
+func (s Scenario) Failed(why string) verify.Result {
+	return verify.Result{Name: "fault/" + s.Name, Proves: s.Proves, Status: verify.Fail, Reason: why, Fault: &verify.Fault{Timings: s.Declared}}
+}
+
+// Push is one scenario's set of traces.
+type Push struct {
+	RunID  string
+	Traces []tracegen.Trace
+	At     time.Time
+}
+
+// Push sends n traces in waves through the distributor, tagged with a run
+// id of their own, so a scenario counts only what it pushed.
+func (env *Env) Push(ctx context.Context, label string, n, waves int) (Push, error) {
+	id := fmt.Sprintf("%s-%s-%d", env.E.Plan.Combination.ID(), label, time.Now().UnixNano())
+	r, err := tracegen.Push(ctx, tracegen.Config{
+		Endpoint: env.E.Addr("distributor", "otlp-grpc"), RunID: id, Traces: n, ErrorEvery: 4,
+		Waves: waves, WaveGap: 4 * time.Second,
+	})
+	if err != nil {
+		return Push{}, err
+	}
+	if r.BatchesAccepted != r.BatchesSent {
+		return Push{}, fmt.Errorf("%d of %d batches accepted: %s", r.BatchesAccepted, r.BatchesSent, strings.Join(r.ExportErrors, "; "))
+	}
+	env.Log("pushed %d traces (run %s)", len(r.Traces), id)
+	return Push{RunID: id, Traces: r.Traces, At: time.Now()}, nil
+}
+
+// Missing lists the pushed traces that Tempo does not return complete in
+// mode ("" everywhere, "blocks", "ingesters"), and counts span IDs it
+// returns more than once within a trace.
+func (env *Env) Missing(ctx context.Context, p Push, mode string) (missing []string, duplicated int) {
+	for _, t := range p.Traces {
+		got, err := env.E.Trace(ctx, t.ID, mode)
+		if err != nil {
+			missing = append(missing, t.ID+": "+err.Error())
+			continue
+		}
+		uniq := slices.Clone(got)
+		sort.Strings(uniq)
+		uniq = slices.Compact(uniq)
+		duplicated += len(got) - len(uniq)
+		want := slices.Clone(t.SpanIDs)
+		sort.Strings(want)
+		if !slices.Equal(uniq, want) {
+			missing = append(missing, fmt.Sprintf("%s: %d of %d spans", t.ID, countIn(uniq, want), len(want)))
+		}
+	}
+	return missing, duplicated
+}
+
+func countIn(got, want []string) int {
+	n := 0
+	for _, w := range want {
+		if _, ok := slices.BinarySearch(got, w); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// Await polls until every pushed trace is complete in mode, within
+// env.Wait; it returns how long that took and, when it did not happen,
+// what was still missing.
+func (env *Env) Await(ctx context.Context, p Push, mode string) (time.Duration, error) {
+	begin := time.Now()
+	var missing []string
+	ok, why := verify.Poll(ctx, env.Wait, 250*time.Millisecond, func() (bool, string) {
+		missing, _ = env.Missing(ctx, p, mode)
+		return len(missing) == 0, fmt.Sprintf("%d of %d traces not complete%s: %s", len(missing), len(p.Traces), where(mode), strings.Join(first(missing, 3), "; "))
+	})
+	if !ok {
+		return time.Since(begin), fmt.Errorf("%s", why)
+	}
+	return time.Since(begin), nil
+}
+
+func where(mode string) string {
+	switch mode {
+	case "blocks":
+		return " in backend blocks"
+	case "ingesters":
+		return " in the ingesters"
+	}
+	return ""
+}
+
+// Tally counts the push after recovery: found means complete by ID and
+// returned by a TraceQL search for the push's run id.
+func (env *Env) Tally(ctx context.Context, p Push, recovery time.Duration) (verify.Fault, []string) {
+	c := verify.Fault{Pushed: len(p.Traces), Recovery: recovery}
+	missing, dup := env.Missing(ctx, p, "")
+	c.Duplicated = dup
+	byID := map[string]bool{}
+	for _, t := range p.Traces {
+		byID[t.ID] = true
+	}
+	for _, m := range missing {
+		delete(byID, strings.SplitN(m, ":", 2)[0])
+	}
+	var ev []string
+	// Search is eventually consistent with what was just written: give it
+	// the same wait as the rest.
+	var searched map[string]bool
+	verify.Poll(ctx, env.Wait, 500*time.Millisecond, func() (bool, string) {
+		var err error
+		if searched, err = env.E.RunTraces(ctx, p.RunID, p.At); err != nil {
+			return false, err.Error()
+		}
+		for id := range byID {
+			if !searched[id] {
+				return false, "search misses " + id
+			}
+		}
+		return true, ""
+	})
+	for id := range byID {
+		if searched[id] {
+			c.Found++
+		} else {
+			missing = append(missing, id+": complete by ID, not returned by TraceQL")
+		}
+	}
+	c.Lost = c.Pushed - c.Found
+	ev = append(ev, fmt.Sprintf("%d pushed, %d complete by ID and through TraceQL { span.%s = %q }, %d lost, %d duplicated span IDs",
+		c.Pushed, c.Found, tracegen.RunAttribute, p.RunID, c.Lost, c.Duplicated))
+	return c, append(ev, first(missing, 5)...)
+}
+
+// verdict turns the counts and the scenario's own finding into an outcome:
+// nothing lost, nothing duplicated, and no failed step.
+func verdict(ctx context.Context, env *Env, p Push, recovery time.Duration, ev []string, stepErr error) Outcome {
+	counts, tally := env.Tally(ctx, p, recovery)
+	ev = append(ev, tally...)
+	o := Outcome{Status: verify.Pass, Evidence: ev, Counts: counts}
+	switch {
+	case stepErr != nil:
+		o.Status, o.Reason = verify.Fail, stepErr.Error()
+	case counts.Lost > 0:
+		o.Status, o.Reason = verify.Fail, fmt.Sprintf("%d of %d traces lost", counts.Lost, counts.Pushed)
+	case counts.Duplicated > 0:
+		o.Status, o.Reason = verify.Fail, fmt.Sprintf("%d span IDs returned twice", counts.Duplicated)
+	default:
+		o.Reason = ev[len(ev)-1]
+	}
+	return o
+}
+
+func failed(why string, ev ...string) Outcome {
+	return Outcome{Status: verify.Fail, Reason: why, Evidence: ev}
+}
+
+func first(s []string, n int) []string {
+	if len(s) > n {
+		return append(s[:n:n], fmt.Sprintf("... and %d more", len(s)-n))
+	}
+	return s
+}
+
+// targets are the plan's Tempo services running target, in plan order.
+func targets(p *stack.Plan, target string) []string {
+	var out []string
+	for _, s := range p.ServicesOf(stack.KindTempo) {
+		if s.Target == target {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}

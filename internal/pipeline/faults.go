@@ -1,0 +1,126 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tempo-stack/tempo-stack/internal/fault"
+	"github.com/tempo-stack/tempo-stack/internal/report"
+	"github.com/tempo-stack/tempo-stack/internal/verify"
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// FaultWait bounds each wait of a scenario for a state of the stack.
+const FaultWait = 2 * time.Minute
+
+// Faults runs each scenario on each combination, every scenario on a
+// stack of its own, rendered with the scenario's timings, brought up and
+// seeded as verification does, and always torn down. A scenario that does
+// not apply is a SKIPPED row with the reason.
+func Faults(ctx context.Context, combos []stack.Combination, scenarios []fault.Scenario, prepare func(stack.Timings) Prepare, o Options) report.Run {
+	run := report.Run{Started: time.Now(), Title: "tempo-stack faults"}
+	for i, c := range combos {
+		res := report.Combination{ID: c.ID(), Profile: string(c.Profile), Runtime: o.Runtime}
+		start := time.Now()
+		fmt.Fprintf(o.Log, "=== [%d/%d] %s (Tempo %s): %d fault scenarios\n", i+1, len(combos), c.ID(), c.Profile, len(scenarios))
+		for _, sc := range scenarios {
+			if ctx.Err() != nil {
+				break
+			}
+			var r verify.Result
+			if why := sc.Skip(c); why != "" {
+				r = sc.Skipped(why)
+			} else {
+				r = faultOnOwnStack(ctx, c, sc, prepare(sc.RenderTimings()), o)
+			}
+			fmt.Fprintf(o.Log, "[%s] %-26s %-7s %s\n", c.ID(), r.Name, r.Status, r.Reason)
+			res.Checks = append(res.Checks, r)
+		}
+		res.Total = time.Since(start)
+		run.Combinations = append(run.Combinations, res)
+	}
+	return run
+}
+
+func faultOnOwnStack(ctx context.Context, c stack.Combination, sc fault.Scenario, prepare Prepare, o Options) (r verify.Result) {
+	p, err := prepare(ctx, c)
+	if err != nil {
+		return sc.Failed("not started: " + err.Error())
+	}
+	defer func() {
+		if problem := tearDown(ctx, p); problem != "" {
+			r.Status, r.Reason = verify.Fail, joinErr(r.Reason, problem)
+		}
+	}()
+	env, err := faultEnv(ctx, p, o)
+	if err != nil {
+		return sc.Failed("not started: " + err.Error())
+	}
+	return sc.Run(ctx, env)
+}
+
+// faultEnv brings a prepared stack up (infrastructure, seeding, the rest)
+// and waits until it takes writes.
+func faultEnv(ctx context.Context, p *Prepared, o Options) (*fault.Env, error) {
+	id := p.Endpoints.Plan.Combination.ID()
+	logf := func(format string, a ...any) { fmt.Fprintf(o.Log, "[%s] "+format+"\n", append([]any{id}, a...)...) }
+	if _, err := bringUp(ctx, p.Runtime, p.Endpoints, logf); err != nil {
+		return nil, err
+	}
+	s := &verify.Suite{E: p.Endpoints}
+	if err := s.WaitWritable(ctx); err != nil {
+		return nil, err
+	}
+	return &fault.Env{Runtime: p.Runtime, E: p.Endpoints, Log: logf, Wait: FaultWait}, nil
+}
+
+// Migration runs the architecture switch: from's stack, then to's on the
+// same bucket (prepareTo shares from's storage), reported as one row.
+func Migration(ctx context.Context, profile stack.Profile, prepareFrom, prepareTo Prepare, o Options) report.Combination {
+	from, to := fault.MigrationPath(profile)
+	res := report.Combination{ID: fault.MigrationID(profile), Profile: string(profile), Runtime: o.Runtime}
+	start := time.Now()
+	fmt.Fprintf(o.Log, "=== %s (Tempo %s)\n", res.ID, profile)
+	res.Checks = []verify.Result{migrate(ctx, from, to, prepareFrom, prepareTo, o)}
+	r := res.Checks[0]
+	fmt.Fprintf(o.Log, "[%s] %-26s %-7s %s\n", res.ID, r.Name, r.Status, r.Reason)
+	res.Total = time.Since(start)
+	return res
+}
+
+func migrate(ctx context.Context, from, to stack.Combination, prepareFrom, prepareTo Prepare, o Options) (r verify.Result) {
+	failed := func(why string) verify.Result {
+		return verify.Result{Name: "fault/" + fault.MigrationName, Status: verify.Fail, Reason: why, Fault: &verify.Fault{}}
+	}
+	pa, err := prepareFrom(ctx, from)
+	if err != nil {
+		return failed("not started: " + err.Error())
+	}
+	var pb *Prepared
+	defer func() {
+		for _, p := range []*Prepared{pb, pa} {
+			if p == nil {
+				continue
+			}
+			if problem := tearDown(ctx, p); problem != "" {
+				r.Status, r.Reason = verify.Fail, joinErr(r.Reason, problem)
+			}
+		}
+	}()
+	envA, err := faultEnv(ctx, pa, o)
+	if err != nil {
+		return failed("not started: " + err.Error())
+	}
+	return fault.Migrate(ctx, envA, func(ctx context.Context) (*fault.Env, error) {
+		// Every service of the first stack stops; its bucket's data stays
+		// where the second stack's MinIO finds it.
+		if err := pa.Runtime.Stop(ctx); err != nil {
+			return nil, fmt.Errorf("stop %s: %w", from.ID(), err)
+		}
+		if pb, err = prepareTo(ctx, to); err != nil {
+			return nil, err
+		}
+		return faultEnv(ctx, pb, o)
+	})
+}

@@ -1,0 +1,57 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/tempo-stack/tempo-stack/internal/fault"
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// Verify chooses the runtime (named, or from the environment), reads the
+// combinations, then opens the runtime and verifies them.
+func Verify(ctx context.Context, h Host, runtime string, combos func(Choice) ([]stack.Combination, error)) error {
+	choice, err := Choose(runtime)
+	if err != nil {
+		return err
+	}
+	cs, err := combos(choice)
+	if err != nil {
+		return err
+	}
+	rt, err := Open(ctx, h, choice)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	return rt.Verify(ctx, cs)
+}
+
+// Faults runs the named scenarios (all with none) on the target's
+// combination, or on every mode on s3 (and the migration) with no target.
+func Faults(ctx context.Context, h Host, target string, names ...string) error {
+	scenarios, migrate, err := fault.Select(names...)
+	if err != nil {
+		return err
+	}
+	choice, err := Choose("")
+	if err != nil {
+		return err
+	}
+	combos := stack.OnStorage(choice.Profile, stack.S3)
+	if len(names) == 1 && migrate {
+		combos = nil
+	}
+	if target != "" {
+		c, err := choice.Combination(target)
+		if err != nil {
+			return err
+		}
+		combos, migrate = []stack.Combination{c}, false
+	}
+	rt, err := Open(ctx, h, choice)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	return rt.Faults(ctx, combos, scenarios, migrate)
+}
