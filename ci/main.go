@@ -129,7 +129,57 @@ func (m *TempoStack) VerifyAll(
 	})
 }
 
+// Faults crashes, stops and restarts services of running stacks at an
+// observed state and counts what comes back: pushed, found, lost,
+// duplicated, recovery (docs/faults.md). Every scenario runs on Dagger
+// services of its own. It returns the reports and fails when a scenario
+// failed.
+// +cache="never"
+func (m *TempoStack) Faults(
+	ctx context.Context,
+	// a mode, alias or combination id (see config); default: the four
+	// modes on s3
+	// +optional
+	mode string,
+	// scenarios to run (ingester-crash, block-builder-crash,
+	// live-store-crash, storage-outage, compaction-crash, query-restart);
+	// default: every one that applies
+	// +optional
+	scenario []string,
+	// fail when a scenario fails; false returns the reports anyway
+	// +default=true
+	failOnError bool,
+) (*dagger.Directory, error) {
+	scenarios, err := daggermod.FaultScenarios(scenario)
+	if err != nil {
+		return nil, err
+	}
+	return m.run(ctx, failOnError, func(ctx context.Context, s daggermod.Session) (daggermod.Reports, error) {
+		combos := stack.OnStorage(s.Profile, stack.S3)
+		if mode != "" {
+			c, err := s.Combination(stack.Selection{Target: mode})
+			if err != nil {
+				return daggermod.Reports{}, err
+			}
+			combos = []stack.Combination{c}
+		}
+		return s.Faults(ctx, combos, scenarios)
+	})
+}
+
 func (m *TempoStack) verify(ctx context.Context, failOnError bool, combos func(daggermod.Session) ([]stack.Combination, error)) (*dagger.Directory, error) {
+	return m.run(ctx, failOnError, func(ctx context.Context, s daggermod.Session) (daggermod.Reports, error) {
+		cs, err := combos(s)
+		if err != nil {
+			return daggermod.Reports{}, err
+		}
+		return s.Verify(ctx, cs)
+	})
+}
+
+// run runs a session's work with its output framed for mage and masked,
+// and returns the reports it made.
+func (m *TempoStack) run(ctx context.Context, failOnError bool, work func(context.Context, daggermod.Session) (daggermod.Reports, error)) (*dagger.Directory, error) {
 	var log bytes.Buffer
 	// Known secrets are masked in what the function prints and returns.
 	progress := daggermod.Framed(os.Stderr)
@@ -140,11 +190,7 @@ func (m *TempoStack) verify(ctx context.Context, failOnError bool, combos func(d
 		return nil, err
 	}
 	defer s.Client.Close()
-	cs, err := combos(s)
-	if err != nil {
-		return nil, err
-	}
-	r, err := s.Verify(ctx, cs)
+	r, err := work(ctx, s)
 	_ = out.Close()
 	if err != nil {
 		return nil, err

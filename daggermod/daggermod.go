@@ -13,6 +13,7 @@ import (
 
 	"dagger.io/dagger"
 
+	"github.com/tempo-stack/tempo-stack/internal/fault"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/internal/progress"
 	"github.com/tempo-stack/tempo-stack/internal/provider"
@@ -82,6 +83,37 @@ func (s Session) Verify(ctx context.Context, combos []stack.Combination) (Report
 		return Reports{}, err
 	}
 	return Reports{JUnit: junit, Markdown: run.Markdown(), Failed: run.Problems()}, nil
+}
+
+// Faults runs the fault scenarios on each combination, every scenario on
+// Dagger services of its own (a service is killed with Service.Stop(kill),
+// and started again on its cache volumes), and reports on all of them.
+func (s Session) Faults(ctx context.Context, combos []stack.Combination, scenarios []fault.Scenario) (Reports, error) {
+	opts := pipeline.DefaultOptions()
+	opts.Log, opts.Runtime = s.Log, provider.DaggerName
+	run := pipeline.Faults(ctx, combos, scenarios, func(t stack.Timings) pipeline.Prepare {
+		cfg := s.config(false)
+		cfg.Timings = &t
+		return provider.Dagger(cfg)
+	}, opts)
+	junit, err := run.JUnit()
+	if err != nil {
+		return Reports{}, err
+	}
+	return Reports{JUnit: junit, Markdown: run.Markdown(), Failed: run.Problems()}, nil
+}
+
+// FaultScenarios resolves scenario names (all with none); the migration
+// needs the local runtime and is refused here.
+func FaultScenarios(names []string) ([]fault.Scenario, error) {
+	scenarios, migrate, err := fault.Select(names...)
+	if err != nil {
+		return nil, err
+	}
+	if migrate && len(names) > 0 {
+		return nil, fmt.Errorf("the %s scenario runs on the local runtime (go run mage.go faults:scenario %s): it carries one stack's MinIO data directory to the next", fault.MigrationName, fault.MigrationName)
+	}
+	return scenarios, nil
 }
 
 // Up brings a combination up for a person (production timings, buckets and

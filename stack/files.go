@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -25,6 +26,7 @@ type tempoView struct {
 	BlockBuilders                  []blockBuilderView
 	RemoteWriteURL                 string
 	Bucket, S3Endpoint, BlocksDir  string
+	RF1After                       string
 }
 
 type blockBuilderView struct {
@@ -47,6 +49,10 @@ func (b *builder) files() error {
 		RemoteWriteURL: "http://" + p.Addr("prometheus", "http") + "/api/v1/write",
 		BlocksDir:      b.blocksDir(),
 		Bucket:         BucketName,
+		RF1After:       "1999-01-01T00:00:00Z",
+	}
+	if !b.o.RF1After.IsZero() {
+		v.RF1After = b.o.RF1After.UTC().Format(time.RFC3339)
 	}
 	dist, _ := p.Service("distributor")
 	v.OTLPGRPCListen = b.listen(dist.Port("otlp-grpc"))

@@ -32,6 +32,12 @@ type Options struct {
 	// localhost (compose files, up), never for verification, which
 	// authenticates with the admin secret.
 	GrafanaAnonymous bool
+	// RF1After is when the Kafka architecture took this bucket over from
+	// the ingester one (a migration): the query-frontend then reads blocks
+	// ingesters wrote that start before it and block-builder (RF1) blocks
+	// after it (Tempo's rf1FilterFn). Zero: RF1 blocks only, a fresh
+	// Kafka stack.
+	RF1After time.Time
 }
 
 // Shape constants of the stack. Two ingesters (or live-stores) and two

@@ -76,28 +76,33 @@ var ingesterCrash = Scenario{
 		if _, err := env.Await(ctx, p, "ingesters"); err != nil {
 			return failed("before the crash: " + err.Error())
 		}
+		// An ingester writes a trace to its WAL (and counts it in
+		// tempo_ingester_traces_created_total) once the trace is idle; the
+		// victim is the one holding the most, with nothing left in memory.
 		victim, created := "", 0.0
-		for _, name := range targets(env.E.Plan, "ingester") {
-			n, _, err := env.E.Metric(ctx, name, "tempo_ingester_traces_created_total")
-			if err != nil {
-				return failed(err.Error())
-			}
-			if n > created {
-				victim, created = name, n
-			}
-		}
-		if victim == "" {
-			return failed("no ingester reports a trace created")
-		}
 		ok, why := verify.Poll(ctx, env.Wait, 100*time.Millisecond, func() (bool, string) {
-			live, _, err := env.E.Metric(ctx, victim, "tempo_ingester_live_traces")
-			if err != nil {
-				return false, err.Error()
+			var total float64
+			var seen []string
+			victim, created = "", 0
+			for _, name := range targets(env.E.Plan, "ingester") {
+				n, _, err := env.E.Metric(ctx, name, "tempo_ingester_traces_created_total")
+				if err != nil {
+					return false, err.Error()
+				}
+				live, _, err := env.E.Metric(ctx, name, "tempo_ingester_live_traces")
+				if err != nil {
+					return false, err.Error()
+				}
+				seen = append(seen, fmt.Sprintf("%s: %g in its WAL, %g live", name, n, live))
+				total += n
+				if n > created && live == 0 {
+					victim, created = name, n
+				}
 			}
-			return live == 0, fmt.Sprintf("%s holds %g live traces not yet in its WAL", victim, live)
+			return int(total) >= len(p.Traces) && victim != "", strings.Join(seen, "; ")
 		})
 		if !ok {
-			return failed("before the crash: " + why)
+			return failed("before the crash, waiting for every trace in an ingester's WAL: " + why)
 		}
 		if inBlocks := len(p.Traces) - len(must(env.Missing(ctx, p, "blocks"))); inBlocks > 0 {
 			return failed(fmt.Sprintf("%d traces reached the backend before the crash: the window was missed", inBlocks))
@@ -276,7 +281,7 @@ var storageOutage = Scenario{
 		case <-time.After(outage):
 		}
 		served := len(p.Traces) - len(must(env.Missing(ctx, p, "")))
-		ev = append(ev, fmt.Sprintf("during the outage %d of %d traces were still served (from %s)", served, len(p.Traces), strings.Join(writers, ", ")))
+		ev = append(ev, fmt.Sprintf("during the outage %d of %d traces were still served from recent data (%s)", served, len(p.Traces), strings.Join(recent(env.E.Plan), ", ")))
 		if err := env.Runtime.StartService(ctx, "minio"); err != nil {
 			return failed("restart minio: "+err.Error(), ev...)
 		}
@@ -295,6 +300,14 @@ var storageOutage = Scenario{
 func writers(p *stack.Plan) []string {
 	if p.Combination.Mode.Kafka() {
 		return targets(p, "block-builder")
+	}
+	return targets(p, "ingester")
+}
+
+// recent are the services that serve recent data to queries.
+func recent(p *stack.Plan) []string {
+	if s := targets(p, "live-store"); len(s) > 0 {
+		return s
 	}
 	return targets(p, "ingester")
 }
@@ -380,18 +393,20 @@ var compactionCrash = Scenario{
 		if err != nil {
 			return failed("push: " + err.Error())
 		}
+		// Read from the bucket itself: with the compactor away nobody
+		// rebuilds the tenant index, so queriers do not see new blocks yet.
 		var blocks []verify.Block
 		ok, why := verify.Poll(ctx, env.Wait, 250*time.Millisecond, func() (bool, string) {
 			if blocks, err = env.E.Blocks(ctx); err != nil {
 				return false, err.Error()
 			}
-			missing, _ := env.Missing(ctx, p, "blocks")
-			return len(missing) == 0 && levelZero(blocks) >= 2, fmt.Sprintf("%s; %d traces not yet in blocks", verify.BlocksSummary(blocks), len(missing))
+			n, objects := levelZero(blocks)
+			return n >= 2 && objects >= len(p.Traces), fmt.Sprintf("%s; want 2 or more level-0 blocks holding the %d traces", verify.BlocksSummary(blocks), len(p.Traces))
 		})
 		if !ok {
 			return failed("before the crash: " + why)
 		}
-		ev := []string{fmt.Sprintf("before: %s held off; backend %s, every trace in blocks", victim, verify.BlocksSummary(blocks))}
+		ev := []string{fmt.Sprintf("before: %s held off; backend %s: compaction is due", victim, verify.BlocksSummary(blocks))}
 		if err := env.Runtime.StartService(ctx, victim); err != nil {
 			return failed("start "+victim+": "+err.Error(), ev...)
 		}
@@ -424,14 +439,16 @@ var compactionCrash = Scenario{
 	},
 }
 
-func levelZero(blocks []verify.Block) int {
-	n := 0
+// levelZero counts the live blocks no compaction wrote, and the traces
+// they hold.
+func levelZero(blocks []verify.Block) (n, objects int) {
 	for _, b := range blocks {
 		if !b.Compacted && b.CompactionLevel == 0 {
 			n++
+			objects += b.TotalObjects
 		}
 	}
-	return n
+	return n, objects
 }
 
 // compacted: a higher-level block replaced at least two.

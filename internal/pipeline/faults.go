@@ -34,7 +34,7 @@ func Faults(ctx context.Context, combos []stack.Combination, scenarios []fault.S
 			} else {
 				r = faultOnOwnStack(ctx, c, sc, prepare(sc.RenderTimings()), o)
 			}
-			fmt.Fprintf(o.Log, "[%s] %-26s %-7s %s\n", c.ID(), r.Name, r.Status, r.Reason)
+			logResult(o, c.ID(), r)
 			res.Checks = append(res.Checks, r)
 		}
 		res.Total = time.Since(start)
@@ -83,8 +83,7 @@ func Migration(ctx context.Context, profile stack.Profile, prepareFrom, prepareT
 	start := time.Now()
 	fmt.Fprintf(o.Log, "=== %s (Tempo %s)\n", res.ID, profile)
 	res.Checks = []verify.Result{migrate(ctx, from, to, prepareFrom, prepareTo, o)}
-	r := res.Checks[0]
-	fmt.Fprintf(o.Log, "[%s] %-26s %-7s %s\n", res.ID, r.Name, r.Status, r.Reason)
+	logResult(o, res.ID, res.Checks[0])
 	res.Total = time.Since(start)
 	return res
 }
@@ -123,4 +122,12 @@ func migrate(ctx context.Context, from, to stack.Combination, prepareFrom, prepa
 		}
 		return faultEnv(ctx, pb, o)
 	})
+}
+
+// logResult prints a scenario's verdict and the evidence behind it.
+func logResult(o Options, id string, r verify.Result) {
+	fmt.Fprintf(o.Log, "[%s] %-26s %-7s %s\n", id, r.Name, r.Status, r.Reason)
+	for _, e := range r.Evidence {
+		fmt.Fprintf(o.Log, "[%s]     %s\n", id, e)
+	}
 }

@@ -35,6 +35,8 @@ type LocalConfig struct {
 	// Shared, when set, is the storage a stack shares with the one before
 	// it (the migration): its directory and credentials.
 	Shared *Shared
+	// RF1After: see stack.Options (a stack that took a bucket over).
+	RF1After time.Time
 }
 
 // Shared is storage that outlives one stack: a directory whose MinIO data
@@ -72,6 +74,7 @@ func Local(cfg LocalConfig) pipeline.Prepare {
 		if cfg.Timings != nil {
 			o.Timings = *cfg.Timings
 		}
+		o.RF1After = cfg.RF1After
 		p, err := stack.Render(c, o)
 		if err != nil {
 			_ = cleanup()

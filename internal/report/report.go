@@ -239,7 +239,7 @@ func (r Run) Markdown() string {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", res.Name, res.Status, ms(res.Duration), cell(detail))
 		}
 		for _, res := range c.Checks {
-			if res.Status == verify.Fail && len(res.Evidence) > 0 {
+			if (res.Status == verify.Fail || res.Fault != nil) && len(res.Evidence) > 0 {
 				fmt.Fprintf(&b, "\n<details><summary>%s evidence</summary>\n\n```\n%s\n```\n</details>\n", res.Name, strings.Join(res.Evidence, "\n"))
 			}
 		}
@@ -259,8 +259,11 @@ func (r Run) faultTable() string {
 			if b.Len() == 0 {
 				b.WriteString("\n## Faults\n\n| combination | scenario | status | pushed | found | lost | duplicated | recovery | timings |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d | %d | %s | %s |\n", c.ID, strings.TrimPrefix(res.Name, "fault/"), res.Status,
-				f.Pushed, f.Found, f.Lost, f.Duplicated, ms(f.Recovery), cell(f.Timings))
+			counts := fmt.Sprintf("%d | %d | %d | %d | %s | %s", f.Pushed, f.Found, f.Lost, f.Duplicated, ms(f.Recovery), cell(f.Timings))
+			if res.Status == verify.Skipped {
+				counts = "- | - | - | - | - | -"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.ID, strings.TrimPrefix(res.Name, "fault/"), res.Status, counts)
 		}
 	}
 	return b.String()

@@ -20,9 +20,18 @@ import (
 // query-frontend, duplicates included; mode is "" (everywhere), "blocks"
 // (backend only) or "ingesters".
 func (e Endpoints) Trace(ctx context.Context, id, mode string) ([]string, error) {
-	u := e.url("query-frontend", "http", "/api/traces/"+id)
+	q := url.Values{}
 	if mode != "" {
-		u += "?mode=" + mode
+		q.Set("mode", mode)
+	}
+	return e.TraceWith(ctx, id, q)
+}
+
+// TraceWith is Trace with the query parameters given (rf1After, mode).
+func (e Endpoints) TraceWith(ctx context.Context, id string, q url.Values) ([]string, error) {
+	u := e.url("query-frontend", "http", "/api/traces/"+id)
+	if len(q) > 0 {
+		u += "?" + q.Encode()
 	}
 	return TraceSpanIDs(ctx, u)
 }
