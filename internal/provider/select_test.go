@@ -89,3 +89,34 @@ func TestContainerProfile(t *testing.T) {
 		t.Errorf("2.10 upstream: %s, %v", p, err)
 	}
 }
+
+// One function reads the whole choice, with one default each: local runs
+// the 2.8 build; containers run their images' profile unless told.
+func TestChooseReadsTheEnvironmentOnce(t *testing.T) {
+	for _, tc := range []struct {
+		runtime, env, images, profile string
+		want                          Choice
+		err                           string
+	}{
+		{"", "", "", "", Choice{Runtime: LocalName, Profile: stack.Profile28}, ""},
+		{"", "dagger", "", "", Choice{Runtime: DaggerName, Images: stack.Upstream, Profile: stack.Profile210}, ""},
+		{"", "dagger", "upstream", "2.8", Choice{Runtime: DaggerName, Images: stack.Upstream, Profile: stack.Profile28}, ""},
+		{ComposeName, "local", "offline", "", Choice{Runtime: ComposeName, Images: stack.Offline, Profile: stack.Profile28}, ""},
+		{"", "compose", "offline", "2.10", Choice{}, "needs the upstream images"},
+		{"", "local", "", "2.10", Choice{}, "the local runtime runs the Tempo built offline"},
+	} {
+		t.Setenv(EnvRuntime, tc.env)
+		t.Setenv(EnvImages, tc.images)
+		t.Setenv(EnvProfile, tc.profile)
+		got, err := Choose(tc.runtime)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%+v: %v, want an error with %q", tc, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%+v: %+v, %v; want %+v", tc, got, err, tc.want)
+		}
+	}
+}
