@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/tempo-stack/tempo-stack/internal/daggercli"
 	"github.com/tempo-stack/tempo-stack/internal/daggerrun"
-	"github.com/tempo-stack/tempo-stack/internal/engine"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
@@ -26,7 +24,7 @@ func plan(t *testing.T, id string) *stack.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings(), Images: stack.Offline})
+	p, err := stack.Render(c, stack.CheckOptions(stack.ContainerNetwork(), stack.Offline))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,15 +35,7 @@ func plan(t *testing.T, id string) *stack.Plan {
 // its volumes mounted, its plain environment set and its secrets as Dagger
 // secrets: never in the plain environment.
 func TestContainersFromThePlan(t *testing.T) {
-	if os.Getenv(engine.RunnerHostEnv) == "" {
-		if testing.Short() {
-			t.Skip("SKIPPED (-short, unit tests only): needs a Dagger engine")
-		}
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: .ci/run starts the engine first", engine.RunnerHostEnv)
-		}
-		t.Skipf("no Dagger engine: go run mage.go engine:start and set %s", engine.RunnerHostEnv)
-	}
+	needEngine(t)
 	ctx := context.Background()
 	client, err := daggercli.Connect(ctx, filepath.Join(toolchain.DefaultDir(), "bin"), io.Discard)
 	if err != nil {

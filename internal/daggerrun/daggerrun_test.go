@@ -13,7 +13,7 @@ func plan(t *testing.T, id string) *stack.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings(), Images: stack.Offline})
+	p, err := stack.Render(c, stack.CheckOptions(stack.ContainerNetwork(), stack.Offline))
 	if err != nil {
 		t.Fatal(err)
 	}

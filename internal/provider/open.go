@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -133,12 +134,13 @@ func (o *Opened) Close() error { return o.close() }
 // components for local processes or the offline images, plus Dagger's CLI
 // for the dagger runtime when none is on PATH (a user's own serves).
 func (o *Opened) buildTools(ctx context.Context) error {
+	// A copy: appending "dagger" must never write into the package's lists.
 	var names []string
 	switch {
 	case o.Runtime == LocalName:
-		names = toolchain.LocalRuntimeTools
+		names = slices.Clone(toolchain.LocalRuntimeTools)
 	case o.Images == stack.Offline:
-		names = toolchain.ImageTools
+		names = slices.Clone(toolchain.ImageTools)
 	}
 	if o.Runtime == DaggerName {
 		if _, err := exec.LookPath("dagger"); err != nil {

@@ -44,13 +44,22 @@ func (b *Book) Emit(e Event) {
 func (b *Book) Begin(name string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	*b.entry(name) = entry{addr: map[string]string{}}
+}
+
+// entry is a service's entry, made (and put in start order) when it has
+// none; b.mu is held.
+func (b *Book) entry(name string) *entry {
 	if b.entries == nil {
 		b.entries = map[string]*entry{}
 	}
-	if _, ok := b.entries[name]; !ok {
+	e, ok := b.entries[name]
+	if !ok {
+		e = &entry{}
+		b.entries[name] = e
 		b.order = append(b.order, name)
 	}
-	b.entries[name] = &entry{addr: map[string]string{}}
+	return e
 }
 
 // IsStarted says whether a service was started and not stopped since.
@@ -71,15 +80,7 @@ func (b *Book) Pending(match func(stack.Service) bool) func(stack.Service) bool 
 // ready, and emits Ready with detail.
 func (b *Book) Ready(s stack.Service, after time.Duration, addr map[string]string, detail string) {
 	b.mu.Lock()
-	e, ok := b.entries[s.Name]
-	if !ok {
-		e = &entry{}
-		if b.entries == nil {
-			b.entries = map[string]*entry{}
-		}
-		b.entries[s.Name] = e
-		b.order = append(b.order, s.Name)
-	}
+	e := b.entry(s.Name)
 	e.addr, e.ready = addr, after
 	b.mu.Unlock()
 	b.Emit(Event{Kind: Ready, Service: s.Name, After: after, Detail: detail})
