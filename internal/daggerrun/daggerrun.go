@@ -239,16 +239,16 @@ func (r *Runner) Stop(ctx context.Context) error {
 // StopService stops one service gracefully (StopGrace, then by force); its
 // cache volumes keep its data for StartService.
 func (r *Runner) StopService(ctx context.Context, name string) error {
-	return r.end(ctx, name, false)
+	return r.end(ctx, name, runtime.Stopped)
 }
 
 // KillService kills one service at once, as a crash would; its cache
 // volumes keep its data for StartService.
 func (r *Runner) KillService(ctx context.Context, name string) error {
-	return r.end(ctx, name, true)
+	return r.end(ctx, name, runtime.Killed)
 }
 
-func (r *Runner) end(ctx context.Context, name string, kill bool) error {
+func (r *Runner) end(ctx context.Context, name string, kind runtime.EventKind) error {
 	r.mu.Lock()
 	svc := r.running[name]
 	delete(r.running, name)
@@ -257,12 +257,8 @@ func (r *Runner) end(ctx context.Context, name string, kill bool) error {
 		return fmt.Errorf("%s is not running", name)
 	}
 	begin := time.Now()
-	if err := stopService(ctx, svc, kill); err != nil {
+	if err := stopService(ctx, svc, kind == runtime.Killed); err != nil {
 		return fmt.Errorf("stop %s: %w", name, err)
-	}
-	kind := runtime.Stopped
-	if kill {
-		kind = runtime.Killed
 	}
 	r.Ended(name, kind, time.Since(begin), "")
 	return nil

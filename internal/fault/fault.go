@@ -110,13 +110,24 @@ func (env *Env) Push(ctx context.Context, label string, n, waves int) (Push, err
 }
 
 // Missing lists the pushed traces that Tempo does not return complete in
-// mode ("" everywhere, "blocks", "ingesters"), and counts span IDs it
-// returns more than once within a trace.
+// mode ("" everywhere, "blocks", "ingesters"), each as "<id>: why", and
+// counts span IDs it returns more than once within a trace.
 func (env *Env) Missing(ctx context.Context, p Push, mode string) (missing []string, duplicated int) {
+	gaps, duplicated := env.gaps(ctx, p, mode)
+	for _, g := range gaps {
+		missing = append(missing, g.id+": "+g.why)
+	}
+	return missing, duplicated
+}
+
+// gap is a pushed trace Tempo did not return complete, and why.
+type gap struct{ id, why string }
+
+func (env *Env) gaps(ctx context.Context, p Push, mode string) (gaps []gap, duplicated int) {
 	for _, t := range p.Traces {
 		got, err := env.E.Trace(ctx, t.ID, mode)
 		if err != nil {
-			missing = append(missing, t.ID+": "+err.Error())
+			gaps = append(gaps, gap{t.ID, err.Error()})
 			continue
 		}
 		uniq := slices.Clone(got)
@@ -126,10 +137,10 @@ func (env *Env) Missing(ctx context.Context, p Push, mode string) (missing []str
 		want := slices.Clone(t.SpanIDs)
 		sort.Strings(want)
 		if !slices.Equal(uniq, want) {
-			missing = append(missing, fmt.Sprintf("%s: %d of %d spans", t.ID, countIn(uniq, want), len(want)))
+			gaps = append(gaps, gap{t.ID, fmt.Sprintf("%d of %d spans", countIn(uniq, want), len(want))})
 		}
 	}
-	return missing, duplicated
+	return gaps, duplicated
 }
 
 func countIn(got, want []string) int {
@@ -175,14 +186,16 @@ func where(mode string) string {
 // found, and the evidence says how many and why.
 func (env *Env) Tally(ctx context.Context, p Push, recovery time.Duration, searchGap string) (verify.Fault, []string) {
 	c := verify.Fault{Pushed: len(p.Traces), Recovery: recovery}
-	missing, dup := env.Missing(ctx, p, "")
+	gaps, dup := env.gaps(ctx, p, "")
 	c.Duplicated = dup
 	byID := map[string]bool{}
 	for _, t := range p.Traces {
 		byID[t.ID] = true
 	}
-	for _, m := range missing {
-		delete(byID, strings.SplitN(m, ":", 2)[0])
+	var missing []string
+	for _, g := range gaps {
+		delete(byID, g.id)
+		missing = append(missing, g.id+": "+g.why)
 	}
 	var ev []string
 	// Search is eventually consistent with what was just written: give it
