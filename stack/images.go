@@ -65,7 +65,30 @@ const (
 	ImagePrometheus      = "prom/prometheus:v3.4.1"
 	ImageGrafana         = "grafana/grafana:12.0.2"
 	ImageGateway         = "traefik:v3.4.1"
+	// Compose's one-shot helpers: mc seeds the bucket; busybox lends its
+	// static wget to healthchecks of images without one (Tempo's is
+	// distroless).
+	ImageMinIOClient = "minio/mc:RELEASE.2025-04-16T18-13-26Z"
+	ImageBusybox     = "busybox:1.37.0"
 )
+
+// OfflineImageOf is the offline image that stands in for a pinned upstream
+// one, and false for an image with no offline build (the Redpanda console).
+// An offline override of a compose file is made of these swaps alone.
+func OfflineImageOf(upstream string) (string, bool) {
+	kinds := map[string]Kind{
+		ImageMinIO: KindMinIO, ImageRedpanda: KindKafka, ImagePrometheus: KindPrometheus,
+		ImageGrafana: KindGrafana, ImageGateway: KindGateway, ImageMinIOClient: KindMinIOClient, ImageBusybox: KindBusybox,
+	}
+	for _, img := range TempoImage {
+		kinds[img] = KindTempo
+	}
+	k, ok := kinds[upstream]
+	if !ok || offlineUnavailable[k] != "" {
+		return "", false
+	}
+	return OfflineImage(k), true
+}
 
 // OfflineImage names the locally built image of a kind; the toolchain builds
 // these from the tool cache under exactly these references.

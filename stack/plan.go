@@ -19,6 +19,10 @@ const (
 	KindGrafana         Kind = "grafana"
 	KindRedpandaConsole Kind = "redpanda-console"
 	KindGateway         Kind = "gateway"
+	// The kinds of compose's one-shot helpers, which are not services of
+	// the plan: the bucket's seeding client and the healthcheck tools.
+	KindMinIOClient Kind = "mc"
+	KindBusybox     Kind = "busybox"
 )
 
 // Port is a named port of a service. Container is the port inside the
@@ -127,8 +131,10 @@ type Plan struct {
 	Combination Combination `json:"combination"`
 	Network     Network     `json:"network"`
 	Timings     Timings     `json:"timings"`
-	Services    []Service   `json:"services"`
-	Files       []File      `json:"files"`
+	// Images is where the services' images come from.
+	Images   ImageSet  `json:"images"`
+	Services []Service `json:"services"`
+	Files    []File    `json:"files"`
 	// Buckets and Topic are what provisioning creates.
 	Buckets []string `json:"buckets,omitempty"`
 	// Datasources are what Grafana is provisioned with.

@@ -65,6 +65,7 @@ const (
 	portMinIOAPI     = 9000
 	portMinIOConsole = 9001
 	portKafka        = 9092
+	portKafkaAdmin   = 9644
 	portPrometheus   = 9090
 	portGrafana      = 3000
 	portConsole      = 8080
@@ -118,7 +119,7 @@ func Render(c Combination, o Options) (*Plan, error) {
 	if o.GrafanaHome == "" {
 		o.GrafanaHome = grafanaHome
 	}
-	b := &builder{c: c, o: o, next: o.Network.BasePort, plan: &Plan{Combination: c, Network: o.Network, Timings: o.Timings}}
+	b := &builder{c: c, o: o, next: o.Network.BasePort, plan: &Plan{Combination: c, Network: o.Network, Timings: o.Timings, Images: o.Images}}
 	b.services()
 	if err := b.files(); err != nil {
 		return nil, fmt.Errorf("render %s: %w", c.ID(), err)
@@ -344,27 +345,26 @@ func (b *builder) minio() {
 // whatever runs it, so that every address in the configs stays the same.
 func (b *builder) kafka() {
 	kp := b.port("kafka", portKafka, false)
+	admin := b.port("admin", portKafkaAdmin, false)
+	img, _ := b.image(KindKafka, ImageRedpanda)
 	s := Service{
 		Name:   "redpanda",
 		Kind:   KindKafka,
-		Ports:  []Port{kp},
-		Health: HealthCheck{Port: "kafka"},
-	}
-	if b.o.Images == Offline || b.loopback() {
-		s.Image = OfflineImage(KindKafka)
-		s.Binary = "kafka-broker"
-		s.Args = []string{"-listen", b.listen(kp)}
-		if !b.loopback() {
-			s.Args = append(s.Args, "-advertise", "redpanda")
-		}
-	} else {
-		s.Image = ImageRedpanda
-		s.Binary = "rpk"
-		s.Args = []string{
+		Image:  img,
+		Binary: "rpk",
+		// Redpanda's own command line: the offline broker (cmd/kafka-broker)
+		// answers it too, so both images run the same service.
+		Args: []string{
 			"redpanda", "start", "--mode=dev-container", "--smp=1", "--memory=1G",
 			"--kafka-addr=PLAINTEXT://" + b.listen(kp),
 			"--advertise-kafka-addr=PLAINTEXT://redpanda:" + strconv.Itoa(kp.Container),
-		}
+		},
+		Ports:  []Port{kp, admin},
+		Health: HealthCheck{Port: "admin", Path: "/v1/status/ready"},
+	}
+	if b.loopback() {
+		s.Binary = "kafka-broker"
+		s.Args = []string{"-listen", b.listen(kp), "-admin", b.listen(admin)}
 	}
 	b.add(s)
 }
@@ -463,6 +463,9 @@ func (b *builder) console() {
 // answers on 127.0.0.1.
 func (b *builder) gateway() {
 	routes := []Route{{Name: "grafana", Host: "grafana.localhost", Service: "grafana", Port: "http"}}
+	// The gateway waits for what its entry points lead to first (Grafana,
+	// Tempo's API and OTLP); the other UIs are routed when they answer.
+	deps := []string{"grafana"}
 	if b.c.Mode.Kafka() {
 		routes = append(routes, Route{Name: "redpanda-console", Host: "redpanda-console.localhost", Service: "redpanda-console", Port: "http"})
 	}
@@ -472,10 +475,8 @@ func (b *builder) gateway() {
 	routes = append(routes,
 		Route{Name: "prometheus", Host: "prometheus.localhost", Service: "prometheus", Port: "http"},
 		Route{Name: "tempo", Host: "tempo.localhost", Service: "query-frontend", Port: "http"})
-	var deps []string
 	for i := range routes {
 		routes[i].Backend = b.plan.Addr(routes[i].Service, routes[i].Port)
-		deps = append(deps, routes[i].Service)
 	}
 	b.plan.Routes = routes
 	if b.loopback() {
@@ -487,33 +488,28 @@ func (b *builder) gateway() {
 		{Name: "otlp-http", Port: portOTLPHTTP, Service: "distributor", ServicePort: "otlp-http"},
 	}
 	ports := []Port{b.port("http", portGateway, true)}
-	args := []string{"--entrypoints.web.address=:80"}
-	offlineArgs := []string{"-listen", ":80", "-routes", gatewayCfgPath}
+	// Traefik's command line; the offline gateway (cmd/gateway) takes the
+	// same flags and reads the same route file.
+	args := []string{"--entrypoints.web.address=:80", "--ping=true", "--ping.entrypoint=web"}
 	for i, f := range forwards {
 		forwards[i].Backend = b.plan.Addr(f.Service, f.ServicePort)
 		deps = append(deps, f.Service)
 		ports = append(ports, b.port(f.Name, f.Port, true))
 		args = append(args, fmt.Sprintf("--entrypoints.%s.address=:%d", f.Name, f.Port))
-		offlineArgs = append(offlineArgs, "-tcp", fmt.Sprintf("%s=:%d", f.Name, f.Port))
 	}
 	b.plan.Forwards = forwards
-	s := Service{
+	img, _ := b.image(KindGateway, ImageGateway)
+	b.add(Service{
 		Name:      "gateway",
 		Kind:      KindGateway,
-		Image:     ImageGateway,
+		Image:     img,
 		Binary:    "traefik",
 		Args:      append(args, "--providers.file.filename="+gatewayCfgPath),
 		Ports:     ports,
 		Mounts:    []Mount{{File: "gateway.yaml", Path: gatewayCfgPath}},
-		Health:    HealthCheck{Port: "http"},
+		Health:    HealthCheck{Port: "http", Path: "/ping"},
 		DependsOn: uniq(deps),
-	}
-	if b.o.Images == Offline {
-		// Our own gateway (cmd/gateway) reads the same route file.
-		s.Image, s.Binary = OfflineImage(KindGateway), "gateway"
-		s.Args = offlineArgs
-	}
-	b.add(s)
+	})
 }
 
 func uniq(in []string) []string {

@@ -157,12 +157,49 @@ func handler(routes map[string]*url.URL) http.Handler {
 	})
 }
 
+// fromTraefik translates the subset of Traefik's static-configuration flags
+// that the stack renders (entry points, the file provider, ping) into this
+// gateway's flags, so an offline image can stand in for Traefik's under the
+// very command a compose file gives Traefik. Other arguments pass unchanged.
+func fromTraefik(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		if !strings.HasPrefix(a, "--") || (!strings.ContainsRune(a, '.') && !strings.HasPrefix(a, "--ping")) {
+			out = append(out, a)
+			continue
+		}
+		key, val, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		switch {
+		case strings.HasPrefix(key, "entrypoints.") && strings.HasSuffix(key, ".address"):
+			name := strings.TrimSuffix(strings.TrimPrefix(key, "entrypoints."), ".address")
+			if name == "web" {
+				out = append(out, "-listen", val)
+			} else {
+				out = append(out, "-tcp", name+"="+val)
+			}
+		case key == "providers.file.filename":
+			out = append(out, "-routes", val)
+		case key == "ping" || key == "ping.entrypoint":
+			// /ping always answers on the web entry point here.
+		default:
+			return nil, fmt.Errorf("traefik flag %s is not supported by this stand-in (supported: --entrypoints.<name>.address, --providers.file.filename, --ping, --ping.entrypoint)", a)
+		}
+	}
+	return out, nil
+}
+
 func main() {
+	args, err := fromTraefik(os.Args[1:])
+	if err != nil {
+		log.Fatalf("gateway: %v", err)
+	}
 	listen := flag.String("listen", ":80", "address to listen on")
 	routesPath := flag.String("routes", "gateway.yaml", "route file (Traefik file-provider format)")
 	tcp := entryPoints{}
 	flag.Var(tcp, "tcp", "a TCP entry point, name=address (repeatable); the route file's tcp routers say where it goes")
-	flag.Parse()
+	if err := flag.CommandLine.Parse(args); err != nil {
+		log.Fatalf("gateway: %v", err)
+	}
 	b, err := os.ReadFile(*routesPath)
 	if err != nil {
 		log.Fatalf("gateway: %v", err)

@@ -114,3 +114,20 @@ func TestTCPForwardFromRenderedFile(t *testing.T) {
 		t.Errorf("through the forward: %q, %v", buf, err)
 	}
 }
+
+func TestTakesTraefiksCommandLine(t *testing.T) {
+	got, err := fromTraefik([]string{
+		"--entrypoints.web.address=:80", "--entrypoints.otlp-grpc.address=:4317",
+		"--providers.file.filename=/etc/traefik/dynamic/gateway.yaml", "--ping=true", "--ping.entrypoint=web",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"-listen", ":80", "-tcp", "otlp-grpc=:4317", "-routes", "/etc/traefik/dynamic/gateway.yaml"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if _, err := fromTraefik([]string{"--api.insecure=true"}); err == nil || !strings.Contains(err.Error(), "--providers.file.filename") {
+		t.Fatalf("unsupported flag: err %v, want one naming the supported flags", err)
+	}
+}

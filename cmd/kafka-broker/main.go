@@ -21,7 +21,7 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
+	if err := run(os.Args, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "kafka-broker:", err)
 		os.Exit(2)
 	}
@@ -33,6 +33,8 @@ type options struct {
 	topics     []string
 	partitions int
 	dataDir    string
+	// admin is where Redpanda's readiness endpoint answers ("": nowhere).
+	admin string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -44,6 +46,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&topics, "topic", "", "comma-separated topics to create at start")
 	fs.IntVar(&o.partitions, "partitions", 1, "partitions of each seeded topic (1..1024)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "persist the log under this directory (default: in memory)")
+	fs.StringVar(&o.admin, "admin", "", "address of Redpanda's readiness endpoint, GET /v1/status/ready (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -79,13 +82,18 @@ type hostAddr struct{ hostport string }
 func (a hostAddr) Network() string { return "tcp" }
 func (a hostAddr) String() string  { return a.hostport }
 
-func run(args []string, stdout io.Writer) error {
-	o, err := parseFlags(args)
+// run takes the whole argv: the program name says whether it is called as
+// rpk (see redpanda.go).
+func run(argv []string, stdout io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if args, ok := asRPK(argv); ok {
+		return rpk(ctx, args, stdout)
+	}
+	o, err := parseFlags(argv[1:])
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	return serve(ctx, o, stdout, nil)
 }
 
@@ -132,6 +140,13 @@ func serve(ctx context.Context, o options, stdout io.Writer, ready chan<- []stri
 	addrs := c.ListenAddrs()
 	if len(addrs) == 0 {
 		return errors.New("broker started without a listener")
+	}
+	if o.admin != "" {
+		stopAdmin, err := serveAdmin(ctx, o.admin)
+		if err != nil {
+			return err
+		}
+		defer stopAdmin()
 	}
 	fmt.Fprintf(stdout, "kafka-broker listening on %s topics=%q partitions=%d\n", strings.Join(addrs, ","), o.topics, o.partitions)
 	if ready != nil {

@@ -54,6 +54,9 @@ type Spec struct {
 	Base   Base            `json:"base"`
 	Files  []File          `json:"files"`
 	Config ociimage.Config `json:"config"`
+	// Links are symbolic links made in the image, path to target: a
+	// stand-in binary under the name an upstream image's commands call.
+	Links map[string]string `json:"links,omitempty"`
 }
 
 // Ref is the image's reference, what stack plans name for offline images.
@@ -64,7 +67,7 @@ func (s Spec) Ref() string { return stack.OfflineImage(s.Kind) }
 var busyboxApplets = []string{"sh", "mkdir", "ls", "cat", "cp", "rm", "wget", "env"}
 
 // recipe changes when how images are laid out changes, rebuilding them all.
-const recipe = 2
+const recipe = 3
 
 const pathEnv = "PATH=/usr/local/bin:/usr/bin:/bin"
 
@@ -79,11 +82,22 @@ func Specs(tc *toolchain.Toolchain) []Spec {
 		}
 	}
 	home := "/usr/share/grafana"
+	kafka := scratch(stack.KindKafka, "kafka-broker")
+	// Compose files seed the topic with `rpk topic create`, as with
+	// Redpanda's image; the broker answers as rpk too.
+	kafka.Links = map[string]string{"/usr/bin/rpk": "kafka-broker"}
+	mc := scratch(stack.KindMinIOClient, "minio-client")
+	mc.Files[0].Dst = "/usr/bin/mc"
+	mc.Config.Entrypoint = []string{"/usr/bin/mc"}
 	return []Spec{
 		scratch(stack.KindTempo, "tempo"),
 		scratch(stack.KindMinIO, "minio"),
-		scratch(stack.KindKafka, "kafka-broker"),
+		kafka,
 		scratch(stack.KindGateway, "gateway"),
+		mc,
+		// The scratch base alone: its static busybox is what compose
+		// healthchecks run in images that have no shell (Tempo's).
+		{Kind: stack.KindBusybox, Base: Scratch, Config: ociimage.Config{Cmd: []string{"sh"}, Env: []string{pathEnv}, WorkingDir: "/"}},
 		{Kind: stack.KindPrometheus, Base: Debian,
 			Files:  []File{{Src: tc.Bin("prometheus"), Dst: "/usr/bin/prometheus"}, {Src: tc.Bin("probe"), Dst: "/usr/bin/probe"}},
 			Config: ociimage.Config{Entrypoint: []string{"/usr/bin/prometheus"}, Env: []string{pathEnv}, WorkingDir: "/"},
@@ -247,6 +261,11 @@ func (b *Builder) build(ctx context.Context, s Spec, path string) error {
 			err = copyExec(src, dst)
 		}
 		if err != nil {
+			return err
+		}
+	}
+	for dst, target := range s.Links {
+		if err := os.Symlink(target, filepath.Join(root, dst)); err != nil {
 			return err
 		}
 	}

@@ -75,6 +75,7 @@ func (t *Toolchain) Steps() []Step {
 	return []Step{
 		{Name: "kafka-broker", Stamp: "./cmd/kafka-broker", Always: true, Outputs: []string{t.Bin("kafka-broker")}, Estimate: 20 * time.Second, Build: t.buildOwn("kafka-broker")},
 		{Name: "gateway", Stamp: "./cmd/gateway", Always: true, Outputs: []string{t.Bin("gateway")}, Estimate: 10 * time.Second, Build: t.buildOwn("gateway")},
+		{Name: "minio-client", Stamp: "./cmd/minio-client", Always: true, Outputs: []string{t.Bin("minio-client")}, Estimate: 10 * time.Second, Build: t.buildOwn("minio-client")},
 		{Name: "probe", Stamp: "./cmd/probe", Always: true, Outputs: []string{t.Bin("probe")}, Estimate: 5 * time.Second, Build: t.buildOwn("probe")},
 		{Name: "prometheus", Stamp: "debian:prometheus", Outputs: []string{t.Bin("prometheus")}, Estimate: 30 * time.Second, Build: t.installPrometheus},
 		{Name: "tempo", Stamp: TempoModule + "@" + TempoVersion, Outputs: []string{t.Bin("tempo")}, Estimate: 5 * time.Minute, Build: t.buildTempo},
@@ -273,7 +274,7 @@ func tail(path string, n int) string {
 // the local runtime starts; ImageTools are what the offline images hold.
 var (
 	LocalRuntimeTools = []string{"kafka-broker", "prometheus", "tempo", "minio", "grafana"}
-	ImageTools        = []string{"kafka-broker", "gateway", "probe", "prometheus", "tempo", "minio", "grafana"}
+	ImageTools        = []string{"kafka-broker", "gateway", "minio-client", "probe", "prometheus", "tempo", "minio", "grafana"}
 )
 
 // List prints every tool: its name, pinned source and first output.
