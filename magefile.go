@@ -103,6 +103,11 @@ func (Verify) Mode(ctx context.Context, target string) error {
 // Compose runs the rendered docker compose stacks on Docker.
 type Compose mg.Namespace
 
+// Smoke runs every committed stack/compose/<id>/docker-compose.yaml as it is (production timings, its own seeding; offline images through an override that swaps images only), checks it from this host through its gateway and tears it down. Starts dockerd when none runs; images from TEMPO_STACK_IMAGES.
+func (Compose) Smoke(ctx context.Context) error {
+	return provider.Smoke(ctx, host())
+}
+
 // Verify brings up the rendered compose stack of one ingester and one Kafka mode on both storages (ingester-compactor, kafka-scheduler) with Docker, runs every check through its published ports and tears it down. Starts dockerd when none runs (and stops it after); images from TEMPO_STACK_IMAGES.
 func (Compose) Verify(ctx context.Context) error {
 	return provider.Verify(ctx, host(), provider.ComposeName, func(c provider.Choice) ([]stack.Combination, error) { return stack.Ends(c.Profile), nil })

@@ -73,14 +73,16 @@ type composeProject struct {
 
 // healthcheck runs the service's readiness probe inside its container with
 // the shared busybox. The interval bounds how late compose learns that a
-// dependency is ready; docker-compose 1.29 knows no start_interval.
+// dependency is ready; docker-compose 1.29 knows no start_interval. No
+// wget -T: the static busybox of Debian 12 crashes on it (SIGSEGV); the
+// healthcheck's timeout bounds the probe instead.
 func healthcheck(s Service) (*composeHealthcheck, error) {
 	if s.Health.Path == "" {
 		return nil, fmt.Errorf("stack: service %s has no HTTP readiness path for its compose healthcheck", s.Name)
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d%s", s.Port(s.Health.Port).Container, s.Health.Path)
 	return &composeHealthcheck{
-		Test:     []string{"CMD", healthToolsPath + "/busybox", "wget", "-q", "-T", "2", "-O", "/dev/null", url},
+		Test:     []string{"CMD", healthToolsPath + "/busybox", "wget", "-q", "-O", "/dev/null", url},
 		Interval: "2s", Timeout: "3s", Retries: 3, StartPeriod: "2m",
 	}, nil
 }
@@ -290,3 +292,24 @@ func secretEnvNames(p *Plan) []string {
 
 // ComposeFileName is the compose file of a container plan.
 const ComposeFileName = "docker-compose.yaml"
+
+// ComposeOneShotsOf are the one-shot services of the plan's compose file,
+// each with the services it waits for.
+func ComposeOneShotsOf(p *Plan) (map[string][]string, error) {
+	proj, _, err := composeServices(p)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, name := range ComposeOneShots() {
+		if s, ok := proj.Services[name]; ok {
+			deps := []string{}
+			for d := range s.DependsOn {
+				deps = append(deps, d)
+			}
+			sort.Strings(deps)
+			out[name] = deps
+		}
+	}
+	return out, nil
+}

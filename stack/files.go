@@ -127,7 +127,7 @@ func (b *builder) files() error {
 		if err != nil {
 			return fmt.Errorf("compose file: %w", err)
 		}
-		p.Files = append(p.Files, File{Path: ComposeFileName, Content: out})
+		p.Files = append(p.Files, File{Path: ComposeFileName, Content: out}, File{Path: ReadmeFile, Content: []byte(readme(p))})
 	}
 	return nil
 }

@@ -100,3 +100,47 @@ func OfflineImage(k Kind) string {
 var offlineUnavailable = map[Kind]string{
 	KindRedpandaConsole: "the Redpanda console has no source build that works offline (its image cannot be pulled without a registry)",
 }
+
+// offlineTempoLacks are the Tempo targets the offline build (2.8 era) does
+// not have. The module proxy serves no Tempo 2.10; Tempo 2.9.0 builds but
+// rejects the 2.10 configuration's live_store.wal and
+// querier.query_live_store keys, so it cannot stand in either.
+var offlineTempoLacks = map[string]bool{"live-store": true}
+
+// OfflineUnrunnable says why the offline images cannot run services of a
+// plan rendered with the upstream ones: a service with no offline image,
+// every Tempo service when the plan needs a target the Tempo built here
+// lacks, and whatever depends on those.
+func OfflineUnrunnable(p *Plan) map[string]string {
+	out := map[string]string{}
+	var lacks string
+	for _, s := range p.Services {
+		if s.Kind == KindTempo && offlineTempoLacks[s.Target] {
+			lacks = s.Target
+		}
+	}
+	order, err := p.StartOrder()
+	if err != nil {
+		order = p.Services
+	}
+	for _, s := range order {
+		if _, ok := OfflineImageOf(s.Image); !ok {
+			out[s.Name] = offlineUnavailable[s.Kind]
+			if out[s.Name] == "" {
+				out[s.Name] = "no offline image stands in for " + s.Image
+			}
+			continue
+		}
+		if s.Kind == KindTempo && lacks != "" {
+			out[s.Name] = fmt.Sprintf("this Tempo %s stack runs the %s target, which the Tempo built here (the 2.8-era module) does not have", p.Combination.Profile, lacks)
+			continue
+		}
+		for _, d := range s.DependsOn {
+			if _, ok := out[d]; ok {
+				out[s.Name] = fmt.Sprintf("it needs %s, which cannot run offline", d)
+				break
+			}
+		}
+	}
+	return out
+}

@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"gopkg.in/yaml.v3"
+
 	"encoding/json"
 	"testing"
 )
@@ -72,6 +74,81 @@ func TestWavesStartDependenciesFirst(t *testing.T) {
 				if j, ok := wave[d]; in && ok && j >= i {
 					t.Errorf("%s: %s (wave %d) starts with or before its dependency %s (wave %d)", c.ID(), s.Name, i, d, j)
 				}
+			}
+		}
+	}
+}
+
+// Offline, an ingester stack of the committed profile runs whole; a Kafka
+// one loses its Tempo (no live-store in the Tempo built here) and what
+// needs it, and keeps its infrastructure and its seeding.
+func TestOfflineUnrunnable(t *testing.T) {
+	for _, tc := range []struct {
+		id      string
+		out     []string
+		running []string
+	}{
+		{"ingester-compactor-s3", nil, []string{"minio", "distributor", "grafana", "gateway"}},
+		{"kafka-scheduler-s3", []string{"redpanda-console", "live-store-0", "distributor", "grafana", "gateway"}, []string{"minio", "redpanda", "prometheus"}},
+	} {
+		c, err := ParseID(tc.id, DefaultProfile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Render(c, UserOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := OfflineUnrunnable(p)
+		for _, name := range tc.out {
+			if got[name] == "" {
+				t.Errorf("%s: %s runs offline, want a reason it cannot", tc.id, name)
+			}
+		}
+		for _, name := range tc.running {
+			if why, ok := got[name]; ok {
+				t.Errorf("%s: %s cannot run offline (%s), want it to", tc.id, name, why)
+			}
+		}
+	}
+}
+
+// The offline override of a committed stack swaps images and nothing
+// else, for every service that has an offline image (the one-shots too).
+func TestOfflineOverrideSwapsImagesOnly(t *testing.T) {
+	plans, err := ComposeStacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range plans {
+		b, missing, err := OfflineOverride(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f struct {
+			Services map[string]map[string]any `yaml:"services"`
+		}
+		if err := yaml.Unmarshal(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		for name, keys := range f.Services {
+			if len(keys) != 1 || keys["image"] == nil {
+				t.Errorf("%s: override of %s sets %v, want the image only", p.Combination.ID(), name, keys)
+			}
+		}
+		want := []string{ComposeHealthTools, "minio", "prometheus", "gateway"}
+		if p.Combination.Mode.Kafka() {
+			want = append(want, ComposeTopicInit, "redpanda")
+			if missing["redpanda-console"] == "" {
+				t.Errorf("%s: the Redpanda console has an offline image?", p.Combination.ID())
+			}
+		}
+		for _, name := range want {
+			if p.Combination.Storage == Local && name == "minio" {
+				continue
+			}
+			if f.Services[name] == nil {
+				t.Errorf("%s: override does not swap %s", p.Combination.ID(), name)
 			}
 		}
 	}

@@ -45,6 +45,14 @@ type Config struct {
 	Compose      []string
 	ReadyTimeout time.Duration
 	Log          io.Writer
+	// AsIs runs the compose file already in Dir unchanged (a committed
+	// stack), with Override as the only other file, and lets compose's own
+	// conditions and one-shot services order and seed the start. Nothing
+	// is published beyond what the file publishes: the caller reaches the
+	// stack through its gateway, and the rest at container addresses.
+	AsIs bool
+	// Override is an extra compose file (AsIs: the offline images).
+	Override string
 }
 
 // Runner owns one compose project.
@@ -52,6 +60,8 @@ type Runner struct {
 	runtime.Book
 	cfg  Config
 	plan *stack.Plan
+
+	files []string // the -f files, in order
 
 	mu      sync.Mutex
 	created bool // compose has created something: Stop must run down
@@ -80,18 +90,28 @@ func New(cfg Config, p *stack.Plan) (*Runner, error) {
 	if err := CheckPublishedPorts(p); err != nil {
 		return nil, err
 	}
-	if err := p.WriteFiles(cfg.Dir); err != nil {
-		return nil, err
-	}
-	override, err := Override(p)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(cfg.Dir, OverrideFile), override, 0o644); err != nil {
-		return nil, err
-	}
-	r := &Runner{cfg: cfg, plan: p}
+	r := &Runner{cfg: cfg, plan: p, files: []string{stack.ComposeFileName}}
 	r.OnEvent = runtime.Printer(cfg.Log)
+	if cfg.AsIs {
+		if _, err := os.Stat(filepath.Join(cfg.Dir, stack.ComposeFileName)); err != nil {
+			return nil, fmt.Errorf("composerun: no stack to run as it is: %w", err)
+		}
+	} else {
+		if err := p.WriteFiles(cfg.Dir); err != nil {
+			return nil, err
+		}
+		override, err := Override(p)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(cfg.Dir, OverrideFile), override, 0o644); err != nil {
+			return nil, err
+		}
+		r.files = append(r.files, OverrideFile)
+	}
+	if cfg.Override != "" {
+		r.files = append(r.files, cfg.Override)
+	}
 	return r, nil
 }
 
@@ -142,7 +162,10 @@ func (r *Runner) Name() string { return "compose" }
 // command runs compose on the project with the secrets in its environment,
 // the only place their values go.
 func (r *Runner) command(ctx context.Context, args ...string) *exec.Cmd {
-	full := append(append([]string{}, r.cfg.Compose[1:]...), "-p", r.cfg.Project, "-f", stack.ComposeFileName, "-f", OverrideFile)
+	full := append(append([]string{}, r.cfg.Compose[1:]...), "-p", r.cfg.Project)
+	for _, f := range r.files {
+		full = append(full, "-f", f)
+	}
 	cmd := exec.CommandContext(ctx, r.cfg.Compose[0], append(full, args...)...)
 	cmd.Dir = r.cfg.Dir
 	cmd.Env = os.Environ()
@@ -168,6 +191,9 @@ func (r *Runner) run(ctx context.Context, args ...string) (string, error) {
 // dependency order (each wave with one `up -d --no-deps`), and returns when
 // each answers its health check through its published port.
 func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) error {
+	if r.cfg.AsIs {
+		return r.startAsIs(ctx, match)
+	}
 	var begin time.Time
 	up := func(wave []stack.Service) error {
 		names := make([]string, len(wave))
@@ -191,22 +217,25 @@ func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) erro
 // health check; a failure carries the service's last log lines.
 func (r *Runner) waitReady(ctx context.Context, s stack.Service, begin time.Time) error {
 	deadline := begin.Add(r.cfg.ReadyTimeout)
-	addr := map[string]string{}
-	for _, p := range s.Ports {
-		for {
-			// A container that restarts (Tempo, until its dependencies
-			// answer) has no port for a moment: ask again.
-			out, err := r.run(ctx, "port", s.Name, fmt.Sprint(p.Container))
-			published := strings.TrimSpace(out)
-			if err == nil && published != "" && !strings.HasSuffix(published, ":0") {
-				addr[p.Name] = strings.Replace(published, "0.0.0.0:", "127.0.0.1:", 1)
-				break
+	var addr map[string]string
+	for {
+		// A container that restarts has no published port for a moment:
+		// ask again.
+		cs, err := r.Containers(ctx)
+		c := cs[s.Name]
+		addr = map[string]string{}
+		for _, p := range s.Ports {
+			if a, ok := c.Published[p.Container]; ok {
+				addr[p.Name] = a
 			}
-			if time.Now().After(deadline) || ctx.Err() != nil {
-				return fmt.Errorf("%s: no published port for %d (%v)\n%s", s.Name, p.Container, err, r.logs(s.Name))
-			}
-			time.Sleep(500 * time.Millisecond)
 		}
+		if err == nil && len(addr) == len(s.Ports) {
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("%s: ports not published (%v)\n%s", s.Name, err, r.logs(s.Name))
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 	if err := health.Wait(ctx, s, addr[s.Health.Port], time.Until(deadline), 250*time.Millisecond, nil); err != nil {
 		return fmt.Errorf("%w\n%s", err, r.logs(s.Name))

@@ -188,6 +188,8 @@ type Prepared struct {
 	Endpoints verify.Endpoints
 	// Cleanup removes what preparing made (temp dirs), after Stop.
 	Cleanup func() error
+	// AsIs: the stack seeds itself; run AsIs instead of Verify.
+	AsIs bool
 }
 
 // Prepare makes a runtime for one combination.
@@ -235,6 +237,9 @@ func verifyAndTearDown(ctx context.Context, p *Prepared, o Options) (res report.
 			res.Error = joinErr(res.Error, problem)
 		}
 	}()
+	if p.AsIs {
+		return AsIs(ctx, p.Runtime, p.Endpoints, o)
+	}
 	return Verify(ctx, p.Runtime, p.Endpoints, o)
 }
 

@@ -57,6 +57,7 @@ type Opened struct {
 	Choice
 	host    Host
 	prepare func(*stack.Timings) pipeline.Prepare // local and compose: the pipeline runs here
+	asIs    pipeline.Prepare                      // compose: the committed stacks as they are
 	local   *LocalConfig                          // local: the migration carries its storage over
 	cli     string                                // dagger: the CLI and `call` with the constructor's arguments
 	call    []string
@@ -102,6 +103,7 @@ func Open(ctx context.Context, h Host, c Choice) (*Opened, error) {
 		o.prepare = func(t *stack.Timings) pipeline.Prepare {
 			return Compose(ComposeConfig{Images: c.Images, Compose: eng.Compose, Log: h.Out, Timings: t})
 		}
+		o.asIs = ComposeAsIs(ComposeConfig{Images: c.Images, Compose: eng.Compose, Log: h.Out}, h.ProjectDir, filepath.Join(h.Reports, "overrides"))
 	case DaggerName:
 		cli, err := o.daggerCLI(ctx)
 		if err != nil {
@@ -199,6 +201,28 @@ func (o *Opened) Verify(ctx context.Context, combos []stack.Combination) error {
 		return o.verifyWithModule(ctx, combos)
 	}
 	return o.report(ctx, pipeline.RunAll(ctx, combos, o.prepare(nil), o.options()))
+}
+
+// Smoke runs every committed compose stack as it is, one after the other,
+// and reports like Verify.
+func (o *Opened) Smoke(ctx context.Context) error {
+	if o.asIs == nil {
+		return fmt.Errorf("the committed stacks run on the compose runtime, not %s", o.Runtime)
+	}
+	opts := o.options()
+	// A few traces: the stack's own paths are what is under test here.
+	opts.Traces, opts.ErrorEvery = 4, 0
+	var combos []stack.Combination
+	stacks, err := stack.ComposeStacks()
+	if err != nil {
+		return err
+	}
+	for _, p := range stacks {
+		combos = append(combos, p.Combination)
+	}
+	run := pipeline.RunAll(ctx, combos, o.asIs, opts)
+	run.Title = "tempo-stack compose stacks, as committed"
+	return o.report(ctx, run)
 }
 
 func (o *Opened) options() pipeline.Options {

@@ -55,3 +55,18 @@ func Faults(ctx context.Context, h Host, target string, names ...string) error {
 	defer rt.Close()
 	return rt.Faults(ctx, combos, scenarios, migrate)
 }
+
+// Smoke runs the committed compose stacks as they are (Docker; images from
+// TEMPO_STACK_IMAGES, the offline ones through an image-only override).
+func Smoke(ctx context.Context, h Host) error {
+	choice, err := Choose(ComposeName)
+	if err != nil {
+		return err
+	}
+	rt, err := Open(ctx, h, choice)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	return rt.Smoke(ctx)
+}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 
 	gapi "github.com/grafana/grafana-api-golang-client"
 	"github.com/minio/minio-go/v7"
@@ -20,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tempo-stack/tempo-stack/internal/localhost"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -127,7 +129,7 @@ type Grafana struct{ c *gapi.Client }
 
 // NewGrafana connects as admin with basic auth.
 func NewGrafana(baseURL, user, password string) (*Grafana, error) {
-	c, err := gapi.New(baseURL, gapi.Config{BasicAuth: url.UserPassword(user, password)})
+	c, err := gapi.New(baseURL, gapi.Config{BasicAuth: url.UserPassword(user, password), Client: localhost.Client(30 * time.Second)})
 	if err != nil {
 		return nil, err
 	}

@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/tempo-stack/tempo-stack/internal/localhost"
 )
 
-var httpClient = &http.Client{Timeout: 10 * time.Second}
+// httpClient reaches the gateway's host-name routes (grafana.localhost) too.
+var httpClient = localhost.Client(10 * time.Second)
 
 // get fetches a URL; a non-2xx answer is an error carrying the body excerpt.
 func get(ctx context.Context, url string, header ...string) ([]byte, int, error) {
