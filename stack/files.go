@@ -59,7 +59,13 @@ func (b *builder) files() error {
 	v.OTLPHTTPListen = b.listen(dist.Port("otlp-http"))
 	var tempoTargets []namedAddr
 	for _, s := range p.ServicesOf(KindTempo) {
-		v.Members = append(v.Members, p.Addr(s.Name, "memberlist"))
+		// Seeds are the Tempo services that wait for no other: they exist
+		// when anyone joins. A seed's name that does not resolve yet costs
+		// a joiner the resolver's timeout (10s in Docker's embedded DNS on
+		// a host whose upstream it cannot reach); gossip brings the rest.
+		if !dependsOnKind(p, s, KindTempo) {
+			v.Members = append(v.Members, p.Addr(s.Name, "memberlist"))
+		}
 		tempoTargets = append(tempoTargets, namedAddr{s.Name, p.Addr(s.Name, "http")})
 		if s.Target == "block-builder" {
 			// block-builder-N consumes partition N: one partition each.
@@ -148,3 +154,13 @@ func datasourcesFile(id string, ds []Datasource) ([]byte, error) {
 
 // TempoConfigFile is the one tempo.yaml every Tempo service of a plan reads.
 const TempoConfigFile = "tempo.yaml"
+
+// dependsOnKind says whether s waits for a service of kind k.
+func dependsOnKind(p *Plan, s Service, k Kind) bool {
+	for _, d := range s.DependsOn {
+		if dep, ok := p.Service(d); ok && dep.Kind == k {
+			return true
+		}
+	}
+	return false
+}

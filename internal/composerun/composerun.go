@@ -205,6 +205,11 @@ func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) erro
 			r.Begin(s.Name)
 		}
 		r.mu.Lock()
+		if !r.created {
+			// The healthchecks' busybox, so Docker's view of health (ps,
+			// inspect) is right here too; seeding stays the pipeline's.
+			names = append(names, stack.ComposeHealthTools)
+		}
 		r.created = true
 		r.mu.Unlock()
 		_, err := r.run(ctx, append([]string{"up", "-d", "--no-deps", "--no-build"}, names...)...)

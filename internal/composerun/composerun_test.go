@@ -151,7 +151,8 @@ func TestSecretsOnlyInComposeEnvironment(t *testing.T) {
 	})
 }
 
-// Every committed compose stack, and the override, is accepted by the
+// Every committed compose stack (with its offline override), and the
+// renderings the compose runtime runs (with the ports override), are accepted by the
 // compose command CI installs (Debian's docker-compose 1.29, which rejects
 // keys newer tools accept, such as a top-level name).
 func TestCommittedStacksParseWithDockerCompose(t *testing.T) {
@@ -166,6 +167,7 @@ func TestCommittedStacksParseWithDockerCompose(t *testing.T) {
 	for _, p := range plans {
 		dirs[p] = filepath.Join("..", "..", stack.ComposeDir, p.Combination.ID())
 	}
+	committed := len(plans)
 	// And the offline renderings the compose runtime runs, which leave the
 	// Redpanda console out.
 	for _, c := range stack.Matrix(stack.Profile28) {
@@ -179,9 +181,13 @@ func TestCommittedStacksParseWithDockerCompose(t *testing.T) {
 		}
 		plans = append(plans, p)
 	}
-	for _, p := range plans {
+	for i, p := range plans {
 		dir := dirs[p]
 		override, err := Override(p)
+		if i < committed {
+			// A committed stack runs offline with the image-only override.
+			override, _, err = stack.OfflineOverride(p)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

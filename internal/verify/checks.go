@@ -159,7 +159,7 @@ func (s *Suite) ready(ctx context.Context) outcome {
 		return failed(fmt.Sprintf("%d restarts: the declared start order did not hold", len(s.Restarts)), ev...)
 	}
 	if s.NoRestarts {
-		ev = append(ev, "0 restarts")
+		ev = append(ev, fmt.Sprintf("%d services ready, 0 restarts", len(s.Readiness)))
 	}
 	return passed(ev...)
 }
@@ -188,6 +188,7 @@ func (s *Suite) seeded(ctx context.Context) outcome {
 	}
 	// Existence, read back independently of what provisioning said.
 	p := s.E.Plan
+	var facts []string
 	if len(p.Buckets) > 0 {
 		mc, err := s.E.minio()
 		if err != nil {
@@ -199,6 +200,7 @@ func (s *Suite) seeded(ctx context.Context) outcome {
 				return failed(fmt.Sprintf("bucket %s missing (%v)", b, err), ev...)
 			}
 			ev = append(ev, "bucket "+b+" exists")
+			facts = append(facts, "bucket "+b)
 		}
 	}
 	if p.Topic != "" {
@@ -207,9 +209,12 @@ func (s *Suite) seeded(ctx context.Context) outcome {
 			return failed(fmt.Sprintf("topic %s has %d partitions, want %d (%v)", p.Topic, n, p.Partitions, err), ev...)
 		}
 		ev = append(ev, fmt.Sprintf("topic %s has %d partitions", p.Topic, n))
+		facts = append(facts, fmt.Sprintf("topic %s (%d partitions)", p.Topic, n))
 	}
+	// The report shows the last line: what exists, in one.
+	summary := func(more string) string { return strings.Join(append(facts, more), "; ") }
 	if why := s.unavailable("grafana"); why != "" {
-		return passed(append(ev, "Grafana's datasources not read: Grafana not run ("+why+")")...)
+		return passed(append(ev, summary("Grafana not run ("+why+")"))...)
 	}
 	g, err := s.grafanaClient()
 	if err != nil {
@@ -224,8 +229,7 @@ func (s *Suite) seeded(ctx context.Context) outcome {
 			return failed(fmt.Sprintf("datasource %s missing; Grafana has %v", d.UID, uids), ev...)
 		}
 	}
-	ev = append(ev, fmt.Sprintf("Grafana datasources: %v", uids))
-	return passed(ev...)
+	return passed(append(ev, summary(fmt.Sprintf("Grafana datasources %v", uids)))...)
 }
 
 func (s *Suite) grafanaClient() (*provision.Grafana, error) {
