@@ -100,6 +100,27 @@ func (Verify) Mode(ctx context.Context, target string) error {
 	})
 }
 
+// Bench offers each architecture load in steps until it loses or refuses data; results in build/bench (TEMPO_STACK_BENCH_DIR): <combination>.json, summary.md, bench.png. Knobs: TEMPO_STACK_BENCH_START_SPS (5000), _MAX_SPS (80000), _FACTOR (2), _STEPS, _STEP (60s). Runtime local (default) or compose.
+type Bench mg.Namespace
+
+// Mode benches one combination: a mode, alias or id (storage from TEMPO_STACK_STORAGE, default s3).
+func (Bench) Mode(ctx context.Context, target string) error {
+	return provider.Bench(ctx, host(), target, false)
+}
+
+// All benches the four modes on s3, one after the other.
+func (Bench) All(ctx context.Context) error { return provider.Bench(ctx, host(), "", false) }
+
+// Smoke is CI's bench: one 10-second step of one mode at 2000 spans/s (headroom 5s); it fails unless the JSON is complete and every sampled trace was found. Numbers are not asserted.
+func (Bench) Smoke(ctx context.Context, target string) error {
+	for env, v := range map[string]string{provider.EnvBenchSteps: "1", provider.EnvBenchStep: "10s", provider.EnvBenchStart: "2000", provider.EnvBenchHeadroom: "5s"} {
+		if os.Getenv(env) == "" {
+			os.Setenv(env, v)
+		}
+	}
+	return provider.Bench(ctx, host(), target, true)
+}
+
 // Compose runs the rendered docker compose stacks on Docker.
 type Compose mg.Namespace
 

@@ -9,7 +9,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"time"
 
 	sdk "dagger.io/dagger"
 
@@ -165,6 +167,64 @@ func (m *TempoStack) Faults(
 		}
 		return s.Faults(ctx, combos, scenarios)
 	})
+}
+
+// Bench offers one combination load on Dagger services, doubling the rate
+// each step until the stack loses, refuses or fails to take it (or the
+// last step), and returns <combination>.json and summary.md: offered and
+// accepted spans/s, errors, Tempo's own counters, a 1% sample queried back
+// by ID and by TraceQL with push-to-queryable p50/p99, and the generator's
+// headroom. CPU and memory per service are measured on the local runtime
+// only (go run mage.go bench:mode).
+// +cache="never"
+func (m *TempoStack) Bench(
+	ctx context.Context,
+	// a mode, alias or combination id (see config)
+	// +default="ingester-compactor"
+	mode string,
+	// s3 (MinIO) or local; default: the one mode names, else s3
+	// +optional
+	storage string,
+	// the first step's offered spans/s; each next step doubles it
+	// +default=5000
+	startSps int,
+	// at most this many steps
+	// +default=4
+	steps int,
+	// seconds each step offers its rate
+	// +default=60
+	stepSeconds int,
+) (*dagger.Directory, error) {
+	if startSps < 1 || steps < 1 || stepSeconds < 1 {
+		return nil, fmt.Errorf("--start-sps=%d --steps=%d --step-seconds=%d: each must be at least 1", startSps, steps, stepSeconds)
+	}
+	var log bytes.Buffer
+	progress := daggermod.Framed(os.Stderr)
+	defer progress.Close()
+	out := daggermod.Masked(io.MultiWriter(progress, &log))
+	s, err := m.session(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Client.Close()
+	c, err := s.Combination(stack.Selection{Target: mode, Storage: storage})
+	if err != nil {
+		return nil, err
+	}
+	o := daggermod.DefaultBenchOptions()
+	o.StartSPS, o.Steps, o.StepDuration = float64(startSps), steps, time.Duration(stepSeconds)*time.Second
+	o.MaxSPS = o.StartSPS * math.Pow(o.Factor, float64(steps-1))
+	report, md, err := s.Bench(ctx, c, o)
+	_ = out.Close()
+	dir := dag.Directory().
+		WithNewFile(c.ID()+".json", string(report)).
+		WithNewFile("summary.md", md).
+		WithNewFile("bench.log", log.String())
+	if err != nil {
+		return dir, err
+	}
+	fmt.Fprint(os.Stderr, md)
+	return dir, nil
 }
 
 func (m *TempoStack) verify(ctx context.Context, failOnError bool, combos func(daggermod.Session) ([]stack.Combination, error)) (*dagger.Directory, error) {

@@ -7,12 +7,14 @@ package daggermod
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
 	"dagger.io/dagger"
 
+	"github.com/tempo-stack/tempo-stack/internal/bench"
 	"github.com/tempo-stack/tempo-stack/internal/fault"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/internal/progress"
@@ -176,3 +178,23 @@ func Masked(w io.Writer) io.WriteCloser { return redact.NewWriter(w) }
 // Framed returns a writer to w (the function's stderr) that frames each
 // line, so mage shows it from Dagger's progress; Close flushes.
 func Framed(w io.Writer) io.WriteCloser { return progress.Writer(w) }
+
+// Bench benches one combination on Dagger services (pipeline.Bench): the
+// JSON of its report and the markdown table. Dagger services' CPU and
+// memory are out of the function's reach, so cpu_s and rss_mb stay empty.
+func (s Session) Bench(ctx context.Context, c stack.Combination, o pipeline.BenchOptions) ([]byte, string, error) {
+	o.Log, o.Runtime = s.Log, provider.DaggerName
+	r := pipeline.BenchOne(ctx, c, provider.Dagger(s.config(false)), o)
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, "", err
+	}
+	md := bench.Markdown([]bench.Report{r}, "")
+	if r.Error != "" {
+		return b, md, fmt.Errorf("%s: %s", c.ID(), r.Error)
+	}
+	return b, md, nil
+}
+
+// DefaultBenchOptions are the bench's defaults (pipeline.DefaultBenchOptions).
+func DefaultBenchOptions() pipeline.BenchOptions { return pipeline.DefaultBenchOptions() }

@@ -113,3 +113,14 @@ func Lag(end, committed map[int32]int64) []string {
 func Poll(ctx context.Context, timeout, every time.Duration, try func() (bool, string)) (bool, string) {
 	return poll(ctx, timeout, every, try)
 }
+
+// Search runs a TraceQL query over [start, end] and returns the IDs of the
+// traces it found (at most limit).
+func (e Endpoints) Search(ctx context.Context, q string, start, end time.Time, limit int) (map[string]bool, error) {
+	u := e.url("query-frontend", "http", fmt.Sprintf("/api/search?limit=%d&q=%s&start=%d&end=%d", limit, url.QueryEscape(q), start.Unix(), end.Unix()))
+	var r searchResponse
+	if err := getJSON(ctx, u, &r); err != nil {
+		return nil, err
+	}
+	return r.ids(), nil
+}
