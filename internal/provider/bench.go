@@ -2,13 +2,16 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/bench"
+	"github.com/tempo-stack/tempo-stack/internal/daggercli"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
@@ -98,15 +101,19 @@ func Bench(ctx context.Context, h Host, target string, check bool) error {
 		return err
 	}
 	defer rt.Close()
-	if rt.prepare == nil {
-		return fmt.Errorf("the bench runs the stack from here (runtime local or compose), not on %s", rt.Runtime)
-	}
 	o.Log, o.Runtime = h.Out, rt.Runtime
 	dir := BenchDir()
 	var problems []error
 	for i, c := range combos {
 		fmt.Fprintf(h.Out, "=== [%d/%d] bench %s (Tempo %s)\n", i+1, len(combos), c.ID(), c.Profile)
-		r := pipeline.BenchOne(ctx, c, rt.prepare(nil), o)
+		var r bench.Report
+		if rt.Runtime == DaggerName {
+			if r, err = rt.benchWithModule(ctx, c, o, dir); err != nil {
+				return err
+			}
+		} else {
+			r = pipeline.BenchOne(ctx, c, rt.prepare(nil), o)
+		}
 		path, err := r.Write(dir)
 		if err != nil {
 			return err
@@ -138,4 +145,32 @@ func Bench(ctx context.Context, h Host, target string, check bool) error {
 		return fmt.Errorf("%v", problems)
 	}
 	return nil
+}
+
+// benchWithModule runs the module's bench function for one combination
+// and reads back the report it exported.
+func (o *Opened) benchWithModule(ctx context.Context, c stack.Combination, b pipeline.BenchOptions, dir string) (bench.Report, error) {
+	if b.Factor != 2 {
+		return bench.Report{}, fmt.Errorf("the module's bench doubles the rate each step: unset %s", EnvBenchFactor)
+	}
+	steps := b.Steps
+	if steps == 0 {
+		steps = int(math.Floor(math.Log2(b.MaxSPS/b.StartSPS))) + 1
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return bench.Report{}, err
+	}
+	args := append(append([]string(nil), o.call...), "bench", "--mode="+c.ID(),
+		fmt.Sprintf("--start-sps=%.0f", b.StartSPS), fmt.Sprintf("--steps=%d", steps), fmt.Sprintf("--step-seconds=%.0f", b.StepDuration.Seconds()),
+		"export", "--path="+abs)
+	if err := daggercli.Call(ctx, o.cli, o.host.ProjectDir, filepath.Join(abs, "dagger-session.log"), o.host.Out, args...); err != nil {
+		return bench.Report{}, err
+	}
+	raw, err := os.ReadFile(filepath.Join(abs, c.ID()+".json"))
+	if err != nil {
+		return bench.Report{}, fmt.Errorf("the module exported no bench report: %w", err)
+	}
+	var r bench.Report
+	return r, json.Unmarshal(raw, &r)
 }
