@@ -210,51 +210,89 @@ func tempoCounters(ctx context.Context, e verify.Endpoints) map[string]float64 {
 	return out
 }
 
-// sampleWatch polls each sampled trace by ID from the moment it was
-// accepted until it comes back complete, at most a few at a time so the
-// watching does not load the query path much.
+// sampleWatch checks every sampled trace by ID. One in latencyEvery is
+// polled from the moment it was accepted, for its push-to-queryable
+// latency; the rest are read once the step is over. So the watching loads
+// the query path with a few requests a second at any rate, instead of
+// becoming the load.
 type sampleWatch struct {
 	ctx     context.Context
 	e       verify.Endpoints
 	timeout time.Duration
-	sem     chan struct{}
 	wg      sync.WaitGroup
 	mu      sync.Mutex
+	n       int
+	later   []loadgen.Sample
 	lat     []time.Duration
 	lost    int
 }
 
+const latencyEvery = 10
+
 func newSampleWatch(ctx context.Context, e verify.Endpoints, timeout time.Duration) *sampleWatch {
-	return &sampleWatch{ctx: ctx, e: e, timeout: timeout, sem: make(chan struct{}, 32)}
+	return &sampleWatch{ctx: ctx, e: e, timeout: timeout}
 }
 
 func (w *sampleWatch) add(s loadgen.Sample) {
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		w.sem <- struct{}{}
-		defer func() { <-w.sem }()
-		deadline := s.AcceptedAt.Add(w.timeout)
-		for {
-			spans, err := w.e.Trace(w.ctx, s.ID, "")
-			if err == nil && len(spans) == s.Spans {
+	w.mu.Lock()
+	w.n++
+	watch := w.n%latencyEvery == 1
+	if !watch {
+		w.later = append(w.later, s)
+	}
+	w.mu.Unlock()
+	if watch {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			w.check(s, true)
+		}()
+	}
+}
+
+// check polls one trace until it is complete or its time is up.
+func (w *sampleWatch) check(s loadgen.Sample, timed bool) {
+	deadline := s.AcceptedAt.Add(w.timeout)
+	for {
+		spans, err := w.e.Trace(w.ctx, s.ID, "")
+		if err == nil && len(spans) == s.Spans {
+			if timed {
 				w.mu.Lock()
 				w.lat = append(w.lat, time.Since(s.AcceptedAt))
 				w.mu.Unlock()
-				return
 			}
-			if time.Now().After(deadline) || w.ctx.Err() != nil {
-				w.mu.Lock()
-				w.lost++
-				w.mu.Unlock()
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
+			return
 		}
-	}()
+		if time.Now().After(deadline) || w.ctx.Err() != nil {
+			w.mu.Lock()
+			w.lost++
+			w.mu.Unlock()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
+// wait returns the latencies and the count of sampled traces never found
+// complete, once every one was looked at.
 func (w *sampleWatch) wait() ([]time.Duration, int) {
+	w.mu.Lock()
+	later := w.later
+	w.mu.Unlock()
+	work := make(chan loadgen.Sample)
+	for i := 0; i < 8; i++ {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			for s := range work {
+				w.check(s, false)
+			}
+		}()
+	}
+	for _, s := range later {
+		work <- s
+	}
+	close(work)
 	w.wg.Wait()
 	return w.lat, w.lost
 }

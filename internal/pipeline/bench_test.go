@@ -1,0 +1,27 @@
+package pipeline
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tempo-stack/tempo-stack/internal/loadgen"
+)
+
+// The headroom is what a null sink really counted, over the run.
+func TestHeadroomIsMeasured(t *testing.T) {
+	h, err := Headroom(context.Background(), loadgen.Config{Workers: 2, SpansPerTrace: 5, BatchTraces: 20}, 500*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h < 1000 {
+		t.Fatalf("headroom %.0f spans/s: the generator hardly ran", h)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	d := []time.Duration{5, 1, 4, 2, 3}
+	if percentileOf(d, 50) != 3 || percentileOf(d, 99) != 4 || percentileOf(nil, 50) != 0 {
+		t.Fatalf("p50 %v p99 %v", percentileOf(d, 50), percentileOf(d, 99))
+	}
+}
