@@ -228,9 +228,6 @@ func oneTrace(ctx context.Context, providers map[string]*sdktrace.TracerProvider
 	// A new root: the caller's context may carry a span (a Dagger function
 	// runs inside the engine's trace), which would otherwise become every
 	// generated trace's parent and give them all one trace ID.
-	// A new root: the caller's context may carry a span (a Dagger function
-	// runs inside the engine's trace), which would otherwise become every
-	// generated trace's parent and give them all one trace ID.
 	ctx, root := tr("frontend").Start(ctx, "GET /checkout", trace.WithNewRoot(), trace.WithSpanKind(trace.SpanKindServer), trace.WithTimestamp(at(0)),
 		trace.WithAttributes(append(common, attribute.String("http.request.method", "GET"), attribute.String("http.route", "/checkout"))...))
 	rec(root)
