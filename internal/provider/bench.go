@@ -111,6 +111,7 @@ func Bench(ctx context.Context, h Host, target string, check bool) error {
 			if r, err = rt.benchWithModule(ctx, c, o, dir); err != nil {
 				return err
 			}
+			fmt.Fprintln(h.Out) // the CLI prints the export path with no newline
 		} else {
 			r = pipeline.BenchOne(ctx, c, rt.prepare(nil), o)
 		}
@@ -159,6 +160,9 @@ func (o *Opened) benchWithModule(ctx context.Context, c stack.Combination, b pip
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
+		return bench.Report{}, err
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return bench.Report{}, err
 	}
 	args := append(append([]string(nil), o.call...), "bench", "--mode="+c.ID(),
