@@ -237,37 +237,30 @@ func ComposeOneShots() []string {
 
 // OfflineOverride is the compose override file that runs a stack's
 // committed compose file with the offline images: it swaps images and
-// changes nothing else. It returns the services that have no offline image
-// too, with the reason; they cannot be started offline.
-func OfflineOverride(p *Plan) ([]byte, map[string]string, error) {
+// changes nothing else. Services with no offline image get no entry;
+// OfflineUnrunnable says which they are and why.
+func OfflineOverride(p *Plan) ([]byte, error) {
 	proj, _, err := composeServices(p)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	type imageOnly struct {
 		Image string `yaml:"image"`
 	}
 	services := map[string]imageOnly{}
-	missing := map[string]string{}
 	for name, s := range proj.Services {
-		img, ok := OfflineImageOf(s.Image)
-		if !ok {
-			missing[name] = fmt.Sprintf("no offline image stands in for %s", s.Image)
-			if svc, found := p.Service(name); found && svc.Kind == KindRedpandaConsole {
-				missing[name] = offlineUnavailable[KindRedpandaConsole]
-			}
-			continue
+		if img, ok := OfflineImageOf(s.Image); ok {
+			services[name] = imageOnly{img}
 		}
-		services[name] = imageOnly{img}
 	}
 	var buf bytes.Buffer
 	buf.WriteString("# Written by tempo-stack: the offline images in place of the pinned upstream ones; nothing else changes.\n")
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(map[string]any{"services": services}); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return buf.Bytes(), missing, enc.Close()
+	return buf.Bytes(), enc.Close()
 }
 
 // ComposeProjectName is the compose project name of a combination.

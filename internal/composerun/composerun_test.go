@@ -186,7 +186,7 @@ func TestCommittedStacksParseWithDockerCompose(t *testing.T) {
 		override, err := Override(p)
 		if i < committed {
 			// A committed stack runs offline with the image-only override.
-			override, _, err = stack.OfflineOverride(p)
+			override, err = stack.OfflineOverride(p)
 		}
 		if err != nil {
 			t.Fatal(err)

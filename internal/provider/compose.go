@@ -85,7 +85,7 @@ func ComposeAsIs(cfg ComposeConfig, repo, work string) pipeline.Prepare {
 			Secrets: pipeline.NewSecrets(), Compose: cfg.Compose, ReadyTimeout: 4 * time.Minute, Log: cfg.Log,
 		}
 		if cfg.Images == stack.Offline {
-			override, _, err := stack.OfflineOverride(p)
+			override, err := stack.OfflineOverride(p)
 			if err != nil {
 				return nil, err
 			}
