@@ -68,9 +68,15 @@ func (r *Runner) startAsIs(ctx context.Context, match func(stack.Service) bool) 
 			default:
 			}
 		}
+		// A container compose replaces between `docker ps` and `docker
+		// inspect` makes one poll fail: ask again until the deadline.
 		cs, err := r.Containers(ctx)
 		if err != nil {
-			return err
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				return err
+			}
+			time.Sleep(250 * time.Millisecond)
+			continue
 		}
 		for _, s := range svcs {
 			if c := cs[s.Name]; !ready[s.Name] && c.Health == "healthy" {
