@@ -60,6 +60,13 @@ func (s Session) config(forUse bool) provider.DaggerConfig {
 	return provider.DaggerConfig{Client: s.Client, Images: s.images(), Offline: s.Offline, ForUse: forUse, Log: s.Log}
 }
 
+// prepare makes verification stacks on Dagger services, tuned.
+func (s Session) prepare(t pipeline.Tune) pipeline.Prepare {
+	cfg := s.config(false)
+	cfg.Tune = t
+	return provider.Dagger(cfg)
+}
+
 // Combination resolves what the caller named (a mode, alias or id, and
 // the parts given separately) for this session's profile.
 func (s Session) Combination(sel stack.Selection) (stack.Combination, error) {
@@ -93,11 +100,7 @@ func (s Session) Verify(ctx context.Context, combos []stack.Combination) (Report
 func (s Session) Faults(ctx context.Context, combos []stack.Combination, scenarios []fault.Scenario) (Reports, error) {
 	opts := pipeline.DefaultOptions()
 	opts.Log, opts.Runtime = s.Log, provider.DaggerName
-	run := pipeline.Faults(ctx, combos, scenarios, func(t stack.Timings) pipeline.Prepare {
-		cfg := s.config(false)
-		cfg.Timings = &t
-		return provider.Dagger(cfg)
-	}, opts)
+	run := pipeline.Faults(ctx, combos, scenarios, s.prepare, opts)
 	junit, err := run.JUnit()
 	if err != nil {
 		return Reports{}, err
@@ -184,7 +187,7 @@ func Framed(w io.Writer) io.WriteCloser { return progress.Writer(w) }
 // memory are out of the function's reach, so cpu_s and rss_mb stay empty.
 func (s Session) Bench(ctx context.Context, c stack.Combination, o pipeline.BenchOptions) ([]byte, string, error) {
 	o.Log, o.Runtime = s.Log, provider.DaggerName
-	r := pipeline.BenchOne(ctx, c, provider.Dagger(s.config(false)), o)
+	r := pipeline.BenchOne(ctx, c, s.prepare, o)
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return nil, "", err

@@ -27,6 +27,7 @@ type tempoView struct {
 	RemoteWriteURL                 string
 	Bucket, S3Endpoint, BlocksDir  string
 	RF1After                       string
+	Limits                         *Limits
 }
 
 type blockBuilderView struct {
@@ -50,6 +51,7 @@ func (b *builder) files() error {
 		BlocksDir:      b.blocksDir(),
 		Bucket:         BucketName,
 		RF1After:       "1999-01-01T00:00:00Z",
+		Limits:         b.o.Limits,
 	}
 	if !b.o.RF1After.IsZero() {
 		v.RF1After = b.o.RF1After.UTC().Format(time.RFC3339)

@@ -131,6 +131,8 @@ type Plan struct {
 	Combination Combination `json:"combination"`
 	Network     Network     `json:"network"`
 	Timings     Timings     `json:"timings"`
+	// Limits are the tenant's ingestion limits when not Tempo's defaults.
+	Limits *Limits `json:"limits,omitempty"`
 	// Images is where the services' images come from.
 	Images   ImageSet  `json:"images"`
 	Services []Service `json:"services"`

@@ -38,6 +38,25 @@ type Options struct {
 	// after it (Tempo's rf1FilterFn). Zero: RF1 blocks only, a fresh
 	// Kafka stack.
 	RF1After time.Time
+	// Limits replace Tempo's default per-tenant ingestion limits; nil keeps
+	// them (what every committed stack and verification run uses).
+	Limits *Limits
+}
+
+// Limits are the tenant's ingestion limits (overrides.defaults.ingestion).
+// A bench raises them so that it measures the architecture rather than
+// Tempo's default 15 MB/s per distributor, which refuses the same load
+// whatever the architecture.
+type Limits struct {
+	RateBytes     int `json:"rate_limit_bytes"`
+	BurstBytes    int `json:"burst_size_bytes"`
+	MaxLiveTraces int `json:"max_traces_per_user"`
+}
+
+// BenchLimits are far above what this generator can offer (about 100 MB/s
+// at its headroom), so that no step is refused by a limit.
+func BenchLimits() *Limits {
+	return &Limits{RateBytes: 200e6, BurstBytes: 400e6, MaxLiveTraces: 200000}
 }
 
 // Shape constants of the stack. Two ingesters (or live-stores) and two
@@ -119,7 +138,7 @@ func Render(c Combination, o Options) (*Plan, error) {
 	if o.GrafanaHome == "" {
 		o.GrafanaHome = grafanaHome
 	}
-	b := &builder{c: c, o: o, next: o.Network.BasePort, plan: &Plan{Combination: c, Network: o.Network, Timings: o.Timings, Images: o.Images}}
+	b := &builder{c: c, o: o, next: o.Network.BasePort, plan: &Plan{Combination: c, Network: o.Network, Timings: o.Timings, Limits: o.Limits, Images: o.Images}}
 	b.services()
 	if err := b.files(); err != nil {
 		return nil, fmt.Errorf("render %s: %w", c.ID(), err)

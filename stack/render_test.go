@@ -502,3 +502,25 @@ func TestStartInWavesOrderAndFirstError(t *testing.T) {
 		t.Errorf("a failing first wave must stop the start: err %v after %d of %d starts", err, calls, len(started))
 	}
 }
+
+// A bench's limits reach every Tempo process's overrides; without them the
+// rendering keeps Tempo's defaults (no ingestion block at all).
+func TestLimitsRenderIntoOverrides(t *testing.T) {
+	c := Default()
+	o := CheckOptions(LoopbackNetwork(20000, "/tmp/tempo-stack"), "")
+	plain, _ := mustRender(t, c, o).File(TempoConfigFile)
+	if strings.Contains(string(plain), "ingestion:") {
+		t.Errorf("default rendering sets ingestion limits:\n%s", plain)
+	}
+	o.Limits = BenchLimits()
+	p := mustRender(t, c, o)
+	got, _ := p.File(TempoConfigFile)
+	for _, want := range []string{"rate_limit_bytes: 200000000", "burst_size_bytes: 400000000", "max_traces_per_user: 200000"} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("rendered tempo.yaml lacks %q", want)
+		}
+	}
+	if p.Limits == nil || *p.Limits != *BenchLimits() {
+		t.Errorf("plan limits = %v, want the bench's", p.Limits)
+	}
+}

@@ -34,6 +34,7 @@ func TestRenderedKeysExistInPinnedTempo(t *testing.T) {
 		{Network: ContainerNetwork(), Timings: VerificationTimings(), Images: Offline},
 		{Network: LoopbackNetwork(20000, "/tmp/tempo-stack"), Timings: VerificationTimings()},
 		{Network: LoopbackNetwork(20000, "/tmp/tempo-stack"), Timings: ProductionTimings()},
+		{Network: LoopbackNetwork(20000, "/tmp/tempo-stack"), Timings: VerificationTimings(), Limits: BenchLimits()},
 	}
 	for _, prof := range Profiles {
 		table := keyTable(t, prof)

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/tempo-stack/tempo-stack/stack"
 )
 
 // Step is one offered rate held for the step's duration.
@@ -56,6 +58,9 @@ type Report struct {
 	// Timings names the Tempo timings the stack ran with (verification
 	// timings flush and compact far more often than production).
 	Timings string `json:"timings"`
+	// Limits are the tenant's ingestion limits the stack ran with, when
+	// not Tempo's defaults.
+	Limits *stack.Limits `json:"limits,omitempty"`
 	// Generator is the load's shape.
 	Generator            Generator `json:"generator"`
 	Steps                []Step    `json:"steps"`
@@ -160,6 +165,12 @@ func Markdown(reports []Report, chart string) string {
 	for _, r := range reports {
 		fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %.0f | %d | %s |\n", r.Combination, r.Runtime, r.Timings, r.MaxZeroLossSPS, r.GeneratorHeadroomSPS, len(r.Steps), Busiest(r))
 	}
+	for _, r := range reports {
+		if r.Limits != nil {
+			fmt.Fprintf(&b, "\n%s ran with the tenant's ingestion limits raised (rate %d bytes/s, burst %d bytes, %d live traces per ingester) so that the architecture is measured, not Tempo's defaults (15 MB/s, 20 MB, 10000).\n",
+				r.Combination, r.Limits.RateBytes, r.Limits.BurstBytes, r.Limits.MaxLiveTraces)
+		}
+	}
 	if chart != "" {
 		fmt.Fprintf(&b, "\n![accepted spans/s and p99 against offered spans/s](%s)\n", chart)
 	}
@@ -171,7 +182,7 @@ func Markdown(reports []Report, chart string) string {
 		b.WriteString("| offered spans/s | accepted spans/s | errors | dropped | sampled | lost | found by TraceQL | p50 ms | p99 ms | refused | discarded | CPU s (top 3) | stop |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, s := range r.Steps {
 			fmt.Fprintf(&b, "| %.0f | %.0f | %d | %d | %d | %d | %d | %.0f | %.0f | %.0f | %.0f | %s | %s |\n",
-				s.OfferedSPS, s.AcceptedSPS, s.Errors, s.Dropped, s.Sampled, s.Lost, s.SearchFound, s.P50ms, s.P99ms, s.Tempo["refused"], s.Tempo["discarded"], topCPU(s.CPUs, 3), s.Stop)
+				s.OfferedSPS, s.AcceptedSPS, s.Errors, s.Dropped, s.Sampled, s.Lost, s.SearchFound, s.P50ms, s.P99ms, s.Tempo["refused"], s.Tempo["discarded"], topCPU(s.CPUs, 3), strings.ReplaceAll(s.Stop, "|", "\\|"))
 		}
 	}
 	return b.String()

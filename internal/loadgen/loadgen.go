@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,8 +77,10 @@ type Result struct {
 	SpansAccepted int64         `json:"spansAccepted"`
 	// Dropped are traces that came due while the backlog was full: the
 	// generator or the receiver could not keep up.
-	Dropped      int64    `json:"dropped"`
-	Errors       int64    `json:"errors"`
+	Dropped int64 `json:"dropped"`
+	Errors  int64 `json:"errors"`
+	// ErrorSamples hold the first error of each kind (up to 5 kinds);
+	// errors that differ only in their numbers are one kind.
 	ErrorSamples []string `json:"errorSamples,omitempty"`
 	// MaxLag is the longest a due trace waited for a worker.
 	MaxLag  time.Duration `json:"maxLag"`
@@ -234,9 +237,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				if err != nil {
 					errs.Add(1)
 					mu.Lock()
-					if len(res.ErrorSamples) < 5 {
-						res.ErrorSamples = append(res.ErrorSamples, err.Error())
-					}
+					res.ErrorSamples = addKind(res.ErrorSamples, err.Error(), 5)
 					mu.Unlock()
 					continue
 				}
@@ -326,4 +327,21 @@ func oneTrace(ctx context.Context, tr trace.Tracer, i int, cfg Config, payload s
 		s.End()
 	}
 	root.End()
+}
+
+var digits = regexp.MustCompile(`[0-9]+`)
+
+// addKind appends msg unless one of its kind is there or the list is full:
+// a refusal repeated with another byte count is news once.
+func addKind(kinds []string, msg string, max int) []string {
+	shape := digits.ReplaceAllString(msg, "N")
+	for _, k := range kinds {
+		if digits.ReplaceAllString(k, "N") == shape {
+			return kinds
+		}
+	}
+	if len(kinds) >= max {
+		return kinds
+	}
+	return append(kinds, msg)
 }

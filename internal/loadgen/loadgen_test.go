@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +70,24 @@ func TestRejectsBadConfig(t *testing.T) {
 		if _, err := Run(context.Background(), c); err == nil {
 			t.Errorf("%+v accepted", c)
 		}
+	}
+}
+
+// A refusal repeated with other numbers is one kind; another message is
+// another; the list stops growing at its bound.
+func TestErrorKindsDifferInMoreThanNumbers(t *testing.T) {
+	var kinds []string
+	for _, msg := range []string{
+		"RATE_LIMITED: exceeded while adding 35523 bytes",
+		"RATE_LIMITED: exceeded while adding 22248 bytes",
+		"connection refused",
+		"RATE_LIMITED: exceeded while adding 4546 bytes",
+		"deadline exceeded", "a", "b", "c",
+	} {
+		kinds = addKind(kinds, msg, 4)
+	}
+	want := []string{"RATE_LIMITED: exceeded while adding 35523 bytes", "connection refused", "deadline exceeded", "a"}
+	if strings.Join(kinds, "|") != strings.Join(want, "|") {
+		t.Errorf("kinds = %q, want %q", kinds, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +32,8 @@ type BenchOptions struct {
 	Headroom time.Duration
 	// Queryable bounds the wait for a sampled trace after its push.
 	Queryable time.Duration
+	// Limits replace Tempo's default ingestion limits (nil keeps them).
+	Limits *stack.Limits
 }
 
 // DefaultBenchOptions: 10-span traces with a 256-byte attribute, 8
@@ -41,6 +44,7 @@ func DefaultBenchOptions() BenchOptions {
 		Load:     loadgen.Config{Workers: 8, SpansPerTrace: 10, AttrBytes: 256, BatchTraces: 50, SampleEvery: 100},
 		StartSPS: 5000, MaxSPS: 80000, Factor: 2, StepDuration: time.Minute,
 		Headroom: 10 * time.Second, Queryable: 30 * time.Second,
+		Limits: stack.BenchLimits(),
 	}
 }
 
@@ -71,7 +75,7 @@ func Headroom(ctx context.Context, load loadgen.Config, d time.Duration) (float6
 // caller stops rt.
 func Bench(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o BenchOptions) bench.Report {
 	p := e.Plan
-	r := bench.Report{Combination: p.Combination.ID(), Profile: string(p.Combination.Profile), Runtime: rt.Name(), Timings: p.Timings.Name,
+	r := bench.Report{Combination: p.Combination.ID(), Profile: string(p.Combination.Profile), Runtime: rt.Name(), Timings: p.Timings.Name, Limits: p.Limits,
 		Generator: bench.Generator{Workers: o.Load.Workers, SpansPerTrace: o.Load.SpansPerTrace, AttrBytes: o.Load.AttrBytes,
 			StepSeconds: o.StepDuration.Seconds(), SampleEvery: o.Load.SampleEvery}}
 	logf := func(format string, a ...any) {
@@ -172,7 +176,7 @@ func benchStep(ctx context.Context, e verify.Endpoints, meter runtime.Meter, o B
 	case s.Lost > 0:
 		s.Stop = fmt.Sprintf("%d of %d sampled traces not found within %s", s.Lost, s.Sampled, o.Queryable)
 	case s.Errors > 0:
-		s.Stop = fmt.Sprintf("%d export errors: %v", s.Errors, res.ErrorSamples)
+		s.Stop = fmt.Sprintf("%d export errors: %s", s.Errors, strings.Join(res.ErrorSamples, "; "))
 	case s.Tempo["refused"] > 0 || s.Tempo["discarded"] > 0:
 		s.Stop = fmt.Sprintf("Tempo refused %.0f and discarded %.0f spans", s.Tempo["refused"], s.Tempo["discarded"])
 	case s.Dropped > 0:
@@ -250,11 +254,19 @@ func (w *sampleWatch) add(s loadgen.Sample) {
 	}
 }
 
-// check polls one trace until it is complete or its time is up.
+// check polls one trace until it is complete or its time is up. A query
+// that fails (rather than answering without the trace) is asked again a
+// few times even past the deadline, so a busy query path is not counted
+// as lost data.
 func (w *sampleWatch) check(s loadgen.Sample, timed bool) {
 	deadline := s.AcceptedAt.Add(w.timeout)
-	for {
+	for failed := 0; ; {
 		spans, err := w.e.Trace(w.ctx, s.ID, "")
+		if err != nil && failed < 3 && w.ctx.Err() == nil {
+			failed++
+			time.Sleep(time.Second)
+			continue
+		}
 		if err == nil && len(spans) == s.Spans {
 			if timed {
 				w.mu.Lock()
@@ -308,9 +320,10 @@ func percentileOf(d []time.Duration, p int) time.Duration {
 
 func ms(d time.Duration) float64 { return math.Round(float64(d) / float64(time.Millisecond)) }
 
-// BenchOne prepares, benches and tears down one combination.
-func BenchOne(ctx context.Context, c stack.Combination, prepare Prepare, o BenchOptions) (r bench.Report) {
-	p, err := prepare(ctx, c)
+// BenchOne prepares (with the bench's limits), benches and tears down one
+// combination.
+func BenchOne(ctx context.Context, c stack.Combination, prepare Tunable, o BenchOptions) (r bench.Report) {
+	p, err := prepare(func(so *stack.Options) { so.Limits = o.Limits })(ctx, c)
 	if err != nil {
 		return bench.Report{Combination: c.ID(), Profile: string(c.Profile), Runtime: o.Runtime, Error: "not started: " + err.Error()}
 	}

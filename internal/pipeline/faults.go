@@ -18,7 +18,7 @@ const FaultWait = 2 * time.Minute
 // stack of its own, rendered with the scenario's timings, brought up and
 // seeded as verification does, and always torn down. A scenario that does
 // not apply is a SKIPPED row with the reason.
-func Faults(ctx context.Context, combos []stack.Combination, scenarios []fault.Scenario, prepare func(stack.Timings) Prepare, o Options) report.Run {
+func Faults(ctx context.Context, combos []stack.Combination, scenarios []fault.Scenario, prepare Tunable, o Options) report.Run {
 	run := report.Run{Started: time.Now(), Title: "tempo-stack faults"}
 	for i, c := range combos {
 		res := report.Combination{ID: c.ID(), Profile: string(c.Profile), Runtime: o.Runtime}
@@ -32,7 +32,8 @@ func Faults(ctx context.Context, combos []stack.Combination, scenarios []fault.S
 			if why := sc.Skip(c); why != "" {
 				r = sc.Skipped(why)
 			} else {
-				r = faultOnOwnStack(ctx, c, sc, prepare(sc.RenderTimings()), o)
+				timings := sc.RenderTimings()
+				r = faultOnOwnStack(ctx, c, sc, prepare(func(so *stack.Options) { so.Timings = timings }), o)
 			}
 			logResult(o, c.ID(), r)
 			res.Checks = append(res.Checks, r)

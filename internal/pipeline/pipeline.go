@@ -195,6 +195,14 @@ type Prepared struct {
 // Prepare makes a runtime for one combination.
 type Prepare func(ctx context.Context, c stack.Combination) (*Prepared, error)
 
+// Tune changes what a run renders beside the architecture: a fault
+// scenario's timings, a bench's ingestion limits.
+type Tune func(*stack.Options)
+
+// Tunable is a runtime's Prepare for renderings the caller tunes (nil:
+// the runtime's own options).
+type Tunable func(Tune) Prepare
+
 // RunAll verifies each combination in turn, always stopping and cleaning up
 // before the next, and returns the report of all of them. It stops early
 // only when ctx is cancelled.

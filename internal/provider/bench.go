@@ -113,7 +113,7 @@ func Bench(ctx context.Context, h Host, target string, check bool) error {
 			}
 			fmt.Fprintln(h.Out) // the CLI prints the export path with no newline
 		} else {
-			r = pipeline.BenchOne(ctx, c, rt.prepare(nil), o)
+			r = pipeline.BenchOne(ctx, c, rt.prepare, o)
 		}
 		path, err := r.Write(dir)
 		if err != nil {

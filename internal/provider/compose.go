@@ -23,8 +23,9 @@ type ComposeConfig struct {
 	Images  stack.ImageSet
 	Compose []string // from docker.Ensure
 	Log     io.Writer
-	// Timings replace the verification timings (a fault scenario's).
-	Timings *stack.Timings
+	// Tune changes the verification rendering (a fault scenario's
+	// timings, a bench's limits).
+	Tune pipeline.Tune
 }
 
 // Compose prepares combinations as docker compose projects, from the
@@ -32,8 +33,8 @@ type ComposeConfig struct {
 func Compose(cfg ComposeConfig) pipeline.Prepare {
 	return func(ctx context.Context, c stack.Combination) (*pipeline.Prepared, error) {
 		o := stack.CheckOptions(stack.ContainerNetwork(), cfg.Images)
-		if cfg.Timings != nil {
-			o.Timings = *cfg.Timings
+		if cfg.Tune != nil {
+			cfg.Tune(&o)
 		}
 		p, err := stack.Render(c, o)
 		if err != nil {

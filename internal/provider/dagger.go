@@ -51,8 +51,9 @@ type DaggerConfig struct {
 	// Grafana open to anonymous visitors; otherwise verification timings.
 	ForUse bool
 	Log    io.Writer
-	// Timings replace the verification timings (a fault scenario's).
-	Timings *stack.Timings
+	// Tune changes the verification rendering (a fault scenario's
+	// timings, a bench's limits).
+	Tune pipeline.Tune
 }
 
 // HostImages imports the offline images from tarballs on the client's host.
@@ -75,8 +76,8 @@ func Dagger(cfg DaggerConfig) pipeline.Prepare {
 // (the module's up returns the gateway).
 func PrepareDagger(cfg DaggerConfig, c stack.Combination) (*daggerrun.Runner, *pipeline.Prepared, error) {
 	o := stack.CheckOptions(stack.ContainerNetwork(), cfg.Images)
-	if cfg.Timings != nil {
-		o.Timings = *cfg.Timings
+	if cfg.Tune != nil {
+		cfg.Tune(&o)
 	}
 	if cfg.ForUse {
 		o = stack.UserOptions()

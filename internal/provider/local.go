@@ -30,8 +30,9 @@ type LocalConfig struct {
 	// place and prints where it is.
 	Keep bool
 	Log  io.Writer
-	// Timings replace the verification timings (a fault scenario's).
-	Timings *stack.Timings
+	// Tune changes the verification rendering (a fault scenario's
+	// timings, a bench's limits).
+	Tune pipeline.Tune
 	// Shared, when set, is the storage a stack shares with the one before
 	// it (the migration): its directory and credentials.
 	Shared *Shared
@@ -71,8 +72,8 @@ func Local(cfg LocalConfig) pipeline.Prepare {
 		}
 		o := stack.CheckOptions(stack.LoopbackNetwork(cfg.BasePort, dir), "")
 		o.GrafanaHome = cfg.GrafanaHome
-		if cfg.Timings != nil {
-			o.Timings = *cfg.Timings
+		if cfg.Tune != nil {
+			cfg.Tune(&o)
 		}
 		o.RF1After = cfg.RF1After
 		p, err := stack.Render(c, o)

@@ -56,10 +56,10 @@ func HostFromEnv() Host {
 type Opened struct {
 	Choice
 	host    Host
-	prepare func(*stack.Timings) pipeline.Prepare // local and compose: the pipeline runs here
-	asIs    pipeline.Prepare                      // compose: the committed stacks as they are
-	local   *LocalConfig                          // local: the migration carries its storage over
-	cli     string                                // dagger: the CLI and `call` with the constructor's arguments
+	prepare pipeline.Tunable // local and compose: the pipeline runs here
+	asIs    pipeline.Prepare // compose: the committed stacks as they are
+	local   *LocalConfig     // local: the migration carries its storage over
+	cli     string           // dagger: the CLI and `call` with the constructor's arguments
 	call    []string
 	close   func() error
 }
@@ -83,9 +83,9 @@ func Open(ctx context.Context, h Host, c Choice) (*Opened, error) {
 			BinDir: filepath.Join(h.Tools.Dir, "bin"), GrafanaHome: h.Tools.GrafanaHome(), BasePort: base,
 			Keep: os.Getenv(EnvKeep) == "1", Log: h.Out,
 		}
-		o.prepare = func(t *stack.Timings) pipeline.Prepare {
+		o.prepare = func(t pipeline.Tune) pipeline.Prepare {
 			cfg := *o.local
-			cfg.Timings = t
+			cfg.Tune = t
 			return Local(cfg)
 		}
 	case ComposeName:
@@ -100,8 +100,8 @@ func Open(ctx context.Context, h Host, c Choice) (*Opened, error) {
 				return nil, err
 			}
 		}
-		o.prepare = func(t *stack.Timings) pipeline.Prepare {
-			return Compose(ComposeConfig{Images: c.Images, Compose: eng.Compose, Log: h.Out, Timings: t})
+		o.prepare = func(t pipeline.Tune) pipeline.Prepare {
+			return Compose(ComposeConfig{Images: c.Images, Compose: eng.Compose, Log: h.Out, Tune: t})
 		}
 		o.asIs = ComposeAsIs(ComposeConfig{Images: c.Images, Compose: eng.Compose, Log: h.Out}, h.ProjectDir, filepath.Join(h.Reports, "overrides"))
 	case DaggerName:
@@ -258,7 +258,7 @@ func (o *Opened) Faults(ctx context.Context, combos []stack.Combination, scenari
 		return o.faultsWithModule(ctx, combos, scenarios, migrate)
 	}
 	opts := o.options()
-	run := pipeline.Faults(ctx, combos, scenarios, func(t stack.Timings) pipeline.Prepare { return o.prepare(&t) }, opts)
+	run := pipeline.Faults(ctx, combos, scenarios, o.prepare, opts)
 	run.Title = "tempo-stack faults"
 	if migrate && ctx.Err() == nil {
 		run.Combinations = append(run.Combinations, o.migration(ctx, opts))
