@@ -172,8 +172,8 @@ func (m *TempoStack) Faults(
 // Bench offers one combination load on Dagger services, doubling the rate
 // each step until the stack loses, refuses or fails to take it (or the
 // last step), and returns <combination>.json and summary.md: offered and
-// accepted spans/s, errors, Tempo's own counters, a 1% sample queried back
-// by ID and by TraceQL with push-to-queryable p50/p99, and the generator's
+// accepted spans/s, errors, Tempo's own counters, about 600 sampled
+// traces a step queried back by ID and by TraceQL with push-to-queryable p50/p99, and the generator's
 // headroom. CPU and memory per service are measured on the local runtime
 // only (go run mage.go bench:mode).
 // +cache="never"
@@ -198,28 +198,28 @@ func (m *TempoStack) Bench(
 	if startSps < 1 || steps < 1 || stepSeconds < 1 {
 		return nil, fmt.Errorf("--start-sps=%d --steps=%d --step-seconds=%d: each must be at least 1", startSps, steps, stepSeconds)
 	}
-	var log bytes.Buffer
-	progress := daggermod.Framed(os.Stderr)
-	defer progress.Close()
-	out := daggermod.Masked(io.MultiWriter(progress, &log))
-	s, err := m.session(ctx, out)
-	if err != nil {
+	var id, md string
+	var report []byte
+	log, err := m.inSession(ctx, func(ctx context.Context, s daggermod.Session) error {
+		c, err := s.Combination(stack.Selection{Target: mode, Storage: storage})
+		if err != nil {
+			return err
+		}
+		o := daggermod.DefaultBenchOptions()
+		o.StartSPS, o.Steps, o.StepDuration = float64(startSps), steps, time.Duration(stepSeconds)*time.Second
+		o.MaxSPS = o.StartSPS * math.Pow(o.Factor, float64(steps-1))
+		id = c.ID()
+		report, md, err = s.Bench(ctx, c, o)
+		return err
+	})
+	if report == nil {
 		return nil, err
 	}
-	defer s.Client.Close()
-	c, err := s.Combination(stack.Selection{Target: mode, Storage: storage})
-	if err != nil {
-		return nil, err
-	}
-	o := daggermod.DefaultBenchOptions()
-	o.StartSPS, o.Steps, o.StepDuration = float64(startSps), steps, time.Duration(stepSeconds)*time.Second
-	o.MaxSPS = o.StartSPS * math.Pow(o.Factor, float64(steps-1))
-	report, md, err := s.Bench(ctx, c, o)
-	_ = out.Close()
+	// A failed bench still returns what it measured.
 	dir := dag.Directory().
-		WithNewFile(c.ID()+".json", string(report)).
+		WithNewFile(id+".json", string(report)).
 		WithNewFile("summary.md", md).
-		WithNewFile("bench.log", log.String())
+		WithNewFile("bench.log", log)
 	if err != nil {
 		return dir, err
 	}
@@ -237,33 +237,43 @@ func (m *TempoStack) verify(ctx context.Context, failOnError bool, combos func(d
 	})
 }
 
-// run runs a session's work with its output framed for mage and masked,
-// and returns the reports it made.
+// run runs a session's work and returns the reports it made.
 func (m *TempoStack) run(ctx context.Context, failOnError bool, work func(context.Context, daggermod.Session) (daggermod.Reports, error)) (*dagger.Directory, error) {
-	var log bytes.Buffer
-	// Known secrets are masked in what the function prints and returns.
-	progress := daggermod.Framed(os.Stderr)
-	defer progress.Close()
-	out := daggermod.Masked(io.MultiWriter(progress, &log))
-	s, err := m.session(ctx, out)
-	if err != nil {
-		return nil, err
-	}
-	defer s.Client.Close()
-	r, err := work(ctx, s)
-	_ = out.Close()
+	var r daggermod.Reports
+	log, err := m.inSession(ctx, func(ctx context.Context, s daggermod.Session) (err error) {
+		r, err = work(ctx, s)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
 	dir := dag.Directory().
 		WithNewFile("junit.xml", string(r.JUnit)).
 		WithNewFile("summary.md", r.Markdown).
-		WithNewFile("verify.log", log.String())
+		WithNewFile("verify.log", log)
 	if r.Failed > 0 && failOnError {
 		return dir, fmt.Errorf("%d checks failed:\n%s", r.Failed, r.Markdown)
 	}
 	fmt.Fprint(os.Stderr, r.Markdown)
 	return dir, nil
+}
+
+// inSession runs work in a session of its own whose output is framed for
+// mage and masked (known secrets never leave the function), and returns
+// what it printed.
+func (m *TempoStack) inSession(ctx context.Context, work func(context.Context, daggermod.Session) error) (string, error) {
+	var log bytes.Buffer
+	progress := daggermod.Framed(os.Stderr)
+	defer progress.Close()
+	out := daggermod.Masked(io.MultiWriter(progress, &log))
+	s, err := m.session(ctx, out)
+	if err != nil {
+		return "", err
+	}
+	defer s.Client.Close()
+	err = work(ctx, s)
+	_ = out.Close()
+	return log.String(), err
 }
 
 // Up brings one combination up as Dagger services for you to use: buckets

@@ -16,20 +16,8 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/daggerrun"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/stack"
+	"github.com/tempo-stack/tempo-stack/stack/stacktest"
 )
-
-func plan(t *testing.T, id string) *stack.Plan {
-	t.Helper()
-	c, err := stack.ParseID(id, stack.Profile28)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := stack.Render(c, stack.CheckOptions(stack.ContainerNetwork(), stack.Offline))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // Each plan service becomes a container with exactly its ports exposed,
 // its volumes mounted, its plain environment set and its secrets as Dagger
@@ -42,7 +30,7 @@ func TestContainersFromThePlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	p := plan(t, "ingester-compactor-s3")
+	p := stacktest.ContainerPlan(t, "ingester-compactor-s3", stack.Offline)
 	secrets := map[stack.Secret]string{}
 	for _, s := range stack.Secrets {
 		secrets[s] = "secret-value-" + string(s)

@@ -24,7 +24,9 @@ type Step struct {
 	// full (it never slows down).
 	Errors  int64 `json:"errors"`
 	Dropped int64 `json:"dropped"`
-	// Sampled traces (every SampleEvery-th) queried back by ID and by
+	// SampleEvery: every SampleEvery-th trace of the step was sampled.
+	SampleEvery int `json:"sample_every"`
+	// Sampled traces queried back by ID and by
 	// TraceQL; Lost were not found complete by ID.
 	Sampled     int `json:"sampled"`
 	Lost        int `json:"lost"`
@@ -75,7 +77,8 @@ type Generator struct {
 	SpansPerTrace int     `json:"spans_per_trace"`
 	AttrBytes     int     `json:"attr_bytes"`
 	StepSeconds   float64 `json:"step_seconds"`
-	SampleEvery   int     `json:"sample_every"`
+	// SamplesPerStep is about how many traces each step samples.
+	SamplesPerStep int `json:"samples_per_step"`
 }
 
 // Summarize sets MaxZeroLossSPS from the steps.

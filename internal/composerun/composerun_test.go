@@ -14,25 +14,13 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tempo-stack/tempo-stack/stack"
+	"github.com/tempo-stack/tempo-stack/stack/stacktest"
 )
-
-func plan(t *testing.T, mode, storage string, images stack.ImageSet) *stack.Plan {
-	t.Helper()
-	c, err := stack.New(mode, storage, "2.8", true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Timings: stack.VerificationTimings(), Images: images})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // The override publishes exactly the ports the compose file keeps on the
 // stack's network, for every service that runs, and nothing it publishes.
 func TestOverridePublishesEveryUnpublishedPort(t *testing.T) {
-	p := plan(t, "kafka-scheduler", "local", stack.Offline)
+	p := stacktest.ContainerPlan(t, "kafka-scheduler-local", stack.Offline)
 	b, err := Override(p)
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +53,7 @@ func TestOverridePublishesEveryUnpublishedPort(t *testing.T) {
 
 func TestNewWritesTheProjectAndRefusesLoopbackPlans(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "project")
-	p := plan(t, "scheduler", "s3", stack.Offline)
+	p := stacktest.ContainerPlan(t, "ingester-scheduler-s3", stack.Offline)
 	if _, err := New(Config{Dir: dir, Project: "x"}, p); err != nil {
 		if strings.Contains(err.Error(), "cannot be bound") {
 			t.Skipf("a published port is taken on this machine: %v", err)
@@ -94,7 +82,7 @@ func TestPublishedPortInUseNamesPortAndService(t *testing.T) {
 	}
 	defer l.Close()
 	taken := l.Addr().(*net.TCPAddr).Port
-	p := plan(t, "compactor", "s3", stack.Offline)
+	p := stacktest.ContainerPlan(t, "ingester-compactor-s3", stack.Offline)
 	for i, s := range p.Services {
 		for j, port := range s.Ports {
 			if s.Name == "gateway" && port.Name == "tempo-api" {
@@ -112,7 +100,7 @@ func TestPublishedPortInUseNamesPortAndService(t *testing.T) {
 // arguments, the project files or the override.
 func TestSecretsOnlyInComposeEnvironment(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "project")
-	p := plan(t, "compactor", "s3", stack.Offline)
+	p := stacktest.ContainerPlan(t, "ingester-compactor-s3", stack.Offline)
 	secrets := map[stack.Secret]string{}
 	for _, s := range stack.Secrets {
 		secrets[s] = "value-of-" + string(s) + "-3f9a"

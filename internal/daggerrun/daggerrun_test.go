@@ -5,25 +5,13 @@ import (
 	"testing"
 
 	"github.com/tempo-stack/tempo-stack/stack"
+	"github.com/tempo-stack/tempo-stack/stack/stacktest"
 )
-
-func plan(t *testing.T, id string) *stack.Plan {
-	t.Helper()
-	c, err := stack.ParseID(id, stack.Profile28)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := stack.Render(c, stack.CheckOptions(stack.ContainerNetwork(), stack.Offline))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // The local backend's blocks are one volume shared by every Tempo service;
 // every other volume is the service's own; no two runs share a volume.
 func TestVolumesSharedOnlyForLocalBlocks(t *testing.T) {
-	p := plan(t, "kafka-scheduler-local")
+	p := stacktest.ContainerPlan(t, "kafka-scheduler-local", stack.Offline)
 	r1 := &Runner{cfg: Config{RunID: "run1"}, plan: p}
 	r2 := &Runner{cfg: Config{RunID: "run2"}, plan: p}
 	owners := map[string][]string{}

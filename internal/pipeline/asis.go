@@ -7,7 +7,6 @@ import (
 
 	"github.com/tempo-stack/tempo-stack/internal/report"
 	"github.com/tempo-stack/tempo-stack/internal/runtime"
-	"github.com/tempo-stack/tempo-stack/internal/tracegen"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 )
 
@@ -42,20 +41,14 @@ func AsIs(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o Options
 	s.Restarts = rt.Restarts()
 	logf("all services healthy in %s", out.Startup.Round(time.Millisecond))
 	if d, ok := p.Service("distributor"); ok && d.Unavailable == "" {
-		if err := s.WaitWritable(ctx); err != nil {
-			out.Error = "stack not writable: " + err.Error()
+		one := o
+		one.Waves = 1 // the smoke proves the path, not compaction
+		if err := push(ctx, s, one, logf); err != nil {
+			out.Error = err.Error()
 			return out
 		}
-		logf("pushing %d traces to %s", o.Traces, e.Addr("distributor", "otlp-grpc"))
-		s.Pushed, s.PushErr = tracegen.Push(ctx, tracegen.Config{
-			Endpoint: e.Addr("distributor", "otlp-grpc"), RunID: s.RunID, Traces: o.Traces,
-			ErrorEvery: o.ErrorEvery, Waves: 1, OnTrace: s.Watch(ctx),
-		})
-		s.PushedAt = time.Now()
 	}
-	out.Checks = s.RunOnly(ctx, AsIsChecks, func(r verify.Result) {
-		logf("%-17s %-7s %8s  %s", r.Name, r.Status, r.Duration.Round(time.Millisecond), r.Reason)
-	})
+	out.Checks = s.RunOnly(ctx, AsIsChecks, logCheck(logf))
 	out.Measured = s.Measured
 	return out
 }

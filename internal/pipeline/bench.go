@@ -32,18 +32,25 @@ type BenchOptions struct {
 	Headroom time.Duration
 	// Queryable bounds the wait for a sampled trace after its push.
 	Queryable time.Duration
+	// Samples is about how many traces of each step are sampled and read
+	// back. A fixed count rather than a fixed share: reading back by ID
+	// goes to the object store once a trace is flushed, a few hundred ms
+	// a trace on 2 cores, so 1% of 80k spans/s would take longer to read
+	// than the step took to send.
+	Samples int
 	// Limits replace Tempo's default ingestion limits (nil keeps them).
 	Limits *stack.Limits
 }
 
 // DefaultBenchOptions: 10-span traces with a 256-byte attribute, 8
-// workers, 1% sampled; 5k spans/s doubled each 60 s step up to 80k.
+// workers, 600 traces sampled a step (2% at the first step, 0.125% at
+// the last); 5k spans/s doubled each 60 s step up to 80k.
 func DefaultBenchOptions() BenchOptions {
 	return BenchOptions{
 		Options:  DefaultOptions(),
-		Load:     loadgen.Config{Workers: 8, SpansPerTrace: 10, AttrBytes: 256, BatchTraces: 50, SampleEvery: 100},
+		Load:     loadgen.Config{Workers: 8, SpansPerTrace: 10, AttrBytes: 256, BatchTraces: 50},
 		StartSPS: 5000, MaxSPS: 80000, Factor: 2, StepDuration: time.Minute,
-		Headroom: 10 * time.Second, Queryable: 30 * time.Second,
+		Headroom: 10 * time.Second, Queryable: 30 * time.Second, Samples: 600,
 		Limits: stack.BenchLimits(),
 	}
 }
@@ -77,7 +84,7 @@ func Bench(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o BenchO
 	p := e.Plan
 	r := bench.Report{Combination: p.Combination.ID(), Profile: string(p.Combination.Profile), Runtime: rt.Name(), Timings: p.Timings.Name, Limits: p.Limits,
 		Generator: bench.Generator{Workers: o.Load.Workers, SpansPerTrace: o.Load.SpansPerTrace, AttrBytes: o.Load.AttrBytes,
-			StepSeconds: o.StepDuration.Seconds(), SampleEvery: o.Load.SampleEvery}}
+			StepSeconds: o.StepDuration.Seconds(), SamplesPerStep: o.Samples}}
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(o.Log, "[%s] "+format+"\n", append([]any{r.Combination}, a...)...)
 	}
@@ -101,6 +108,11 @@ func Bench(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o BenchO
 	run := time.Now().UnixNano()
 	for i, rate := 0, o.StartSPS; rate <= o.MaxSPS && (o.Steps == 0 || i < o.Steps) && ctx.Err() == nil; i, rate = i+1, rate*o.Factor {
 		s := benchStep(ctx, e, meter, o, rate, fmt.Sprintf("%s-%d-%d", r.Combination, run, i))
+		if ctx.Err() != nil {
+			// Samples still unread when the run was stopped are not lost.
+			logf("step %d (%.0f spans/s) interrupted: not recorded", i+1, rate)
+			break
+		}
 		logf("step %d: offered %.0f accepted %.0f spans/s, %d errors, %d dropped, %d/%d sampled lost, p50 %.0f ms p99 %.0f ms, refused %.0f discarded %.0f%s",
 			i+1, s.OfferedSPS, s.AcceptedSPS, s.Errors, s.Dropped, s.Lost, s.Sampled, s.P50ms, s.P99ms, s.Tempo["refused"], s.Tempo["discarded"], stopNote(s.Stop))
 		r.Steps = append(r.Steps, s)
@@ -129,9 +141,10 @@ func benchStep(ctx context.Context, e verify.Endpoints, meter runtime.Meter, o B
 	w := newSampleWatch(ctx, e, o.Queryable)
 	load := o.Load
 	load.Endpoint, load.Seed, load.TargetSPS, load.Duration, load.OnSample = e.Addr("distributor", "otlp-grpc"), seed, rate, o.StepDuration, w.add
+	load.SampleEvery = sampleEvery(rate, o.StepDuration, load.SpansPerTrace, o.Samples)
 	start := time.Now()
 	res, err := loadgen.Run(ctx, load)
-	s := bench.Step{OfferedSPS: math.Round(rate), Tempo: map[string]float64{}}
+	s := bench.Step{OfferedSPS: math.Round(rate), SampleEvery: load.SampleEvery, Tempo: map[string]float64{}}
 	if err != nil {
 		s.Stop = "generator: " + err.Error()
 		return s
@@ -307,6 +320,12 @@ func (w *sampleWatch) wait() ([]time.Duration, int) {
 	close(work)
 	w.wg.Wait()
 	return w.lat, w.lost
+}
+
+// sampleEvery is the share of a step's traces that makes about n samples.
+func sampleEvery(rate float64, d time.Duration, spansPerTrace, n int) int {
+	traces := rate * d.Seconds() / float64(max(spansPerTrace, 1))
+	return max(1, int(math.Round(traces/float64(max(n, 1)))))
 }
 
 func percentileOf(d []time.Duration, p int) time.Duration {

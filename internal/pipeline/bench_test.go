@@ -25,3 +25,16 @@ func TestPercentile(t *testing.T) {
 		t.Fatalf("p50 %v p99 %v", percentileOf(d, 50), percentileOf(d, 99))
 	}
 }
+
+// Every step samples about the same number of traces, whatever its rate,
+// so reading them back costs the same at 5k and at 80k spans/s.
+func TestSampleCountStaysFixedAcrossRates(t *testing.T) {
+	for _, tc := range []struct {
+		rate float64
+		want int
+	}{{5000, 50}, {10000, 100}, {80000, 800}, {10, 1}} {
+		if got := sampleEvery(tc.rate, time.Minute, 10, 600); got != tc.want {
+			t.Errorf("sampleEvery(%g spans/s, 60s, 10 spans, 600) = %d, want %d", tc.rate, got, tc.want)
+		}
+	}
+}

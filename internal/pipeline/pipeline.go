@@ -91,21 +91,35 @@ func Verify(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o Optio
 			s.SeedingErr = err
 		}
 	}
-	if err := s.WaitWritable(ctx); err != nil {
-		out.Error = "stack not writable: " + err.Error()
+	if err := push(ctx, s, o, logf); err != nil {
+		out.Error = err.Error()
 		return out
 	}
-	logf("pushing %d traces in %d waves to %s", o.Traces, o.Waves, e.Addr("distributor", "otlp-grpc"))
+	out.Checks = s.Run(ctx, logCheck(logf))
+	out.Measured = s.Measured
+	return out
+}
+
+// push waits until the stack takes writes, then pushes the run's traces
+// in o.Waves waves, each watched by the suite from the moment it is sent.
+func push(ctx context.Context, s *verify.Suite, o Options, logf func(string, ...any)) error {
+	if err := s.WaitWritable(ctx); err != nil {
+		return fmt.Errorf("stack not writable: %w", err)
+	}
+	addr := s.E.Addr("distributor", "otlp-grpc")
+	logf("pushing %d traces in %d waves to %s", o.Traces, o.Waves, addr)
 	s.Pushed, s.PushErr = tracegen.Push(ctx, tracegen.Config{
-		Endpoint: e.Addr("distributor", "otlp-grpc"), RunID: s.RunID, Traces: o.Traces,
+		Endpoint: addr, RunID: s.RunID, Traces: o.Traces,
 		ErrorEvery: o.ErrorEvery, Waves: o.Waves, WaveGap: o.WaveGap, OnTrace: s.Watch(ctx),
 	})
 	s.PushedAt = time.Now()
-	out.Checks = s.Run(ctx, func(r verify.Result) {
+	return nil
+}
+
+func logCheck(logf func(string, ...any)) func(verify.Result) {
+	return func(r verify.Result) {
 		logf("%-17s %-7s %8s  %s", r.Name, r.Status, r.Duration.Round(time.Millisecond), r.Reason)
-	})
-	out.Measured = s.Measured
-	return out
+	}
 }
 
 // bringUp starts the infrastructure, seeds it (buckets, topic), then starts

@@ -88,26 +88,28 @@ func Bench(ctx context.Context, h Host, target string, check bool) error {
 	if err != nil {
 		return err
 	}
-	combos := stack.OnStorage(choice.Profile, stack.S3)
-	if target != "" {
-		c, err := choice.Combination(target)
-		if err != nil {
-			return err
-		}
-		combos = []stack.Combination{c}
-	}
-	rt, err := Open(ctx, h, choice)
+	combos, err := choice.TargetOrModes(target)
 	if err != nil {
 		return err
 	}
-	defer rt.Close()
+	return onRuntime(ctx, h, choice, func(rt *Opened) error { return rt.Bench(ctx, combos, o, check) })
+}
+
+// Bench benches each combination in turn and redraws the table and the
+// chart; check holds each report to bench.Report.Complete.
+func (rt *Opened) Bench(ctx context.Context, combos []stack.Combination, o pipeline.BenchOptions, check bool) error {
+	h := rt.host
 	o.Log, o.Runtime = h.Out, rt.Runtime
 	dir := BenchDir()
 	var problems []error
 	for i, c := range combos {
+		if ctx.Err() != nil {
+			break // an earlier combination's result stays as it was
+		}
 		fmt.Fprintf(h.Out, "=== [%d/%d] bench %s (Tempo %s)\n", i+1, len(combos), c.ID(), c.Profile)
 		var r bench.Report
 		if rt.Runtime == DaggerName {
+			var err error
 			if r, err = rt.benchWithModule(ctx, c, o, dir); err != nil {
 				return err
 			}

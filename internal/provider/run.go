@@ -18,12 +18,7 @@ func Verify(ctx context.Context, h Host, runtime string, combos func(Choice) ([]
 	if err != nil {
 		return err
 	}
-	rt, err := Open(ctx, h, choice)
-	if err != nil {
-		return err
-	}
-	defer rt.Close()
-	return rt.Verify(ctx, cs)
+	return onRuntime(ctx, h, choice, func(rt *Opened) error { return rt.Verify(ctx, cs) })
 }
 
 // Faults runs the named scenarios (all with none) on the target's
@@ -37,23 +32,16 @@ func Faults(ctx context.Context, h Host, target string, names ...string) error {
 	if err != nil {
 		return err
 	}
-	combos := stack.OnStorage(choice.Profile, stack.S3)
-	if len(names) == 1 && migrate {
-		combos = nil
-	}
-	if target != "" {
-		c, err := choice.Combination(target)
-		if err != nil {
-			return err
-		}
-		combos, migrate = []stack.Combination{c}, false
-	}
-	rt, err := Open(ctx, h, choice)
-	if err != nil {
+	combos, err := choice.TargetOrModes(target)
+	switch {
+	case err != nil:
 		return err
+	case target != "":
+		migrate = false // the migration is a pair of combinations of its own
+	case len(names) == 1 && migrate:
+		combos = nil // only the migration was asked for
 	}
-	defer rt.Close()
-	return rt.Faults(ctx, combos, scenarios, migrate)
+	return onRuntime(ctx, h, choice, func(rt *Opened) error { return rt.Faults(ctx, combos, scenarios, migrate) })
 }
 
 // Smoke runs the committed compose stacks as they are (Docker; images from
@@ -63,10 +51,16 @@ func Smoke(ctx context.Context, h Host) error {
 	if err != nil {
 		return err
 	}
+	return onRuntime(ctx, h, choice, func(rt *Opened) error { return rt.Smoke(ctx) })
+}
+
+// onRuntime opens the chosen runtime, hands it to work and always closes
+// it (engines, images loaded, the daemon started).
+func onRuntime(ctx context.Context, h Host, choice Choice, work func(*Opened) error) error {
 	rt, err := Open(ctx, h, choice)
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
-	return rt.Smoke(ctx)
+	return work(rt)
 }

@@ -116,3 +116,13 @@ func Choose(runtime string) (Choice, error) {
 func (c Choice) Combination(target string) (stack.Combination, error) {
 	return Selection(target, c.Profile)
 }
+
+// TargetOrModes is the target's combination, or with no target the four
+// modes on s3 (what faults:all and bench:all run).
+func (c Choice) TargetOrModes(target string) ([]stack.Combination, error) {
+	if target == "" {
+		return stack.OnStorage(c.Profile, stack.S3), nil
+	}
+	one, err := c.Combination(target)
+	return []stack.Combination{one}, err
+}

@@ -712,12 +712,9 @@ func (s *Suite) grafana(ctx context.Context) outcome {
 }
 
 func (s *Suite) minioConsole(ctx context.Context) outcome {
-	svc, ok := s.E.Plan.Service("minio")
+	svc, skip, ok := s.runnable("minio", fmt.Sprintf("storage %s has no MinIO, so no MinIO console", s.E.Plan.Combination.Storage))
 	if !ok {
-		return skipped(fmt.Sprintf("storage %s has no MinIO, so no MinIO console", s.E.Plan.Combination.Storage))
-	}
-	if svc.Unavailable != "" {
-		return skipped(svc.Unavailable)
+		return skip
 	}
 	u := s.E.url(svc.Name, "console", "/")
 	body, _, err := get(ctx, u)
@@ -731,18 +728,28 @@ func (s *Suite) minioConsole(ctx context.Context) outcome {
 }
 
 func (s *Suite) console(ctx context.Context) outcome {
-	svc, ok := s.E.Plan.Service("redpanda-console")
+	svc, skip, ok := s.runnable("redpanda-console", fmt.Sprintf("mode %s has no Kafka, so no Redpanda console", s.E.Plan.Combination.Mode))
 	if !ok {
-		return skipped(fmt.Sprintf("mode %s has no Kafka, so no Redpanda console", s.E.Plan.Combination.Mode))
-	}
-	if svc.Unavailable != "" {
-		return skipped(svc.Unavailable)
+		return skip
 	}
 	u := s.E.url(svc.Name, svc.Health.Port, svc.Health.Path)
 	if _, _, err := get(ctx, u); err != nil {
 		return failed(err.Error())
 	}
 	return passed("GET " + u + " 200")
+}
+
+// runnable is the named service when the plan has it and it runs here;
+// otherwise the SKIPPED outcome that says why (absent: the plan has none).
+func (s *Suite) runnable(name, absent string) (stack.Service, outcome, bool) {
+	svc, ok := s.E.Plan.Service(name)
+	switch {
+	case !ok:
+		return svc, skipped(absent), false
+	case svc.Unavailable != "":
+		return svc, skipped(svc.Unavailable), false
+	}
+	return svc, outcome{}, true
 }
 
 func sameSet(a, b map[string]bool) bool {
