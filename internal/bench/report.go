@@ -38,6 +38,9 @@ type Step struct {
 	// received, refused and discarded by the distributor, and what the
 	// write path took (ingester or live-store traces, block-builder records).
 	Tempo map[string]float64 `json:"tempo"`
+	// GeneratorCPUs is the CPU seconds the bench's own process used while
+	// it offered the step's load (the generator and the timed samples).
+	GeneratorCPUs float64 `json:"generator_cpu_s"`
 	// CPU seconds over the step and peak RSS so far, by service (local
 	// runtime only; empty elsewhere).
 	CPUs  map[string]float64 `json:"cpu_s"`
@@ -182,10 +185,10 @@ func Markdown(reports []Report, chart string) string {
 		if r.Error != "" {
 			fmt.Fprintf(&b, "**error:** %s\n\n", r.Error)
 		}
-		b.WriteString("| offered spans/s | accepted spans/s | errors | dropped | sampled | lost | found by TraceQL | p50 ms | p99 ms | refused | discarded | CPU s (top 3) | stop |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+		b.WriteString("| offered spans/s | accepted spans/s | errors | dropped | sampled | lost | found by TraceQL | p50 ms | p99 ms | refused | discarded | CPU s (top 3) | generator CPU s | stop |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, s := range r.Steps {
-			fmt.Fprintf(&b, "| %.0f | %.0f | %d | %d | %d | %d | %d | %.0f | %.0f | %.0f | %.0f | %s | %s |\n",
-				s.OfferedSPS, s.AcceptedSPS, s.Errors, s.Dropped, s.Sampled, s.Lost, s.SearchFound, s.P50ms, s.P99ms, s.Tempo["refused"], s.Tempo["discarded"], topCPU(s.CPUs, 3), strings.ReplaceAll(s.Stop, "|", "\\|"))
+			fmt.Fprintf(&b, "| %.0f | %.0f | %d | %d | %d | %d | %d | %.0f | %.0f | %.0f | %.0f | %s | %s | %s |\n",
+				s.OfferedSPS, s.AcceptedSPS, s.Errors, s.Dropped, s.Sampled, s.Lost, s.SearchFound, s.P50ms, s.P99ms, s.Tempo["refused"], s.Tempo["discarded"], topCPU(s.CPUs, 3), orDash(s.GeneratorCPUs), strings.ReplaceAll(s.Stop, "|", "\\|"))
 		}
 	}
 	return b.String()
@@ -213,4 +216,12 @@ func topCPU(cpu map[string]float64, n int) string {
 		parts = append(parts, fmt.Sprintf("%s %.1f", k, cpu[k]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// orDash prints what was not measured (reports older than the field) as -.
+func orDash(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", v)
 }
