@@ -41,8 +41,11 @@ type Step struct {
 	// GeneratorCPUs is the CPU seconds the bench's own process used while
 	// it offered the step's load (the generator and the timed samples).
 	GeneratorCPUs float64 `json:"generator_cpu_s"`
-	// CPU seconds over the step and peak RSS so far, by service (local
-	// runtime only; empty elsewhere).
+	// ReadBackSeconds is how long reading the sample back (by ID, then by
+	// TraceQL) took after the load.
+	ReadBackSeconds float64 `json:"read_back_s"`
+	// CPU seconds while the step's load ran, and peak RSS once the step
+	// was read back, by service (local runtime only; empty elsewhere).
 	CPUs  map[string]float64 `json:"cpu_s"`
 	RSSMB map[string]float64 `json:"rss_mb"`
 	// Why the bench stopped after this step, if it did.
@@ -171,11 +174,20 @@ func Markdown(reports []Report, chart string) string {
 	for _, r := range reports {
 		fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %.0f | %d | %s |\n", r.Combination, r.Runtime, r.Timings, r.MaxZeroLossSPS, r.GeneratorHeadroomSPS, len(r.Steps), Busiest(r))
 	}
+	// One line per set of limits, naming the combinations that ran with it.
+	var limits []stack.Limits
+	ran := map[stack.Limits][]string{}
 	for _, r := range reports {
 		if r.Limits != nil {
-			fmt.Fprintf(&b, "\n%s ran with the tenant's ingestion limits raised (rate %d bytes/s, burst %d bytes, %d live traces per ingester) so that the architecture is measured, not Tempo's defaults (15 MB/s, 20 MB, 10000).\n",
-				r.Combination, r.Limits.RateBytes, r.Limits.BurstBytes, r.Limits.MaxLiveTraces)
+			if _, ok := ran[*r.Limits]; !ok {
+				limits = append(limits, *r.Limits)
+			}
+			ran[*r.Limits] = append(ran[*r.Limits], r.Combination)
 		}
+	}
+	for _, l := range limits {
+		fmt.Fprintf(&b, "\n%s ran with the tenant's ingestion limits raised (rate %d bytes/s, burst %d bytes, %d live traces per ingester or live-store) so that the architecture is measured, not Tempo's defaults (15 MB/s, 20 MB, 10000).\n",
+			strings.Join(ran[l], ", "), l.RateBytes, l.BurstBytes, l.MaxLiveTraces)
 	}
 	if chart != "" {
 		fmt.Fprintf(&b, "\n![accepted spans/s and p99 against offered spans/s](%s)\n", chart)

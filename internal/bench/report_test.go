@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"github.com/tempo-stack/tempo-stack/stack"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,5 +66,18 @@ func TestIncompleteReportSaysWhat(t *testing.T) {
 	err := Report{Combination: "x"}.Complete()
 	if err == nil || !strings.Contains(err.Error(), "steps") || !strings.Contains(err.Error(), "generator_headroom_sps") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// Combinations that ran with the same raised limits share one line that
+// names them all; a report of Tempo's defaults adds none.
+func TestMarkdownSaysOnceWhichLimitsRan(t *testing.T) {
+	l := stack.BenchLimits()
+	md := Markdown([]Report{{Combination: "a", Limits: l}, {Combination: "b", Limits: l}, {Combination: "c"}}, "")
+	if n := strings.Count(md, "ingestion limits raised"); n != 1 {
+		t.Fatalf("%d lines about limits, want 1:\n%s", n, md)
+	}
+	if !strings.Contains(md, "a, b ran with") || strings.Contains(md, "c ran with") {
+		t.Errorf("the limits line names the wrong combinations:\n%s", md)
 	}
 }

@@ -147,6 +147,17 @@ func benchStep(ctx context.Context, e verify.Endpoints, meter runtime.Meter, o B
 	res, err := loadgen.Run(ctx, load)
 	s := bench.Step{OfferedSPS: math.Round(rate), SampleEvery: load.SampleEvery, Tempo: map[string]float64{}}
 	s.GeneratorCPUs = math.Round((processCPU()-cpu)*10) / 10
+	// CPU is read when the load ends: what the services spent taking it,
+	// not what reading the sample back costs after it.
+	if meter != nil {
+		if now, err := meter.Usage(ctx); err == nil {
+			s.CPUs = map[string]float64{}
+			for name, u := range now {
+				s.CPUs[name] = math.Round((u.CPUSeconds-usage[name].CPUSeconds)*10) / 10
+			}
+		}
+	}
+	loaded := time.Now()
 	if err != nil {
 		s.Stop = "generator: " + err.Error()
 		return s
@@ -178,11 +189,11 @@ func benchStep(ctx context.Context, e verify.Endpoints, meter runtime.Meter, o B
 	for k, v := range after {
 		s.Tempo[k] = v - before[k]
 	}
+	s.ReadBackSeconds = math.Round(time.Since(loaded).Seconds())
 	if meter != nil {
 		if now, err := meter.Usage(ctx); err == nil {
-			s.CPUs, s.RSSMB = map[string]float64{}, map[string]float64{}
+			s.RSSMB = map[string]float64{}
 			for name, u := range now {
-				s.CPUs[name] = math.Round((u.CPUSeconds-usage[name].CPUSeconds)*10) / 10
 				s.RSSMB[name] = math.Round(u.PeakRSSMB)
 			}
 		}
