@@ -172,10 +172,10 @@ func (m *TempoStack) Faults(
 // Bench offers one combination load on Dagger services, doubling the rate
 // each step until the stack loses, refuses or fails to take it (or the
 // last step), and returns <combination>.json and summary.md: offered and
-// accepted spans/s, errors, Tempo's own counters, about 600 sampled
-// traces a step queried back by ID and by TraceQL with push-to-queryable p50/p99, and the generator's
-// headroom. CPU and memory per service are measured on the local runtime
-// only (go run mage.go bench:mode).
+// accepted spans/s, errors, Tempo's own counters, 10 sampled traces a
+// second of load queried back by ID and by TraceQL with push-to-queryable
+// p50/p99, and the generator's headroom. CPU and memory per service are
+// measured on the local runtime only (go run mage.go bench:mode).
 // +cache="never"
 func (m *TempoStack) Bench(
 	ctx context.Context,

@@ -33,25 +33,25 @@ type BenchOptions struct {
 	Headroom time.Duration
 	// Queryable bounds the wait for a sampled trace after its push.
 	Queryable time.Duration
-	// Samples is about how many traces of each step are sampled and read
-	// back. A fixed count rather than a fixed share: reading back by ID
-	// goes to the object store once a trace is flushed, a few hundred ms
-	// a trace on 2 cores, so 1% of 80k spans/s would take longer to read
-	// than the step took to send.
-	Samples int
+	// SamplesPerSecond is how many traces a second of a step's load are
+	// sampled and read back, whatever the rate. A fixed count rather than
+	// a fixed share: reading back by ID goes to the object store once a
+	// trace is flushed, up to 2 s a trace on 2 cores, so 1% of 80k spans/s
+	// would take longer to read than the step took to send.
+	SamplesPerSecond int
 	// Limits replace Tempo's default ingestion limits (nil keeps them).
 	Limits *stack.Limits
 }
 
 // DefaultBenchOptions: 10-span traces with a 256-byte attribute, 8
-// workers, 600 traces sampled a step (2% at the first step, 0.125% at
-// the last); 5k spans/s doubled each 60 s step up to 80k.
+// workers, 10 traces sampled a second (600 a 60 s step: 2% at the first
+// step, 0.125% at the last); 5k spans/s doubled each 60 s step up to 80k.
 func DefaultBenchOptions() BenchOptions {
 	return BenchOptions{
 		Options:  DefaultOptions(),
 		Load:     loadgen.Config{Workers: 8, SpansPerTrace: 10, AttrBytes: 256, BatchTraces: 50},
 		StartSPS: 5000, MaxSPS: 80000, Factor: 2, StepDuration: time.Minute,
-		Headroom: 10 * time.Second, Queryable: 30 * time.Second, Samples: 600,
+		Headroom: 10 * time.Second, Queryable: 30 * time.Second, SamplesPerSecond: 10,
 		Limits: stack.BenchLimits(),
 	}
 }
@@ -85,7 +85,7 @@ func Bench(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o BenchO
 	p := e.Plan
 	r := bench.Report{Combination: p.Combination.ID(), Profile: string(p.Combination.Profile), Runtime: rt.Name(), Timings: p.Timings.Name, Limits: p.Limits,
 		Generator: bench.Generator{Workers: o.Load.Workers, SpansPerTrace: o.Load.SpansPerTrace, AttrBytes: o.Load.AttrBytes,
-			StepSeconds: o.StepDuration.Seconds(), SamplesPerStep: o.Samples}}
+			StepSeconds: o.StepDuration.Seconds(), SamplesPerStep: o.samplesPerStep()}}
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(o.Log, "[%s] "+format+"\n", append([]any{r.Combination}, a...)...)
 	}
@@ -142,7 +142,7 @@ func benchStep(ctx context.Context, e verify.Endpoints, meter runtime.Meter, o B
 	w := newSampleWatch(ctx, e, o.Queryable)
 	load := o.Load
 	load.Endpoint, load.Seed, load.TargetSPS, load.Duration, load.OnSample = e.Addr("distributor", "otlp-grpc"), seed, rate, o.StepDuration, w.add
-	load.SampleEvery = sampleEvery(rate, o.StepDuration, load.SpansPerTrace, o.Samples)
+	load.SampleEvery = sampleEvery(rate, o.StepDuration, load.SpansPerTrace, o.samplesPerStep())
 	start, cpu := time.Now(), processCPU()
 	res, err := loadgen.Run(ctx, load)
 	s := bench.Step{OfferedSPS: math.Round(rate), SampleEvery: load.SampleEvery, Tempo: map[string]float64{}}
@@ -343,6 +343,10 @@ func processCPU() float64 {
 		return 0
 	}
 	return time.Duration(u.Utime.Nano() + u.Stime.Nano()).Seconds()
+}
+
+func (o BenchOptions) samplesPerStep() int {
+	return max(1, int(math.Round(float64(o.SamplesPerSecond)*o.StepDuration.Seconds())))
 }
 
 // sampleEvery is the share of a step's traces that makes about n samples.

@@ -38,3 +38,16 @@ func TestSampleCountStaysFixedAcrossRates(t *testing.T) {
 		}
 	}
 }
+
+// The sample follows the step's length: 600 in a 60 s step, 100 in the
+// CI smoke's 10 s step, so a short smoke reads back little.
+func TestSamplesFollowTheStepsLength(t *testing.T) {
+	o := DefaultBenchOptions()
+	if got := o.samplesPerStep(); got != 600 {
+		t.Errorf("60 s step: %d samples, want 600", got)
+	}
+	o.StepDuration = 10 * time.Second
+	if got := o.samplesPerStep(); got != 100 {
+		t.Errorf("10 s step: %d samples, want 100", got)
+	}
+}
