@@ -111,9 +111,9 @@ func (Bench) Mode(ctx context.Context, target string) error {
 // All benches the four modes on s3, one after the other.
 func (Bench) All(ctx context.Context) error { return provider.Bench(ctx, host(), "", false) }
 
-// Smoke is CI's bench: one 10-second step of one mode at 2000 spans/s (headroom 5s); it fails unless the JSON is complete and every sampled trace was found. Numbers are not asserted.
+// Smoke is CI's bench: one 10-second step of one mode at 2000 spans/s (headroom 5s); it fails unless the JSON is complete and every sampled trace was found. Numbers are not asserted. Results go to build/bench-smoke, never over a real bench's in build/bench.
 func (Bench) Smoke(ctx context.Context, target string) error {
-	for env, v := range map[string]string{provider.EnvBenchSteps: "1", provider.EnvBenchStep: "10s", provider.EnvBenchStart: "2000", provider.EnvBenchHeadroom: "5s"} {
+	for env, v := range map[string]string{provider.EnvBenchSteps: "1", provider.EnvBenchStep: "10s", provider.EnvBenchStart: "2000", provider.EnvBenchHeadroom: "5s", provider.EnvBenchDir: "build/bench-smoke"} {
 		if os.Getenv(env) == "" {
 			os.Setenv(env, v)
 		}
