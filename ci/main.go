@@ -37,12 +37,13 @@ type TempoStack struct {
 // the Tempo profile.
 func New(
 	// the offline images (mage images:build writes them to
-	// $TEMPO_STACK_CACHE/images): a directory of <kind>.tar; without it,
+	// $TEMPO_STACK_CACHE/images): a directory of <name>.tar; without it,
 	// the pinned upstream images
 	// +optional
 	images *dagger.Directory,
-	// Tempo profile: 2.10 or 2.8 with the upstream images (default 2.10);
-	// the offline images hold the 2.8 build only (their default)
+	// Tempo release line: 3.0, 2.10, 2.9 or 2.8 with the upstream images
+	// (default 2.10); the offline images hold the builds made here, 2.9
+	// (their default) and 2.8
 	// +optional
 	profile string,
 ) (*TempoStack, error) {
@@ -334,8 +335,8 @@ func (m *TempoStack) session(ctx context.Context, log io.Writer) (daggermod.Sess
 			return s, err
 		}
 		dir := client.LoadDirectoryFromID(sdk.DirectoryID(id))
-		s.Offline = func(k stack.Kind) *sdk.Container {
-			return client.Container().Import(dir.File(string(k) + ".tar"))
+		s.Offline = func(ref string) *sdk.Container {
+			return client.Container().Import(dir.File(stack.OfflineTarball(ref)))
 		}
 	}
 	return s, nil

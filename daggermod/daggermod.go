@@ -26,16 +26,17 @@ import (
 // Session is a function's connection to its own Dagger session.
 type Session struct {
 	Client *dagger.Client
-	// Offline returns the locally built image of a kind; nil selects the
+	// Offline returns a locally built image by reference; nil selects the
 	// pinned upstream images.
-	Offline func(stack.Kind) *dagger.Container
+	Offline func(ref string) *dagger.Container
 	// Profile is the Tempo profile every combination runs (Profile).
 	Profile stack.Profile
 	Log     io.Writer
 }
 
 // Profile is the Tempo profile the module runs, as its constructor's
-// --profile names it ("" for the images' own: 2.8 offline, 2.10 upstream),
+// --profile names it ("" for the images' own: the newest build offline,
+// 2.10 upstream),
 // refused where the images cannot run it.
 func Profile(offline bool, v string) (stack.Profile, error) {
 	set := stack.Upstream

@@ -10,8 +10,9 @@ import (
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
-// The module's profile defaults to its images' (offline 2.8, upstream
-// 2.10); upstream images run either; offline ones refuse 2.10 and say why.
+// The module's profile defaults to its images' (offline 2.9, the newest
+// build here; upstream 2.10); upstream images run every release line;
+// offline ones refuse what is not built here and say why.
 func TestProfileFollowsTheImages(t *testing.T) {
 	for _, tc := range []struct {
 		offline bool
@@ -20,17 +21,20 @@ func TestProfileFollowsTheImages(t *testing.T) {
 		err     string
 	}{
 		{false, "", stack.Profile210, ""},
-		{true, "", stack.Profile28, ""},
+		{true, "", stack.Profile29, ""},
+		{true, "2.8", stack.Profile28, ""},
 		{false, "2.8", stack.Profile28, ""},
-		{true, "2.10", "", "needs the upstream images (drop --images)"},
-		{false, "3.0", "", "valid profiles are"},
+		{false, "3.0", stack.Profile30, ""},
+		{true, "2.10", "", "needs the upstream images (grafana/tempo:2.10.8) (drop --images)"},
+		{true, "3.0.3", "", "needs the upstream images (grafana/tempo:3.0.3)"},
+		{false, "3.1", "", "valid profiles are 3.0"},
 	} {
 		p, err := Profile(tc.offline, tc.v)
 		if p != tc.want || (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("offline=%v --profile=%q: %s, %v; want %s, error with %q", tc.offline, tc.v, p, err, tc.want, tc.err)
 		}
 	}
-	s := Session{Offline: func(stack.Kind) *dagger.Container { return nil }, Profile: stack.Profile28}
+	s := Session{Offline: func(string) *dagger.Container { return nil }, Profile: stack.Profile28}
 	c, err := s.Combination(stack.Selection{Target: "kafka", Storage: "local"})
 	if err != nil || c.Profile != stack.Profile28 || c.ID() != "kafka-compactor-local" {
 		t.Errorf("combination: %s (%s), %v", c.ID(), c.Profile, err)

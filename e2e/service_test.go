@@ -31,21 +31,22 @@ storage:
       path: /tmp/tempo/wal
 `
 
-// tempoImage is the Tempo image of the offline stack, built (or found up
-// to date) by the images package from the tool cache.
+// tempoImage is the Tempo image of the offline stack's default release,
+// built (or found up to date) by the images package from the tool cache.
 func tempoImage(t *testing.T) string {
 	t.Helper()
 	tc := toolchain.New(toolchain.DefaultDir(), "", &testLog{t})
-	if _, err := os.Stat(tc.Bin("tempo")); err != nil {
+	name := stack.TempoBinary(stack.OfflineDefault())
+	if _, err := os.Stat(tc.Bin(name)); err != nil {
 		if testing.Short() {
 			t.Skip("SKIPPED (-short, unit tests only): needs the offline Tempo build")
 		}
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%v: .ci/run builds the toolchain first", err)
 		}
-		t.Skipf("Tempo not built: go run mage.go tools:only tempo (%v)", err)
+		t.Skipf("Tempo not built: go run mage.go tools:only %s (%v)", name, err)
 	}
-	specs, err := images.Select(images.Specs(tc), "tempo")
+	specs, err := images.Select(images.Specs(tc), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func tempoImage(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return paths[stack.KindTempo]
+	return paths[stack.OfflineTempoImage(stack.OfflineDefault())]
 }
 
 type testLog struct{ t *testing.T }

@@ -96,25 +96,12 @@ func ParseStorage(s string) (Storage, error) {
 	return "", fmt.Errorf("unknown storage %q: valid storages are s3 (MinIO), local", s)
 }
 
-// Profile is a Tempo version line whose configuration keys differ.
+// Profile is a Tempo release line (a row of Releases) whose configuration
+// keys and architectures differ.
 type Profile string
 
-const (
-	// Profile210 is the production default: grafana/tempo 2.10, where Kafka
-	// mode reads recent data from live-store.
-	Profile210 Profile = "2.10"
-	// Profile28 is the 2.8-era Tempo that builds offline: Kafka mode has the
-	// ingesters consume the topic through the partition ring.
-	Profile28 Profile = "2.8"
-)
-
-// Profiles lists the supported profiles.
-var Profiles = []Profile{Profile210, Profile28}
-
-// DefaultProfile is used when no profile is given.
-const DefaultProfile = Profile210
-
-// ParseProfile accepts 2.10 or 2.8 (a leading v and a patch version are allowed).
+// ParseProfile accepts a release line of Releases (a leading v and a patch
+// version are allowed); empty means DefaultProfile.
 func ParseProfile(s string) (Profile, error) {
 	v := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "v")
 	if v == "" {
@@ -128,7 +115,23 @@ func ParseProfile(s string) (Profile, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("unknown Tempo profile %q: valid profiles are 2.10 (grafana/tempo 2.10.x, default), 2.8 (the 2.8-era build made offline)", s)
+	return "", fmt.Errorf("unknown Tempo profile %q: valid profiles are %s", s, validProfiles())
+}
+
+func validProfiles() string {
+	var out []string
+	for _, p := range Profiles {
+		r := ReleaseOf(p)
+		about := r.Image
+		if r.Offline != nil {
+			about += ", or built offline from " + r.Offline.About
+		}
+		if p == DefaultProfile {
+			about += "; default"
+		}
+		out = append(out, fmt.Sprintf("%s (%s)", p, about))
+	}
+	return strings.Join(out, ", ")
 }
 
 // Combination is one deployable architecture.
@@ -152,8 +155,16 @@ func New(mode, storage, profile string, metricsGenerator bool) (Combination, err
 	if err := errors.Join(errM, errS, errP); err != nil {
 		return Combination{}, err
 	}
-	return Combination{Mode: m, Storage: s, MetricsGenerator: metricsGenerator, Profile: p}, nil
+	c := Combination{Mode: m, Storage: s, MetricsGenerator: metricsGenerator, Profile: p}
+	return c, c.Validate()
 }
+
+// Release is the row of the combination's Tempo release line.
+func (c Combination) Release() Release { return ReleaseOf(c.Profile) }
+
+// Validate refuses a mode the release line does not run (3.0 has no
+// ingester and no compactor), naming the nearest valid one.
+func (c Combination) Validate() error { return c.Release().Check(c.Mode) }
 
 // ID names the combination in reports, matrix jobs and rendered directories:
 // <mode>-<storage>, with "-no-generator" when the metrics-generator is off.
@@ -208,11 +219,11 @@ func ParseID(id string, profile Profile) (Combination, error) {
 	return c, nil
 }
 
-// Matrix returns the combinations that verify:all runs: every mode with both
-// storages, metrics-generator on.
+// Matrix returns the combinations that verify:all runs: every mode the
+// release runs with both storages, metrics-generator on.
 func Matrix(profile Profile) []Combination {
-	out := make([]Combination, 0, len(Modes)*len(Storages))
-	for _, m := range Modes {
+	var out []Combination
+	for _, m := range ReleaseOf(profile).Modes() {
 		for _, s := range Storages {
 			out = append(out, Combination{Mode: m, Storage: s, MetricsGenerator: true, Profile: profile})
 		}
@@ -298,5 +309,5 @@ func (s Selection) Combination() (Combination, error) {
 	if s.NoGenerator {
 		c.MetricsGenerator = false
 	}
-	return c, nil
+	return c, c.Validate()
 }

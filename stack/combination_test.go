@@ -52,7 +52,7 @@ func TestInvalidInputNamesValidValues(t *testing.T) {
 	}{
 		{"unknown mode", func() error { _, err := ParseMode("kafka-ingester"); return err }, []string{`unknown mode "kafka-ingester"`, "ingester-compactor", "ingester-scheduler", "kafka-compactor", "kafka-scheduler", "compactor=ingester-compactor", "kafka=kafka-compactor", "scheduler=ingester-scheduler"}},
 		{"unknown storage", func() error { _, err := ParseStorage("gcs"); return err }, []string{`unknown storage "gcs"`, "s3", "local"}},
-		{"unknown profile", func() error { _, err := ParseProfile("3.0"); return err }, []string{`unknown Tempo profile "3.0"`, "2.10", "2.8"}},
+		{"unknown profile", func() error { _, err := ParseProfile("3.1"); return err }, []string{`unknown Tempo profile "3.1"`, "3.0", "2.10", "2.9", "2.8"}},
 		{"unknown image set", func() error { _, err := ParseImageSet("docker-hub"); return err }, []string{`unknown image set "docker-hub"`, "upstream", "offline"}},
 		{"every bad part at once", func() error { _, err := New("x", "y", "z", true); return err }, []string{`unknown mode "x"`, `unknown storage "y"`, `unknown Tempo profile "z"`}},
 		{"id without storage", func() error { _, err := ParseID("kafka", Profile28); return err }, []string{`combination "kafka" names no storage`, "s3, local"}},

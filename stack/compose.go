@@ -263,8 +263,14 @@ func OfflineOverride(p *Plan) ([]byte, error) {
 	return buf.Bytes(), enc.Close()
 }
 
-// ComposeProjectName is the compose project name of a combination.
-func ComposeProjectName(c Combination) string { return "tempo-stack-" + c.ID() }
+// ComposeProjectName is the compose project name of a combination (a
+// release line other than the default is part of it; compose refuses dots).
+func ComposeProjectName(c Combination) string {
+	if c.Profile == DefaultProfile {
+		return "tempo-stack-" + c.ID()
+	}
+	return "tempo-stack-tempo" + strings.ReplaceAll(string(c.Profile), ".", "-") + "-" + c.ID()
+}
 
 func secretEnvNames(p *Plan) []string {
 	seen := map[string]bool{}

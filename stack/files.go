@@ -15,19 +15,22 @@ type tempoView struct {
 	Loopback, Kafka, Scheduler    bool
 	Generator, S3, LiveStore      bool
 	Ingesters                     bool
-	// TenantMeasurement: the 2.8 backend-scheduler has its own
-	// tenant_measurement_interval key.
-	TenantMeasurement              bool
-	ReplicationFactor, Partitions  int
-	Members                        []string
-	OTLPGRPCListen, OTLPHTTPListen string
-	FrontendGRPC, SchedulerGRPC    string
-	KafkaAddr, Topic               string
-	BlockBuilders                  []blockBuilderView
-	RemoteWriteURL                 string
-	Bucket, S3Endpoint, BlocksDir  string
-	RF1After                       string
-	Limits                         *Limits
+	// The optional keys, each rendered where the release's key table has
+	// it (askedKeys).
+	TenantMeasurement, QueryLiveStore, LiveStoreWAL bool
+	WritePathSwitch, PartitionRingLiveStore         bool
+	IngestEnabled, RF1, TracesStorage               bool
+	LiveStoreReadiness                              bool
+	ReplicationFactor, Partitions                   int
+	Members                                         []string
+	OTLPGRPCListen, OTLPHTTPListen                  string
+	FrontendGRPC, SchedulerGRPC                     string
+	KafkaAddr, Topic                                string
+	BlockBuilders                                   []blockBuilderView
+	RemoteWriteURL                                  string
+	Bucket, S3Endpoint, BlocksDir                   string
+	RF1After                                        string
+	Limits                                          *Limits
 }
 
 type blockBuilderView struct {
@@ -37,15 +40,41 @@ type blockBuilderView struct {
 
 type namedAddr struct{ Name, Addr string }
 
+// The keys the renderer asks a release's key table about: each is rendered
+// only where the release has it, so one template serves every row.
+const (
+	keyTenantMeasurement      = "backend_scheduler.tenant_measurement_interval"
+	keyQueryLiveStore         = "querier.query_live_store"
+	keyLiveStoreWAL           = "live_store.wal.path"
+	keyKafkaWritePath         = "distributor.kafka_write_path_enabled"
+	keyPartitionRingLiveStore = "partition_ring_live_store"
+	keyIngestEnabled          = "ingest.enabled"
+	keyRF1After               = "query_frontend.rf1_after"
+	keyTracesStorage          = "metrics_generator.traces_storage.path"
+	keyLiveStoreReadiness     = "live_store.readiness_max_wait"
+)
+
+var askedKeys = []string{keyTenantMeasurement, keyQueryLiveStore, keyLiveStoreWAL, keyKafkaWritePath,
+	keyPartitionRingLiveStore, keyIngestEnabled, keyRF1After, keyTracesStorage, keyLiveStoreReadiness}
+
 func (b *builder) files() error {
 	p := b.plan
 	c := b.c
+	r := c.Release()
 	v := tempoView{
 		ID: c.ID(), Profile: string(c.Profile), Network: string(b.o.Network.Kind), Storage: string(c.Storage),
 		Timings: b.o.Timings, Loopback: b.loopback(), Kafka: c.Mode.Kafka(), Scheduler: c.Mode.Scheduler(),
 		Generator: c.MetricsGenerator, S3: c.Storage == S3, LiveStore: b.liveStore(), Ingesters: !b.liveStore(),
-		TenantMeasurement: c.Profile == Profile28,
-		ReplicationFactor: ReplicationFactor, Partitions: p.Partitions,
+		TenantMeasurement:      r.Has(keyTenantMeasurement),
+		QueryLiveStore:         b.liveStore() && r.Has(keyQueryLiveStore),
+		LiveStoreWAL:           r.Has(keyLiveStoreWAL),
+		WritePathSwitch:        r.Has(keyKafkaWritePath),
+		PartitionRingLiveStore: r.Has(keyPartitionRingLiveStore),
+		IngestEnabled:          r.Has(keyIngestEnabled),
+		RF1:                    r.Has(keyRF1After),
+		TracesStorage:          r.Has(keyTracesStorage),
+		LiveStoreReadiness:     r.Has(keyLiveStoreReadiness),
+		ReplicationFactor:      ReplicationFactor, Partitions: p.Partitions,
 		FrontendGRPC:   p.Addr("query-frontend", "grpc"),
 		RemoteWriteURL: "http://" + p.Addr("prometheus", "http") + "/api/v1/write",
 		BlocksDir:      b.blocksDir(),

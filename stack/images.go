@@ -1,6 +1,11 @@
 package stack
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tempo-stack/tempo-stack/internal/tempokeys"
+)
 
 // ImageSet selects where container images come from.
 type ImageSet string
@@ -25,18 +30,18 @@ func ParseImageSet(s string) (ImageSet, error) {
 	return "", fmt.Errorf("unknown image set %q: valid image sets are upstream (pinned public images), offline (built here by mage images:build from the tool cache)", s)
 }
 
-// Profile is the Tempo profile an image set runs unless told otherwise:
-// the offline Tempo is the 2.8-era build.
+// Profile is the Tempo profile the image set runs unless told otherwise:
+// offline, the newest release built here; upstream, the production default.
 func (s ImageSet) Profile() Profile {
 	if s == Offline {
-		return Profile28
+		return OfflineDefault()
 	}
 	return DefaultProfile
 }
 
 // ProfileOf is the Tempo profile the image set runs when asked for v ("":
-// its default). The offline images hold only the Tempo built here, the
-// 2.8-era build; the upstream ones pin a Tempo image per profile.
+// its default). The offline images hold the releases built here; the
+// upstream ones pin a Tempo image per release line.
 func (s ImageSet) ProfileOf(v string) (Profile, error) {
 	if v == "" {
 		return s.Profile(), nil
@@ -45,16 +50,18 @@ func (s ImageSet) ProfileOf(v string) (Profile, error) {
 	if err != nil {
 		return "", err
 	}
-	if s == Offline && p != Profile28 {
-		return "", fmt.Errorf("the offline images hold the Tempo built here, which is the 2.8 profile; Tempo %s needs the upstream images", p)
+	if s == Offline && ReleaseOf(p).Offline == nil {
+		return "", fmt.Errorf("the offline images hold the Tempo releases built here (%s); Tempo %s needs the upstream images (%s)", profileList(OfflineProfiles()), p, ReleaseOf(p).Image)
 	}
 	return p, nil
 }
 
-// TempoImage is the pinned upstream Tempo image of each profile.
-var TempoImage = map[Profile]string{
-	Profile210: "grafana/tempo:2.10.8",
-	Profile28:  "grafana/tempo:2.8.4",
+func profileList(ps []Profile) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = string(p)
+	}
+	return strings.Join(out, ", ")
 }
 
 // Pinned upstream images of the services around Tempo.
@@ -72,16 +79,40 @@ const (
 	ImageBusybox     = "busybox:1.37.0"
 )
 
+// OfflineTempoImage names the offline image of a release built here.
+func OfflineTempoImage(p Profile) string {
+	return "tempo-stack/tempo-" + string(p) + ":offline"
+}
+
+// OfflineImage names the locally built image of a kind other than Tempo
+// (whose images are per release: OfflineTempoImage); the toolchain builds
+// these from the tool cache under exactly these references.
+func OfflineImage(k Kind) string {
+	return "tempo-stack/" + string(k) + ":offline"
+}
+
+// OfflineTarball is the file (in the tool cache's images/) that holds an
+// offline image: tempo-stack/<name>:offline is <name>.tar.
+func OfflineTarball(ref string) string {
+	name := strings.TrimSuffix(strings.TrimPrefix(ref, "tempo-stack/"), ":offline")
+	return name + ".tar"
+}
+
 // OfflineImageOf is the offline image that stands in for a pinned upstream
 // one, and false for an image with no offline build (the Redpanda console).
-// An offline override of a compose file is made of these swaps alone.
+// An upstream Tempo image stands for its own release where that is built
+// here, else for the newest release built here (OfflineUnrunnable says
+// which keys that one refuses). An offline override of a compose file is
+// made of these swaps alone.
 func OfflineImageOf(upstream string) (string, bool) {
+	for _, r := range Releases {
+		if r.Image == upstream {
+			return OfflineTempoImage(offlineStandIn(r).Profile), true
+		}
+	}
 	kinds := map[string]Kind{
 		ImageMinIO: KindMinIO, ImageRedpanda: KindKafka, ImagePrometheus: KindPrometheus,
 		ImageGrafana: KindGrafana, ImageGateway: KindGateway, ImageMinIOClient: KindMinIOClient, ImageBusybox: KindBusybox,
-	}
-	for _, img := range TempoImage {
-		kinds[img] = KindTempo
 	}
 	k, ok := kinds[upstream]
 	if !ok || offlineUnavailable[k] != "" {
@@ -90,10 +121,12 @@ func OfflineImageOf(upstream string) (string, bool) {
 	return OfflineImage(k), true
 }
 
-// OfflineImage names the locally built image of a kind; the toolchain builds
-// these from the tool cache under exactly these references.
-func OfflineImage(k Kind) string {
-	return "tempo-stack/" + string(k) + ":offline"
+// offlineStandIn is the release built here that runs in place of r.
+func offlineStandIn(r Release) Release {
+	if r.Offline != nil {
+		return r
+	}
+	return ReleaseOf(OfflineDefault())
 }
 
 // offlineUnavailable says why a kind has no offline image.
@@ -101,24 +134,14 @@ var offlineUnavailable = map[Kind]string{
 	KindRedpandaConsole: "the Redpanda console has no source build that works offline (its image cannot be pulled without a registry)",
 }
 
-// offlineTempoLacks are the Tempo targets the offline build (2.8 era) does
-// not have. The module proxy serves no Tempo 2.10; Tempo 2.9.0 builds but
-// rejects the 2.10 configuration's live_store.wal and
-// querier.query_live_store keys, so it cannot stand in either.
-var offlineTempoLacks = map[string]bool{"live-store": true}
-
 // OfflineUnrunnable says why the offline images cannot run services of a
 // plan rendered with the upstream ones: a service with no offline image,
-// every Tempo service when the plan needs a target the Tempo built here
-// lacks, and whatever depends on those.
+// every Tempo service when the Tempo that stands in (the newest release
+// built here) refuses keys of the plan's tempo.yaml, and whatever depends
+// on those.
 func OfflineUnrunnable(p *Plan) map[string]string {
 	out := map[string]string{}
-	var lacks string
-	for _, s := range p.Services {
-		if s.Kind == KindTempo && offlineTempoLacks[s.Target] {
-			lacks = s.Target
-		}
-	}
+	tempoWhy := offlineTempoRefuses(p)
 	order, err := p.StartOrder()
 	if err != nil {
 		order = p.Services
@@ -131,8 +154,8 @@ func OfflineUnrunnable(p *Plan) map[string]string {
 			}
 			continue
 		}
-		if s.Kind == KindTempo && lacks != "" {
-			out[s.Name] = fmt.Sprintf("this Tempo %s stack runs the %s target, which the Tempo built here (the 2.8-era module) does not have", p.Combination.Profile, lacks)
+		if s.Kind == KindTempo && tempoWhy != "" {
+			out[s.Name] = tempoWhy
 			continue
 		}
 		for _, d := range s.DependsOn {
@@ -143,4 +166,43 @@ func OfflineUnrunnable(p *Plan) map[string]string {
 		}
 	}
 	return out
+}
+
+// offlineTempoRefuses is why the Tempo built here cannot run the plan's
+// Tempo services, read from its key table: "" when it can.
+func offlineTempoRefuses(p *Plan) string {
+	want := p.Combination.Release()
+	if want.Offline != nil {
+		return ""
+	}
+	standIn := offlineStandIn(want)
+	cfg, ok := p.File(TempoConfigFile)
+	if !ok {
+		return ""
+	}
+	paths, err := tempokeys.Paths(cfg)
+	if err != nil {
+		return "its tempo.yaml does not parse: " + err.Error()
+	}
+	var refused []string
+	for _, k := range paths {
+		if !standIn.Has(k) && !belowAny(refused, k) {
+			refused = append(refused, k)
+		}
+	}
+	if len(refused) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("this Tempo %s stack's tempo.yaml has keys that Tempo %s, the newest release built here, refuses: %s (not in %s); the Go module proxy serves no Tempo %s",
+		want.Profile, standIn.Version, strings.Join(refused, ", "), standIn.KeyTableFile(), want.Profile)
+}
+
+// belowAny: a key below one already listed is not listed again.
+func belowAny(keys []string, k string) bool {
+	for _, p := range keys {
+		if strings.HasPrefix(k, p+".") || strings.HasPrefix(k, p+"[]") {
+			return true
+		}
+	}
+	return false
 }

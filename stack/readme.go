@@ -106,7 +106,7 @@ func readme(p *Plan) string {
 	fmt.Fprintf(&b, "<!-- Rendered by tempo-stack from the stack model; do not edit: run `go run mage.go render`. -->\n")
 	fmt.Fprintf(&b, "# %s\n\n", c.ID())
 	fmt.Fprintf(&b, "Grafana Tempo %s (%s), %s, trace storage on %s, metrics-generator %s; %s timings, pinned upstream images.\n\n",
-		c.Profile, TempoImage[c.Profile], modeSentence(c.Mode), storageSentence(c.Storage), onOff(c.MetricsGenerator), p.Timings.Name)
+		c.Profile, c.Release().Image, modeSentence(c.Mode), storageSentence(c.Storage), onOff(c.MetricsGenerator), p.Timings.Name)
 	b.WriteString("## How data flows\n\n")
 	b.WriteString(diagram(p))
 	b.WriteString("\nEvery service has a healthcheck, and each starts only when what it depends on is healthy (or, for the one-shot services, has finished): `docker compose up` needs no retries and no restarts.\n")

@@ -126,6 +126,9 @@ func Render(c Combination, o Options) (*Plan, error) {
 	if err := o.Network.validate(); err != nil {
 		return nil, err
 	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("render %s: %w", c.ID(), err)
+	}
 	if o.Timings.Name == "" {
 		return nil, fmt.Errorf("render %s: no timings given (use ProductionTimings or VerificationTimings)", c.ID())
 	}
@@ -242,7 +245,29 @@ type tempoService struct{ name, target string }
 
 // liveStore: from 2.9 the Kafka path reads recent data from live-stores and
 // runs no ingesters.
-func (b *builder) liveStore() bool { return b.c.Mode.Kafka() && b.c.Profile == Profile210 }
+func (b *builder) liveStore() bool { return b.c.Mode.Kafka() && b.c.Release().Runs.LiveStore }
+
+// tempoImage is the release's pinned image, or the offline image of the
+// release built here that stands in for it.
+func (b *builder) tempoImage() string {
+	r := b.c.Release()
+	if b.o.Images == Offline {
+		return OfflineTempoImage(offlineStandIn(r).Profile)
+	}
+	return r.Image
+}
+
+// tempoBinary is what a host-process runner starts: the release's build in
+// the tool cache (TempoBinary); in a container, the image's tempo.
+func (b *builder) tempoBinary() string {
+	if b.loopback() {
+		return TempoBinary(offlineStandIn(b.c.Release()).Profile)
+	}
+	return "tempo"
+}
+
+// TempoBinary is the tool cache's name of a release built here.
+func TempoBinary(p Profile) string { return "tempo-" + string(p) }
 
 func (b *builder) services() {
 	p := b.plan
@@ -287,13 +312,12 @@ func (b *builder) tempo(t tempoService, infra []string) {
 	if t.target == "distributor" {
 		ports = append(ports, b.port("otlp-grpc", portOTLPGRPC, false), b.port("otlp-http", portOTLPHTTP, false))
 	}
-	img, _ := b.image(KindTempo, TempoImage[b.c.Profile])
 	s := Service{
 		Name:   t.name,
 		Kind:   KindTempo,
 		Target: t.target,
-		Image:  img,
-		Binary: "tempo",
+		Image:  b.tempoImage(),
+		Binary: b.tempoBinary(),
 		Args: []string{
 			"-target=" + t.target,
 			"-config.file=" + b.filePath(TempoConfigFile, tempoConfigPath),
@@ -311,6 +335,12 @@ func (b *builder) tempo(t tempoService, infra []string) {
 		Mounts:    []Mount{{File: TempoConfigFile, Path: b.filePath(TempoConfigFile, tempoConfigPath)}},
 		Health:    HealthCheck{Port: "http", Path: "/ready"},
 		DependsOn: append([]string(nil), infra...),
+	}
+	if t.target == "live-store" && !b.c.Release().Has(keyLiveStoreWAL) {
+		// 2.9 has no live_store.wal key, and its flag's default
+		// (/var/tempo/live-store/traces) would be one directory for every
+		// live-store of a host-process stack.
+		s.Args = append(s.Args, "-live-store.wal.path="+path.Join(b.dataDir(t.name, tempoDataPath), "live-store", "wal"))
 	}
 	if b.c.Storage == S3 {
 		s.Env = append(s.Env,

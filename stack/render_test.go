@@ -50,17 +50,20 @@ func mustRender(t *testing.T, c Combination, o Options) *Plan {
 }
 
 // goldens are exactly the renderings runners produce, one golden tree
-// each: the local runtime (2.8 on loopback), the dagger and compose
-// runtimes with the offline images (2.8) and with the upstream images
-// (2.10). Stacks for a person (UserOptions) are the committed compose
+// each: the local runtime (2.9 by default, 2.8 on request, on loopback),
+// the dagger and compose runtimes with the offline images (the same two)
+// and with the upstream images (2.10, the default, and 3.0). Stacks for a person (UserOptions) are the committed compose
 // stacks, checked by TestComposeStacksDoNotDrift.
 var goldens = []struct {
 	profile Profile
 	rendering
 }{
+	{Profile29, rendering{"loopback", Options{Network: LoopbackNetwork(20000, "/tmp/tempo-stack"), Timings: VerificationTimings()}}},
+	{Profile29, rendering{"containers", Options{Network: ContainerNetwork(), Timings: VerificationTimings(), Images: Offline}}},
 	{Profile28, rendering{"loopback", Options{Network: LoopbackNetwork(20000, "/tmp/tempo-stack"), Timings: VerificationTimings()}}},
 	{Profile28, rendering{"containers", Options{Network: ContainerNetwork(), Timings: VerificationTimings(), Images: Offline}}},
 	{Profile210, rendering{"containers", Options{Network: ContainerNetwork(), Timings: VerificationTimings(), Images: Upstream}}},
+	{Profile30, rendering{"containers", Options{Network: ContainerNetwork(), Timings: VerificationTimings(), Images: Upstream}}},
 }
 
 func TestGolden(t *testing.T) {
@@ -113,12 +116,15 @@ func TestComposeStacksDoNotDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plans) != 8 {
-		t.Fatalf("%d compose stacks, want 8", len(plans))
+	if len(plans) != 10 {
+		t.Fatalf("%d compose stacks, want 10 (8 of Tempo 2.10, 2 of 3.0)", len(plans))
 	}
 	root := filepath.Join("compose")
+	dirs := map[string]bool{}
 	for _, p := range plans {
-		diffs, err := p.Drift(filepath.Join(root, p.Combination.ID()))
+		dir, _ := filepath.Rel("stack", ComposeStackDir(p.Combination))
+		dirs[dir] = true
+		diffs, err := p.Drift(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,9 +132,12 @@ func TestComposeStacksDoNotDrift(t *testing.T) {
 			t.Errorf("%s: run `mage render` and commit the result", d)
 		}
 	}
-	entries, _ := os.ReadDir(root)
-	if len(entries) != len(plans) {
-		t.Errorf("%s holds %d directories, the model renders %d: remove stale ones with `mage render`", root, len(entries), len(plans))
+	found, _ := filepath.Glob(filepath.Join(root, "*", "docker-compose.yaml"))
+	more, _ := filepath.Glob(filepath.Join(root, "*", "*", "docker-compose.yaml"))
+	for _, f := range append(found, more...) {
+		if !dirs[filepath.Dir(f)] {
+			t.Errorf("%s: a stack the model no longer renders: remove it", filepath.Dir(f))
+		}
 	}
 }
 
@@ -166,7 +175,7 @@ func TestTempoTopology(t *testing.T) {
 			got := tempoTargets(mustRender(t, c, renderings[0].opts))
 			want := map[string]int{"distributor": 1, "query-frontend": 1, "querier": 1}
 			switch {
-			case c.Mode.Kafka() && prof == Profile210:
+			case c.Mode.Kafka() && ReleaseOf(prof).Runs.LiveStore:
 				want["live-store"] = 2
 			default:
 				want["ingester"] = 2
@@ -305,8 +314,12 @@ func TestOfflineImages(t *testing.T) {
 			}
 			continue
 		}
-		if s.Image != OfflineImage(s.Kind) {
-			t.Errorf("%s: offline image %q, want %q", s.Name, s.Image, OfflineImage(s.Kind))
+		want := OfflineImage(s.Kind)
+		if s.Kind == KindTempo {
+			want = "tempo-stack/tempo-2.8:offline"
+		}
+		if s.Image != want {
+			t.Errorf("%s: offline image %q, want %q", s.Name, s.Image, want)
 		}
 		if s.Unavailable != "" {
 			t.Errorf("%s: unexpectedly unavailable: %s", s.Name, s.Unavailable)
@@ -392,11 +405,12 @@ func lookup(m map[string]any, path string) (any, bool) {
 	return cur, true
 }
 
-// The keys below exist only in Tempo 2.9+: rendering them for 2.8 would make
-// its strict config parser refuse to start, and leaving them out of a 2.10
-// Kafka stack would silently keep the ingester write path.
-func TestLiveStoreKeysOnlyFor210Kafka(t *testing.T) {
-	want := map[string]any{
+// The live-store keys of each release line: rendering one a release lacks
+// makes its strict config parser refuse to start, and leaving one out of a
+// Kafka stack would silently keep the ingester write path. Written out per
+// release, not derived from the key tables the renderer reads.
+func TestLiveStoreKeysPerRelease(t *testing.T) {
+	values := map[string]any{
 		"partition_ring_live_store":               true,
 		"distributor.ingester_write_path_enabled": false,
 		"distributor.kafka_write_path_enabled":    true,
@@ -405,18 +419,32 @@ func TestLiveStoreKeysOnlyFor210Kafka(t *testing.T) {
 		"live_store.partition_ring.kvstore.store": "memberlist",
 		"live_store.ring.instance_id":             "${TEMPO_INSTANCE}",
 	}
+	both := []string{"live_store.partition_ring.kvstore.store", "live_store.ring.instance_id"}
+	switches := []string{"partition_ring_live_store", "distributor.ingester_write_path_enabled", "distributor.kafka_write_path_enabled"}
+	want := map[Profile][]string{
+		Profile28:  nil,
+		Profile29:  append(append([]string{}, both...), switches...),
+		Profile210: append(append(append([]string{}, both...), switches...), "querier.query_live_store", "live_store.wal.path"),
+		Profile30:  append(append([]string{}, both...), "live_store.wal.path"),
+	}
 	for _, prof := range Profiles {
 		for _, c := range allCombinations(prof) {
 			p := mustRender(t, c, renderings[0].opts)
 			cfg := tempoConfig(t, p)
-			liveStore := prof == Profile210 && c.Mode.Kafka()
-			for key, v := range want {
+			liveStore := len(want[prof]) > 0 && c.Mode.Kafka()
+			expect := map[string]bool{}
+			if liveStore {
+				for _, k := range want[prof] {
+					expect[k] = true
+				}
+			}
+			for key, v := range values {
 				got, ok := lookup(cfg, key)
 				switch {
-				case liveStore && (!ok || got != v):
+				case expect[key] && (!ok || got != v):
 					t.Errorf("%s/%s: %s = %v (present %v), want %v", prof, c.ID(), key, got, ok, v)
-				case !liveStore && ok:
-					t.Errorf("%s/%s: %s must not be set (2.9+ Kafka-only key), got %v", prof, c.ID(), key, got)
+				case !expect[key] && ok:
+					t.Errorf("%s/%s: %s must not be set in Tempo %s, got %v", prof, c.ID(), key, prof, got)
 				}
 			}
 			_, hasIngester := cfg["ingester"]

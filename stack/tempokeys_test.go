@@ -1,27 +1,19 @@
 package stack
 
 import (
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/tempo-stack/tempo-stack/internal/tempokeys"
 )
 
-// tempoRelease is the Tempo release a profile's pinned upstream image runs.
-func tempoRelease(p Profile) string {
-	_, tag, _ := strings.Cut(TempoImage[p], ":")
-	return tag
-}
-
+// Every release row has its key table (a missing one panics in Keys).
 func keyTable(t *testing.T, p Profile) tempokeys.Table {
 	t.Helper()
-	release := tempoRelease(p)
-	table, err := tempokeys.Load(release, filepath.Join("testdata", "tempo-keys", release+".keys"))
-	if err != nil {
-		t.Fatalf("profile %s pins Tempo %s, which has no key table (make it as docs/tempo-keys.md says): %v", p, release, err)
+	r := ReleaseOf(p)
+	if _, ok := keyTables[r.Version]; !ok {
+		t.Fatalf("release %s (Tempo %s) has no key table %s: make it as docs/tempo-keys.md says", p, r.Version, r.KeyTableFile())
 	}
-	return table
+	return r.Keys()
 }
 
 // Every key of every rendered tempo.yaml exists in the configuration of the
@@ -59,25 +51,72 @@ func TestRenderedKeysExistInPinnedTempo(t *testing.T) {
 	}
 }
 
-// The table is a real filter: keys that one release dropped or never had
+// The tables are real filters: keys that one release dropped or never had
 // are refused, so the test above can fail.
 func TestKeyTablesRefuseUnknownKeys(t *testing.T) {
-	t210, t28 := keyTable(t, Profile210), keyTable(t, Profile28)
+	t30, t210, t29, t28 := keyTable(t, Profile30), keyTable(t, Profile210), keyTable(t, Profile29), keyTable(t, Profile28)
 	for _, tc := range []struct {
 		table tempokeys.Table
 		key   string
 		want  bool
 	}{
 		{t28, "backend_scheduler.tenant_measurement_interval", true},
+		{t29, "backend_scheduler.tenant_measurement_interval", false},
 		{t210, "backend_scheduler.tenant_measurement_interval", false},
 		{t210, "live_store.wal.path", true},
+		{t29, "live_store.wal.path", false},
 		{t28, "live_store.wal.path", false},
+		{t29, "live_store.partition_ring.kvstore.store", true},
+		{t29, "querier.query_live_store", false},
+		{t210, "querier.query_live_store", true},
+		{t30, "ingester.lifecycler.ring.replication_factor", false},
+		{t30, "compactor.compaction.block_retention", false},
 		{t210, "distributor.receivers.otlp.protocols.grpc.endpoint", true},
 		{t210, "distributor.receivers_typo", false},
 		{t210, "usage_report.reporting_enabled", true},
 	} {
 		if got := tc.table.Has(tc.key); got != tc.want {
 			t.Errorf("Tempo %s has %s = %v, want %v", tc.table.Release, tc.key, got, tc.want)
+		}
+	}
+}
+
+// A key a row says moved is in the previous release's table and not in its
+// own; what replaces it is in its own. The moves are data the upgrade
+// proofs read, so they must agree with the tables.
+func TestMovedKeysAgreeWithTheKeyTables(t *testing.T) {
+	for _, r := range Releases {
+		prev, ok := r.Previous()
+		if !ok {
+			if len(r.Moved) > 0 {
+				t.Errorf("release %s is the first row but lists moved keys", r.Profile)
+			}
+			continue
+		}
+		for _, m := range r.Moved {
+			if !prev.Has(m.Key) {
+				t.Errorf("%s: moved key %s is not in Tempo %s's table", r.Profile, m.Key, prev.Version)
+			}
+			if r.Has(m.Key) {
+				t.Errorf("%s: moved key %s is still in Tempo %s's table", r.Profile, m.Key, r.Version)
+			}
+			if m.To != "" && !r.Has(m.To) {
+				t.Errorf("%s: %s moved to %s, which Tempo %s's table lacks", r.Profile, m.Key, m.To, r.Version)
+			}
+		}
+	}
+}
+
+// The keys the renderer asks a release about exist in at least one table:
+// a typo in an asked key would silently drop a key from every rendering.
+func TestAskedKeysExistSomewhere(t *testing.T) {
+	for _, k := range askedKeys {
+		found := false
+		for _, r := range Releases {
+			found = found || r.Has(k)
+		}
+		if !found {
+			t.Errorf("the renderer asks releases about %s, which no key table has", k)
 		}
 	}
 }

@@ -29,19 +29,35 @@ func CheckOptions(n Network, images ImageSet) Options {
 	return Options{Network: n, Timings: VerificationTimings(), Images: images}
 }
 
+// ComposeProfiles are the release lines with committed compose stacks: the
+// production default (2.10) and the current major (3.0), the two a user
+// runs from upstream images.
+var ComposeProfiles = []Profile{DefaultProfile, Profile30}
+
 // ComposeStacks are the stacks committed under ComposeDir: every combination
-// of the matrix with the production profile, pinned upstream images and
+// of each ComposeProfiles release's matrix, pinned upstream images and
 // production timings, as a user would run them with docker compose.
 func ComposeStacks() ([]*Plan, error) {
 	var out []*Plan
-	for _, c := range Matrix(DefaultProfile) {
-		p, err := Render(c, UserOptions())
-		if err != nil {
-			return nil, err
+	for _, prof := range ComposeProfiles {
+		for _, c := range Matrix(prof) {
+			p, err := Render(c, UserOptions())
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p)
 		}
-		out = append(out, p)
 	}
 	return out, nil
+}
+
+// ComposeStackDir is a committed stack's folder: ComposeDir/<id> for the
+// production default, ComposeDir/tempo-<line>/<id> for another line.
+func ComposeStackDir(c Combination) string {
+	if c.Profile == DefaultProfile {
+		return filepath.Join(ComposeDir, c.ID())
+	}
+	return filepath.Join(ComposeDir, "tempo-"+string(c.Profile), c.ID())
 }
 
 // WriteFiles writes every rendered file of the plan under dir, replacing
@@ -54,7 +70,7 @@ func WriteComposeStacks(out io.Writer) error {
 		return err
 	}
 	for _, p := range plans {
-		dir := filepath.Join(ComposeDir, p.Combination.ID())
+		dir := ComposeStackDir(p.Combination)
 		if err := p.WriteFiles(dir); err != nil {
 			return err
 		}

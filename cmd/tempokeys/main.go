@@ -1,5 +1,5 @@
 // Command tempokeys writes the configuration-key table of a Tempo release
-// (stack/testdata/tempo-keys/<release>.keys) from that release's
+// (stack/tempokeys/<release>.keys) from that release's
 // manifest.md and our list of extra keys; see docs/tempo-keys.md.
 package main
 
@@ -14,11 +14,11 @@ import (
 func main() {
 	release := flag.String("release", "", "Tempo release, such as 2.10.8")
 	manifest := flag.String("manifest", "", "path to that release's docs/sources/tempo/configuration/manifest.md")
-	extra := flag.String("extra", "", "path to the extra keys (stack/testdata/tempo-keys/<release>.extra)")
-	out := flag.String("out", "", "the table to write (stack/testdata/tempo-keys/<release>.keys)")
+	extra := flag.String("extra", "", "path to the extra keys (stack/tempokeys/<release>.extra)")
+	out := flag.String("out", "", "the table to write (stack/tempokeys/<release>.keys)")
 	flag.Parse()
 	if *release == "" || *manifest == "" || *extra == "" || *out == "" {
-		fmt.Fprintln(os.Stderr, "usage: go run ./cmd/tempokeys -release 2.10.8 -manifest manifest.md -extra stack/testdata/tempo-keys/2.10.8.extra -out stack/testdata/tempo-keys/2.10.8.keys")
+		fmt.Fprintln(os.Stderr, "usage: go run ./cmd/tempokeys -release 2.10.8 -manifest manifest.md -extra stack/tempokeys/2.10.8.extra -out stack/tempokeys/2.10.8.keys")
 		os.Exit(2)
 	}
 	if err := run(*release, *manifest, *extra, *out); err != nil {

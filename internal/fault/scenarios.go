@@ -209,8 +209,8 @@ var liveStoreCrash = Scenario{
 		if !c.Mode.Kafka() {
 			return fmt.Sprintf("mode %s has no live-store (ingesters serve recent data)", c.Mode)
 		}
-		if c.Profile == stack.Profile28 {
-			return "the 2.8 profile has no live-store: Tempo 2.9 brought it (2.8's Kafka mode keeps recent data in ingesters)"
+		if r := c.Release(); !r.Runs.LiveStore {
+			return fmt.Sprintf("Tempo %s has no live-store: Tempo 2.9 brought it (%s's Kafka mode keeps recent data in ingesters)", r.Profile, r.Profile)
 		}
 		return ""
 	},

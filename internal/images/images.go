@@ -1,7 +1,8 @@
 // Package images builds the container images of the offline stack from the
 // tool cache, with no registry and no container runtime: one tarball per
 // kind that Dagger's Container.import and `docker load` both read, named
-// stack.OfflineImage(kind). Static binaries go on scratch (with a static
+// stack.OfflineImage(kind) (Tempo: one image per release built here,
+// stack.OfflineTempoImage). Static binaries go on scratch (with a static
 // busybox for the shell that compose entrypoints use); dynamic ones
 // (Grafana's cgo server, Debian's Prometheus) on a debootstrap root
 // filesystem.
@@ -50,7 +51,9 @@ type File struct {
 
 // Spec is one image.
 type Spec struct {
-	Kind   stack.Kind      `json:"kind"`
+	Kind stack.Kind `json:"kind"`
+	// Image is its reference; its tarball is stack.OfflineTarball(Image).
+	Image  string          `json:"image"`
 	Base   Base            `json:"base"`
 	Files  []File          `json:"files"`
 	Config ociimage.Config `json:"config"`
@@ -60,7 +63,11 @@ type Spec struct {
 }
 
 // Ref is the image's reference, what stack plans name for offline images.
-func (s Spec) Ref() string { return stack.OfflineImage(s.Kind) }
+func (s Spec) Ref() string { return s.Image }
+
+// Name is what mage images:build and messages call the image: its
+// tarball's name (tempo-2.9, minio).
+func (s Spec) Name() string { return strings.TrimSuffix(stack.OfflineTarball(s.Image), ".tar") }
 
 // busyboxApplets are linked in scratch images: the shell and tools compose
 // entrypoints and a user's `docker exec` need.
@@ -76,7 +83,7 @@ const pathEnv = "PATH=/usr/local/bin:/usr/bin:/bin"
 // images: plans give only arguments.
 func Specs(tc *toolchain.Toolchain) []Spec {
 	scratch := func(k stack.Kind, bin string) Spec {
-		return Spec{Kind: k, Base: Scratch,
+		return Spec{Kind: k, Image: stack.OfflineImage(k), Base: Scratch,
 			Files:  []File{{Src: tc.Bin(bin), Dst: "/usr/bin/" + bin}, {Src: tc.Bin("probe"), Dst: "/usr/bin/probe"}},
 			Config: ociimage.Config{Entrypoint: []string{"/usr/bin/" + bin}, Env: []string{pathEnv}, WorkingDir: "/"},
 		}
@@ -89,20 +96,28 @@ func Specs(tc *toolchain.Toolchain) []Spec {
 	mc := scratch(stack.KindMinIOClient, "minio-client")
 	mc.Files[0].Dst = "/usr/bin/mc"
 	mc.Config.Entrypoint = []string{"/usr/bin/mc"}
-	return []Spec{
-		scratch(stack.KindTempo, "tempo"),
+	var tempo []Spec
+	for _, p := range stack.OfflineProfiles() {
+		t := scratch(stack.KindTempo, stack.TempoBinary(p))
+		t.Image = stack.OfflineTempoImage(p)
+		// Every Tempo image has its release's build as /usr/bin/tempo.
+		t.Files[0].Dst = "/usr/bin/tempo"
+		t.Config.Entrypoint = []string{"/usr/bin/tempo"}
+		tempo = append(tempo, t)
+	}
+	return append(tempo,
 		scratch(stack.KindMinIO, "minio"),
 		kafka,
 		scratch(stack.KindGateway, "gateway"),
 		mc,
 		// The scratch base alone: its static busybox is what compose
 		// healthchecks run in images that have no shell (Tempo's).
-		{Kind: stack.KindBusybox, Base: Scratch, Config: ociimage.Config{Cmd: []string{"sh"}, Env: []string{pathEnv}, WorkingDir: "/"}},
-		{Kind: stack.KindPrometheus, Base: Debian,
+		Spec{Kind: stack.KindBusybox, Image: stack.OfflineImage(stack.KindBusybox), Base: Scratch, Config: ociimage.Config{Cmd: []string{"sh"}, Env: []string{pathEnv}, WorkingDir: "/"}},
+		Spec{Kind: stack.KindPrometheus, Image: stack.OfflineImage(stack.KindPrometheus), Base: Debian,
 			Files:  []File{{Src: tc.Bin("prometheus"), Dst: "/usr/bin/prometheus"}, {Src: tc.Bin("probe"), Dst: "/usr/bin/probe"}},
 			Config: ociimage.Config{Entrypoint: []string{"/usr/bin/prometheus"}, Env: []string{pathEnv}, WorkingDir: "/"},
 		},
-		{Kind: stack.KindGrafana, Base: Debian,
+		Spec{Kind: stack.KindGrafana, Image: stack.OfflineImage(stack.KindGrafana), Base: Debian,
 			Files: []File{
 				{Src: tc.Bin("grafana"), Dst: "/usr/bin/grafana"},
 				{Src: tc.Bin("probe"), Dst: "/usr/bin/probe"},
@@ -111,7 +126,7 @@ func Specs(tc *toolchain.Toolchain) []Spec {
 			},
 			Config: ociimage.Config{Entrypoint: []string{"/usr/bin/grafana"}, Cmd: []string{"server", "--homepath", home}, Env: []string{pathEnv}, WorkingDir: home},
 		},
-	}
+	)
 }
 
 // Builder writes images into Dir.
@@ -127,13 +142,13 @@ func New(tc *toolchain.Toolchain) *Builder {
 	return &Builder{Dir: filepath.Join(tc.Dir, "images"), Work: filepath.Join(tc.Dir, "src", "image-base"), Log: tc.Out}
 }
 
-// Path is where the image of kind k is written.
-func (b *Builder) Path(k stack.Kind) string { return filepath.Join(b.Dir, string(k)+".tar") }
+// Path is where the image ref is written.
+func (b *Builder) Path(ref string) string { return filepath.Join(b.Dir, stack.OfflineTarball(ref)) }
 
 // Build writes the images of specs that are missing or stale, and returns
-// their paths by kind.
-func (b *Builder) Build(ctx context.Context, specs []Spec) (map[stack.Kind]string, error) {
-	out := map[stack.Kind]string{}
+// their paths by reference.
+func (b *Builder) Build(ctx context.Context, specs []Spec) (map[string]string, error) {
+	out := map[string]string{}
 	if err := os.MkdirAll(b.Dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -143,11 +158,11 @@ func (b *Builder) Build(ctx context.Context, specs []Spec) (map[stack.Kind]strin
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Ref(), err)
 		}
-		path := b.Path(s.Kind)
+		path := b.Path(s.Image)
 		if old, err := os.ReadFile(path + ".stamp"); err == nil && string(old) == stamp {
 			if _, err := os.Stat(path); err == nil {
 				fmt.Fprintf(b.Log, "%s: up to date (%s)\n", prefix, path)
-				out[s.Kind] = path
+				out[s.Image] = path
 				continue
 			}
 		}
@@ -161,7 +176,7 @@ func (b *Builder) Build(ctx context.Context, specs []Spec) (map[stack.Kind]strin
 		}
 		fi, _ := os.Stat(path)
 		fmt.Fprintf(b.Log, "%s: built in %s, %.1f MB, %s\n", prefix, time.Since(start).Round(time.Second), float64(fi.Size())/1e6, path)
-		out[s.Kind] = path
+		out[s.Image] = path
 	}
 	return out, nil
 }
@@ -214,7 +229,7 @@ func hashFile(w io.Writer, path string) error {
 }
 
 func (b *Builder) build(ctx context.Context, s Spec, path string) error {
-	root, err := os.MkdirTemp(b.Dir, ".rootfs-"+string(s.Kind)+"-")
+	root, err := os.MkdirTemp(b.Dir, ".rootfs-"+s.Name()+"-")
 	if err != nil {
 		return err
 	}
@@ -392,17 +407,18 @@ func copyExec(src, dst string) error {
 	return out.Close()
 }
 
-// Kinds lists the kinds of specs, for messages.
-func Kinds(specs []Spec) string {
+// Names lists the names of specs, for messages.
+func Names(specs []Spec) string {
 	var out []string
 	for _, s := range specs {
-		out = append(out, string(s.Kind))
+		out = append(out, s.Name())
 	}
 	sort.Strings(out)
 	return strings.Join(out, ", ")
 }
 
-// Select returns the specs of the named kinds, or all with none named.
+// Select returns the specs named (by name, or by kind: "tempo" is every
+// Tempo release), or all with none named.
 func Select(specs []Spec, names ...string) ([]Spec, error) {
 	if len(names) == 0 {
 		return specs, nil
@@ -411,22 +427,22 @@ func Select(specs []Spec, names ...string) ([]Spec, error) {
 	for _, n := range names {
 		found := false
 		for _, s := range specs {
-			if string(s.Kind) == n {
+			if s.Name() == n || string(s.Kind) == n {
 				out = append(out, s)
 				found = true
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("no image for %q: valid kinds are %s", n, Kinds(specs))
+			return nil, fmt.Errorf("no image for %q: valid names are %s (or a kind: tempo)", n, Names(specs))
 		}
 	}
 	return out, nil
 }
 
-// BuildNamed builds the tool cache's images of the named kinds (all with
-// none named), skipping up-to-date ones, and returns the builder (its Dir
-// holds <kind>.tar) and the paths by kind.
-func BuildNamed(ctx context.Context, tc *toolchain.Toolchain, names ...string) (*Builder, map[stack.Kind]string, error) {
+// BuildNamed builds the tool cache's images named (all with none named),
+// skipping up-to-date ones, and returns the builder (its Dir holds
+// <name>.tar) and the paths by reference.
+func BuildNamed(ctx context.Context, tc *toolchain.Toolchain, names ...string) (*Builder, map[string]string, error) {
 	specs, err := Select(Specs(tc), names...)
 	if err != nil {
 		return nil, nil, err
@@ -440,6 +456,6 @@ func BuildNamed(ctx context.Context, tc *toolchain.Toolchain, names ...string) (
 func List(w io.Writer, tc *toolchain.Toolchain) {
 	b := New(tc)
 	for _, s := range Specs(tc) {
-		fmt.Fprintf(w, "%-34s %-8s %s\n", s.Ref(), s.Base, b.Path(s.Kind))
+		fmt.Fprintf(w, "%-34s %-8s %s\n", s.Ref(), s.Base, b.Path(s.Image))
 	}
 }

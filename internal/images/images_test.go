@@ -22,7 +22,7 @@ func TestEveryOfflineServiceHasAnImage(t *testing.T) {
 	for _, s := range specs {
 		refs[s.Ref()] = true
 	}
-	for _, p := range []stack.Profile{stack.Profile28, stack.Profile210} {
+	for _, p := range stack.OfflineProfiles() {
 		for _, c := range stack.Matrix(p) {
 			plan, err := stack.Render(c, stack.Options{Network: stack.ContainerNetwork(), Images: stack.Offline, Timings: stack.VerificationTimings()})
 			if err != nil {
@@ -60,7 +60,7 @@ func TestScratchImageBuildsOnceAndAgainWhenItsToolChanges(t *testing.T) {
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	tool := staticBinary(t, bin, "tempo")
+	tool := staticBinary(t, bin, "tempo-2.9")
 	staticBinary(t, bin, "probe")
 	var log bytes.Buffer
 	tc := toolchain.New(cache, "", &log)
@@ -71,7 +71,7 @@ func TestScratchImageBuildsOnceAndAgainWhenItsToolChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	staticBinary(t, bbDir, "busybox")
-	specs, err := Select(Specs(tc), "tempo")
+	specs, err := Select(Specs(tc), "tempo-2.9")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,9 +80,10 @@ func TestScratchImageBuildsOnceAndAgainWhenItsToolChanges(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
-	path := paths[stack.KindTempo]
-	if path != b.Path(stack.KindTempo) {
-		t.Fatalf("built %q, want %q", path, b.Path(stack.KindTempo))
+	ref := stack.OfflineTempoImage(stack.Profile29)
+	path := paths[ref]
+	if path != b.Path(ref) || filepath.Base(path) != "tempo-2.9.tar" {
+		t.Fatalf("built %q, want %q (tempo-2.9.tar)", path, b.Path(ref))
 	}
 	first, _ := os.Stat(path)
 
@@ -143,7 +144,7 @@ func TestScratchRefusesADynamicBinary(t *testing.T) {
 	if checkStatic(ls) == nil {
 		t.Skipf("%s is static here", ls)
 	}
-	if err := os.Symlink(ls, filepath.Join(bin, "tempo")); err != nil {
+	if err := os.Symlink(ls, filepath.Join(bin, "tempo-2.9")); err != nil {
 		t.Fatal(err)
 	}
 	staticBinary(t, bin, "probe")
@@ -154,12 +155,12 @@ func TestScratchRefusesADynamicBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	staticBinary(t, bbDir, "busybox")
-	specs, _ := Select(Specs(tc), "tempo")
+	specs, _ := Select(Specs(tc), "tempo-2.9")
 	_, err = b.Build(context.Background(), specs)
 	if err == nil || !strings.Contains(err.Error(), "dynamically linked") {
 		t.Fatalf("Build = %v, want a refusal naming the dynamic binary", err)
 	}
-	if _, err := os.Stat(b.Path(stack.KindTempo)); err == nil {
+	if _, err := os.Stat(b.Path(stack.OfflineTempoImage(stack.Profile29))); err == nil {
 		t.Fatal("an image was written anyway")
 	}
 }

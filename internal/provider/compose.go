@@ -63,7 +63,7 @@ func Compose(cfg ComposeConfig) pipeline.Prepare {
 	}
 }
 
-// ComposeAsIs prepares a committed stack (stack/compose/<id>) to run as
+// ComposeAsIs prepares a committed stack (stack.ComposeStackDir) to run as
 // it is: the very files in the repository, plus, with the offline images,
 // an override that swaps images and nothing else (written under work).
 // Services the offline images cannot run are left out with the reason.
@@ -73,7 +73,7 @@ func ComposeAsIs(cfg ComposeConfig, repo, work string) pipeline.Prepare {
 		if err != nil {
 			return nil, err
 		}
-		dir := filepath.Join(repo, stack.ComposeDir, c.ID())
+		dir := filepath.Join(repo, stack.ComposeStackDir(c))
 		drift, err := p.Drift(dir)
 		if err != nil {
 			return nil, err

@@ -45,8 +45,9 @@ func ContainerProfile(set stack.ImageSet) (stack.Profile, error) {
 type DaggerConfig struct {
 	Client *dagger.Client
 	Images stack.ImageSet
-	// Offline is the locally built image of a kind (an imported tarball).
-	Offline func(stack.Kind) *dagger.Container
+	// Offline is a locally built image by reference (an imported
+	// tarball, stack.OfflineTarball).
+	Offline func(ref string) *dagger.Container
 	// ForUse renders the stack for a person (up): production timings and
 	// Grafana open to anonymous visitors; otherwise verification timings.
 	ForUse bool
@@ -54,13 +55,6 @@ type DaggerConfig struct {
 	// Tune changes the verification rendering (a fault scenario's
 	// timings, a bench's limits).
 	Tune pipeline.Tune
-}
-
-// HostImages imports the offline images from tarballs on the client's host.
-func HostImages(client *dagger.Client, path func(stack.Kind) string) func(stack.Kind) *dagger.Container {
-	return func(k stack.Kind) *dagger.Container {
-		return client.Container().Import(client.Host().File(path(k)))
-	}
 }
 
 // Dagger prepares combinations as Dagger services in the client's session.
@@ -89,7 +83,7 @@ func PrepareDagger(cfg DaggerConfig, c stack.Combination) (*daggerrun.Runner, *p
 	}
 	image := func(s stack.Service) *dagger.Container {
 		if cfg.Images == stack.Offline {
-			return cfg.Offline(s.Kind)
+			return cfg.Offline(s.Image)
 		}
 		return cfg.Client.Container().From(s.Image)
 	}

@@ -42,19 +42,14 @@ func FromEnv() (string, error) {
 	}
 }
 
-// LocalProfile is the Tempo profile the local runtime runs: the binary in
-// the tool cache is the 2.8-era build, so asking for another is an error.
+// LocalProfile is the Tempo profile the local runtime runs: a release
+// built in the tool cache (by default the newest), so asking for another is
+// an error that names what can run.
 func LocalProfile() (stack.Profile, error) {
 	v := os.Getenv(EnvProfile)
-	if v == "" {
-		return stack.Profile28, nil
-	}
-	p, err := stack.ParseProfile(v)
+	p, err := stack.Offline.ProfileOf(v)
 	if err != nil {
-		return "", err
-	}
-	if p != stack.Profile28 {
-		return "", fmt.Errorf("%s=%s: the local runtime runs the Tempo built offline, which is the 2.8 profile; %s needs upstream images (the dagger runtime)", EnvProfile, v, p)
+		return "", fmt.Errorf("%s=%s: the local runtime runs the Tempo builds of the tool cache: %w (the dagger runtime)", EnvProfile, v, err)
 	}
 	return p, nil
 }

@@ -25,14 +25,18 @@ func TestRuntimeFromEnv(t *testing.T) {
 
 func TestLocalProfile(t *testing.T) {
 	t.Setenv(EnvProfile, "")
-	if p, err := LocalProfile(); err != nil || p != stack.Profile28 {
+	if p, err := LocalProfile(); err != nil || p != stack.Profile29 {
 		t.Errorf("default: %s, %v", p, err)
 	}
+	t.Setenv(EnvProfile, "2.8")
+	if p, err := LocalProfile(); err != nil || p != stack.Profile28 {
+		t.Errorf("2.8: %s, %v", p, err)
+	}
 	t.Setenv(EnvProfile, "2.10")
-	if _, err := LocalProfile(); err == nil || !strings.Contains(err.Error(), "the local runtime runs the Tempo built offline") {
+	if _, err := LocalProfile(); err == nil || !strings.Contains(err.Error(), "the local runtime runs the Tempo builds of the tool cache") || !strings.Contains(err.Error(), "(2.8, 2.9)") {
 		t.Errorf("2.10 on the local runtime: %v", err)
 	}
-	t.Setenv(EnvProfile, "3.0")
+	t.Setenv(EnvProfile, "3.5")
 	if _, err := LocalProfile(); err == nil || !strings.Contains(err.Error(), "valid profiles are") {
 		t.Errorf("unknown profile: %v", err)
 	}
@@ -98,12 +102,14 @@ func TestChooseReadsTheEnvironmentOnce(t *testing.T) {
 		want                          Choice
 		err                           string
 	}{
-		{"", "", "", "", Choice{Runtime: LocalName, Profile: stack.Profile28}, ""},
+		{"", "", "", "", Choice{Runtime: LocalName, Profile: stack.Profile29}, ""},
+		{"", "", "", "2.8", Choice{Runtime: LocalName, Profile: stack.Profile28}, ""},
+		{"", "dagger", "upstream", "3.0", Choice{Runtime: DaggerName, Images: stack.Upstream, Profile: stack.Profile30}, ""},
 		{"", "dagger", "", "", Choice{Runtime: DaggerName, Images: stack.Upstream, Profile: stack.Profile210}, ""},
 		{"", "dagger", "upstream", "2.8", Choice{Runtime: DaggerName, Images: stack.Upstream, Profile: stack.Profile28}, ""},
-		{ComposeName, "local", "offline", "", Choice{Runtime: ComposeName, Images: stack.Offline, Profile: stack.Profile28}, ""},
+		{ComposeName, "local", "offline", "", Choice{Runtime: ComposeName, Images: stack.Offline, Profile: stack.Profile29}, ""},
 		{"", "compose", "offline", "2.10", Choice{}, "needs the upstream images"},
-		{"", "local", "", "2.10", Choice{}, "the local runtime runs the Tempo built offline"},
+		{"", "local", "", "2.10", Choice{}, "the local runtime runs the Tempo builds of the tool cache"},
 	} {
 		t.Setenv(EnvRuntime, tc.env)
 		t.Setenv(EnvImages, tc.images)

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/tempo-stack/tempo-stack/stack"
 )
 
 // buildOwn builds one of this repository's commands (cmd/<name>).
@@ -43,22 +45,30 @@ func (t *Toolchain) installPrometheus(ctx context.Context, log io.Writer) error 
 	return os.Symlink(path, t.Bin("prometheus"))
 }
 
-// buildTempo builds Tempo through a small wrapper module: Tempo's own
-// replace directives only apply in its main module, so the wrapper repeats
-// them, and starts from Tempo's go.sum so the graph resolves as upstream's.
-func (t *Toolchain) buildTempo(ctx context.Context, log io.Writer) error {
-	env := []string{"GONOSUMDB=" + TempoModule, "GOFLAGS=-mod=mod", "CGO_ENABLED=0"}
-	modDir, err := moduleDir(ctx, log, env, TempoModule, TempoVersion)
+// buildTempo builds a Tempo release through a small wrapper module: Tempo's
+// own replace directives only apply in its main module, so the wrapper
+// repeats them, and starts from Tempo's go.sum so the graph resolves as
+// upstream's.
+func (t *Toolchain) buildTempo(r stack.Release) func(context.Context, io.Writer) error {
+	return func(ctx context.Context, log io.Writer) error {
+		return t.buildTempoRelease(ctx, log, r)
+	}
+}
+
+func (t *Toolchain) buildTempoRelease(ctx context.Context, log io.Writer, r stack.Release) error {
+	b := r.Offline
+	env := []string{"GONOSUMDB=" + b.Module, "GOFLAGS=-mod=mod", "CGO_ENABLED=0"}
+	modDir, err := moduleDir(ctx, log, env, b.Module, b.Version)
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(t.Dir, "src", "tempo-build")
+	dir := filepath.Join(t.Dir, "src", "tempo-build-"+string(r.Profile))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	gomod := fmt.Sprintf("module tempostack.local/tempo-build\n\ngo 1.24.3\n\nrequire %s %s\n\nreplace (\n", TempoModule, TempoVersion)
-	for _, r := range tempoReplaces {
-		gomod += "\t" + r + "\n"
+	gomod := fmt.Sprintf("module tempostack.local/tempo-build\n\ngo 1.24.3\n\nrequire %s %s\n\nreplace (\n", b.Module, b.Version)
+	for _, rep := range b.Replaces {
+		gomod += "\t" + rep + "\n"
 	}
 	gomod += ")\n"
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
@@ -67,9 +77,9 @@ func (t *Toolchain) buildTempo(ctx context.Context, log io.Writer) error {
 	if err := copyFile(filepath.Join(modDir, "go.sum"), filepath.Join(dir, "go.sum")); err != nil {
 		return err
 	}
-	rev := TempoVersion[strings.LastIndex(TempoVersion, "-")+1:]
-	ldflags := fmt.Sprintf("-X main.Version=2.8-%s -X main.Revision=%s -X main.Branch=main", rev, rev)
-	return run(ctx, log, dir, env, "go", "build", "-ldflags", ldflags, "-o", t.Bin("tempo"), TempoModule+"/cmd/tempo")
+	rev := b.Version[strings.LastIndex(b.Version, "-")+1:]
+	ldflags := fmt.Sprintf("-X main.Version=%s-%s -X main.Revision=%s -X main.Branch=main", r.Version, rev, rev)
+	return run(ctx, log, dir, env, "go", "build", "-ldflags", ldflags, "-o", t.Bin(stack.TempoBinary(r.Profile)), b.Module+"/cmd/tempo")
 }
 
 func (t *Toolchain) buildMinIO(ctx context.Context, log io.Writer) error {

@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tempo-stack/tempo-stack/stack"
 )
 
 // EnvCacheDir overrides where tools are built and kept.
@@ -72,17 +74,23 @@ type Step struct {
 
 // Steps are every tool of the offline stack, in build order.
 func (t *Toolchain) Steps() []Step {
-	return []Step{
+	steps := []Step{
 		{Name: "kafka-broker", Stamp: "./cmd/kafka-broker", Always: true, Outputs: []string{t.Bin("kafka-broker")}, Estimate: 20 * time.Second, Build: t.buildOwn("kafka-broker")},
 		{Name: "gateway", Stamp: "./cmd/gateway", Always: true, Outputs: []string{t.Bin("gateway")}, Estimate: 10 * time.Second, Build: t.buildOwn("gateway")},
 		{Name: "minio-client", Stamp: "./cmd/minio-client", Always: true, Outputs: []string{t.Bin("minio-client")}, Estimate: 10 * time.Second, Build: t.buildOwn("minio-client")},
 		{Name: "probe", Stamp: "./cmd/probe", Always: true, Outputs: []string{t.Bin("probe")}, Estimate: 5 * time.Second, Build: t.buildOwn("probe")},
 		{Name: "prometheus", Stamp: "debian:prometheus", Outputs: []string{t.Bin("prometheus")}, Estimate: 30 * time.Second, Build: t.installPrometheus},
-		{Name: "tempo", Stamp: TempoModule + "@" + TempoVersion, Outputs: []string{t.Bin("tempo")}, Estimate: 5 * time.Minute, Build: t.buildTempo},
-		{Name: "minio", Stamp: MinIOModule + "@" + MinIOVersion, Outputs: []string{t.Bin("minio")}, Estimate: 3 * time.Minute, Build: t.buildMinIO},
-		{Name: "grafana", Stamp: GrafanaModule + "@" + GrafanaVersion, Outputs: []string{t.Bin("grafana"), filepath.Join(t.GrafanaHome(), "conf", "defaults.ini")}, Estimate: 6 * time.Minute, Build: t.buildGrafana},
-		{Name: "dagger", Stamp: DaggerModule + "@" + DaggerVersion + " sdk " + DaggerSDKVersion, Outputs: daggerOutputs(t), Estimate: 4 * time.Minute, Build: t.buildDagger},
 	}
+	for _, p := range stack.OfflineProfiles() {
+		r := stack.ReleaseOf(p)
+		name := stack.TempoBinary(p)
+		steps = append(steps, Step{Name: name, Stamp: r.Offline.Module + "@" + r.Offline.Version, Outputs: []string{t.Bin(name)}, Estimate: 5 * time.Minute, Build: t.buildTempo(r)})
+	}
+	return append(steps,
+		Step{Name: "minio", Stamp: MinIOModule + "@" + MinIOVersion, Outputs: []string{t.Bin("minio")}, Estimate: 3 * time.Minute, Build: t.buildMinIO},
+		Step{Name: "grafana", Stamp: GrafanaModule + "@" + GrafanaVersion, Outputs: []string{t.Bin("grafana"), filepath.Join(t.GrafanaHome(), "conf", "defaults.ini")}, Estimate: 6 * time.Minute, Build: t.buildGrafana},
+		Step{Name: "dagger", Stamp: DaggerModule + "@" + DaggerVersion + " sdk " + DaggerSDKVersion, Outputs: daggerOutputs(t), Estimate: 4 * time.Minute, Build: t.buildDagger},
+	)
 }
 
 // StepNames lists the valid step names.
@@ -273,9 +281,18 @@ func tail(path string, n int) string {
 // The tools each way of running needs: LocalRuntimeTools are the programs
 // the local runtime starts; ImageTools are what the offline images hold.
 var (
-	LocalRuntimeTools = []string{"kafka-broker", "prometheus", "tempo", "minio", "grafana"}
-	ImageTools        = []string{"kafka-broker", "gateway", "minio-client", "probe", "prometheus", "tempo", "minio", "grafana"}
+	LocalRuntimeTools = withTempo("kafka-broker", "prometheus", "minio", "grafana")
+	ImageTools        = withTempo("kafka-broker", "gateway", "minio-client", "probe", "prometheus", "minio", "grafana")
 )
+
+// withTempo adds every Tempo release built here to a list of tools: the
+// upgrade proofs need two at once, and each is built once.
+func withTempo(names ...string) []string {
+	for _, p := range stack.OfflineProfiles() {
+		names = append(names, stack.TempoBinary(p))
+	}
+	return names
+}
 
 // List prints every tool: its name, pinned source and first output.
 func (t *Toolchain) List(w io.Writer) {

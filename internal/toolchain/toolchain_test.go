@@ -79,8 +79,8 @@ func TestFailureNamesStepLogAndRetry(t *testing.T) {
 
 func TestUnknownTool(t *testing.T) {
 	tc := New(t.TempDir(), "", io.Discard)
-	_, err := tc.Build(context.Background(), "tempo", "redpanda")
-	if err == nil || !strings.Contains(err.Error(), `unknown tool "redpanda"`) || !strings.Contains(err.Error(), "tempo, minio, grafana") {
+	_, err := tc.Build(context.Background(), "tempo-2.9", "redpanda")
+	if err == nil || !strings.Contains(err.Error(), `unknown tool "redpanda"`) || !strings.Contains(err.Error(), "tempo-2.8, tempo-2.9, minio, grafana") {
 		t.Errorf("error %v must name the valid tools", err)
 	}
 }
