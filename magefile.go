@@ -36,7 +36,7 @@ func (Tools) Build(ctx context.Context) error {
 	return err
 }
 
-// Only builds one tool by name (kafka-broker, gateway, probe, prometheus, tempo, minio, grafana, dagger).
+// Only builds one tool by name (kafka-broker, gateway, minio-client, probe, prometheus, tempo-2.8, tempo-2.9, minio, grafana, dagger; tempo is every Tempo build).
 func (Tools) Only(ctx context.Context, name string) error {
 	_, err := host().Tools.Build(ctx, name)
 	return err
@@ -49,7 +49,7 @@ func (Tools) List() { host().Tools.List(os.Stdout) }
 // cache (no registry): tarballs that `docker load` and Dagger's import read.
 type Images mg.Namespace
 
-// Build writes an image tarball per kind (tempo, minio, kafka, gateway, prometheus, grafana) into $TEMPO_STACK_CACHE/images, named tempo-stack/<kind>:offline; up-to-date images are skipped.
+// Build writes an image tarball per kind (minio, kafka, gateway, prometheus, grafana, ...) and per Tempo release built here (tempo-2.9, tempo-2.8) into $TEMPO_STACK_CACHE/images, named tempo-stack/<name>:offline; up-to-date images are skipped.
 func (Images) Build(ctx context.Context) error {
 	_, _, err := images.BuildNamed(ctx, host().Tools)
 	return err
@@ -90,6 +90,11 @@ type Verify mg.Namespace
 // All verifies the 8 combinations (4 modes x 2 storages, metrics-generator on) and fails if any check fails.
 func (Verify) All(ctx context.Context) error {
 	return provider.Verify(ctx, host(), "", func(c provider.Choice) ([]stack.Combination, error) { return stack.Matrix(c.Profile), nil })
+}
+
+// Modes verifies each mode once, on one storage (TEMPO_STACK_STORAGE, default s3): the slice that proves a release line (TEMPO_STACK_PROFILE) on every architecture it has.
+func (Verify) Modes(ctx context.Context) error {
+	return provider.Verify(ctx, host(), "", func(c provider.Choice) ([]stack.Combination, error) { return c.OneStorage() })
 }
 
 // Mode verifies one combination: an id such as kafka-scheduler-local or ingester-compactor-s3-no-generator, or a mode or alias (storage from TEMPO_STACK_STORAGE, default s3).

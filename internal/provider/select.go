@@ -121,3 +121,13 @@ func (c Choice) TargetOrModes(target string) ([]stack.Combination, error) {
 	one, err := c.Combination(target)
 	return []stack.Combination{one}, err
 }
+
+// OneStorage is every mode of the choice's release on the storage
+// TEMPO_STACK_STORAGE names (default s3).
+func (c Choice) OneStorage() ([]stack.Combination, error) {
+	st, err := stack.ParseStorage(os.Getenv(EnvStorage))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvStorage, err)
+	}
+	return stack.OnStorage(c.Profile, st), nil
+}

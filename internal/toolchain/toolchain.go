@@ -165,12 +165,13 @@ func (t *Toolchain) selectSteps(names []string) ([]Step, error) {
 	for _, n := range names {
 		found := false
 		for _, s := range all {
-			if s.Name == n {
+			// "tempo" is every Tempo release built here.
+			if s.Name == n || (n == "tempo" && strings.HasPrefix(s.Name, "tempo-")) {
 				out, found = append(out, s), true
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("unknown tool %q: valid tools are %s", n, strings.Join(t.StepNames(), ", "))
+			return nil, fmt.Errorf("unknown tool %q: valid tools are %s (tempo: every Tempo build)", n, strings.Join(t.StepNames(), ", "))
 		}
 	}
 	return out, nil
