@@ -11,7 +11,11 @@ import (
 // Which scenario applies where is stated, and every skip says why.
 func TestScenariosApplyWhereTheirFaultExists(t *testing.T) {
 	applies := map[string][]string{}
-	for _, c := range append(stack.OnStorage(stack.Profile28, stack.S3), stack.OnStorage(stack.Profile210, stack.S3)...) {
+	var combos []stack.Combination
+	for _, p := range []stack.Profile{stack.Profile28, stack.Profile29, stack.Profile210} {
+		combos = append(combos, stack.OnStorage(p, stack.S3)...)
+	}
+	for _, c := range combos {
 		for _, s := range Scenarios() {
 			if why := s.Skip(c); why == "" {
 				applies[s.Name] = append(applies[s.Name], c.ID()+"@"+string(c.Profile))
@@ -19,12 +23,12 @@ func TestScenariosApplyWhereTheirFaultExists(t *testing.T) {
 		}
 	}
 	want := map[string]int{
-		"ingester-crash":      4, // the two ingester modes, two profiles
-		"block-builder-crash": 4, // the two Kafka modes, two profiles
-		"live-store-crash":    2, // the Kafka modes of 2.10 only
-		"storage-outage":      8,
-		"compaction-crash":    8,
-		"query-restart":       8,
+		"ingester-crash":      6, // the two ingester modes, three release lines
+		"block-builder-crash": 6, // the two Kafka modes, three release lines
+		"live-store-crash":    4, // the Kafka modes of 2.9 and 2.10 (2.8 has no live-store)
+		"storage-outage":      12,
+		"compaction-crash":    12,
+		"query-restart":       12,
 	}
 	for name, n := range want {
 		if len(applies[name]) != n {
