@@ -20,7 +20,7 @@ type tempoView struct {
 	TenantMeasurement, QueryLiveStore, LiveStoreWAL bool
 	WritePathSwitch, PartitionRingLiveStore         bool
 	IngestEnabled, RF1, TracesStorage               bool
-	LiveStoreReadiness                              bool
+	LiveStoreReadiness, SchedulerWorkPath           bool
 	ReplicationFactor, Partitions                   int
 	Members                                         []string
 	OTLPGRPCListen, OTLPHTTPListen                  string
@@ -52,10 +52,11 @@ const (
 	keyRF1After               = "query_frontend.rf1_after"
 	keyTracesStorage          = "metrics_generator.traces_storage.path"
 	keyLiveStoreReadiness     = "live_store.readiness_max_wait"
+	keySchedulerWorkPath      = "backend_scheduler.local_work_path"
 )
 
 var askedKeys = []string{keyTenantMeasurement, keyQueryLiveStore, keyLiveStoreWAL, keyKafkaWritePath,
-	keyPartitionRingLiveStore, keyIngestEnabled, keyRF1After, keyTracesStorage, keyLiveStoreReadiness}
+	keyPartitionRingLiveStore, keyIngestEnabled, keyRF1After, keyTracesStorage, keyLiveStoreReadiness, keySchedulerWorkPath}
 
 func (b *builder) files() error {
 	p := b.plan
@@ -74,6 +75,7 @@ func (b *builder) files() error {
 		RF1:                    r.Has(keyRF1After),
 		TracesStorage:          r.Has(keyTracesStorage),
 		LiveStoreReadiness:     r.Has(keyLiveStoreReadiness),
+		SchedulerWorkPath:      r.Has(keySchedulerWorkPath),
 		ReplicationFactor:      ReplicationFactor, Partitions: p.Partitions,
 		FrontendGRPC:   p.Addr("query-frontend", "grpc"),
 		RemoteWriteURL: "http://" + p.Addr("prometheus", "http") + "/api/v1/write",
