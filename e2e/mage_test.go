@@ -27,7 +27,8 @@ func TestMageRejectsBadInput(t *testing.T) {
 		{[]string{"up", "schedular"}, "", []string{"ingester-scheduler"}},
 		{[]string{"verify:mode", "kafka-scheduler-local"}, provider.EnvStorage + "=s3", []string{"names storage local but storage s3 was also given"}},
 		{[]string{"up", "kafka-scheduler-local"}, provider.EnvStorage + "=s3", []string{"names storage local but storage s3 was also given"}},
-		{[]string{"verify:mode", "scheduler"}, provider.EnvProfile + "=v2.10.8 " + provider.EnvRuntime + "=compose " + provider.EnvImages + "=offline", []string{"Tempo 2.10 needs the upstream images (TEMPO_STACK_IMAGES=upstream)"}},
+		{[]string{"verify:mode", "scheduler"}, provider.EnvProfile + "=v2.10.8 " + provider.EnvRuntime + "=compose " + provider.EnvImages + "=offline", []string{"Tempo 2.10 needs the upstream images (grafana/tempo:2.10.8) (TEMPO_STACK_IMAGES=upstream)", "built here (2.8, 2.9)"}},
+		{[]string{"verify:mode", "ingester-compactor-s3"}, provider.EnvProfile + "=3.0 " + provider.EnvRuntime + "=dagger " + provider.EnvImages + "=upstream", []string{"Tempo 3.0 has no ingester-compactor mode", "the ingester and the compactor", "nearest valid mode is kafka-scheduler"}},
 		{[]string{"verify:mode", "scheduler"}, provider.EnvRuntime + "=docker", []string{"valid runtimes are local", "compose"}},
 		{[]string{"verify:mode", "scheduler"}, provider.EnvRuntime + "=compose " + provider.EnvImages + "=offlin", []string{"valid image sets are upstream"}},
 	} {
