@@ -65,8 +65,9 @@ func ProductionTimings() Timings {
 		GossipPushPull:       30 * time.Second,
 		GracefulShutdown:     30 * time.Second,
 		PartitionOwnersWait:  10 * time.Second,
-		// Tempo 3.0.3's example waits 5m; a fresh topic always waits the
-		// whole wait (docs/releases.md), so a stack for a person waits 30s.
+		// Tempo 3.0.3's distributed example waits up to 5m; on a fresh
+		// topic a live-store waits the whole of it (its migrate-to-3
+		// README), so a stack for a person waits at most 30s.
 		LiveStoreReadinessWait: 30 * time.Second,
 		BlocklistPoll:          5 * time.Minute,
 		ConsumeCycle:           30 * time.Second,
