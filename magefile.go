@@ -150,6 +150,11 @@ func (Faults) Mode(ctx context.Context, target string) error {
 	return provider.Faults(ctx, host(), target)
 }
 
+// Only runs the named scenarios (comma-separated) on one combination: a mode, alias or id (storage from TEMPO_STACK_STORAGE, default s3).
+func (Faults) Only(ctx context.Context, target, scenarios string) error {
+	return provider.Faults(ctx, host(), target, strings.Split(scenarios, ",")...)
+}
+
 // Scenario runs one scenario on the four modes on s3: ingester-crash, block-builder-crash, live-store-crash, storage-outage, compaction-crash, query-restart, or migration.
 func (Faults) Scenario(ctx context.Context, name string) error {
 	return provider.Faults(ctx, host(), "", name)
