@@ -54,9 +54,11 @@ type Runs struct {
 	// LiveStore: Kafka mode's recent data lives in live-stores
 	// (-target=live-store, partition_ring_live_store).
 	LiveStore bool
-	// IngestersReadKafka: Kafka mode's ingesters consume the topic through
-	// the partition ring (before live-stores; removed in 3.0).
-	IngestersReadKafka bool
+	// KafkaIngesters: Kafka mode keeps recent data in ingesters, which own
+	// the topic's partitions in the partition ring and which the
+	// distributor writes to besides the topic (before live-stores; removed
+	// in 3.0).
+	KafkaIngesters bool
 	// LocalBlocks: the metrics-generator's local-blocks processor, which
 	// 2.x's TraceQL metrics need (removed in 3.0).
 	LocalBlocks bool
@@ -98,7 +100,7 @@ var Releases = []Release{
 			},
 			About: "Tempo's main of 2025-05-29, just after 2.8.0",
 		},
-		Runs:   Runs{Ingester: true, Compactor: true, IngestersReadKafka: true, LocalBlocks: true},
+		Runs:   Runs{Ingester: true, Compactor: true, KafkaIngesters: true, LocalBlocks: true},
 		Source: "grafana/tempo v2.8.4: cmd/tempo/app/modules.go, docs/sources/tempo/configuration/manifest.md",
 	},
 	{
@@ -112,7 +114,7 @@ var Releases = []Release{
 			},
 			About: "Tempo 2.9.0's commit (2025-10-08)",
 		},
-		Runs: Runs{Ingester: true, Compactor: true, LiveStore: true, IngestersReadKafka: true, LocalBlocks: true},
+		Runs: Runs{Ingester: true, Compactor: true, LiveStore: true, KafkaIngesters: true, LocalBlocks: true},
 		Moved: []KeyMove{{
 			Key: "backend_scheduler.tenant_measurement_interval", To: "backend_scheduler.provider.compaction.measure_interval",
 			Why: "2.9 folded the scheduler's tenant measurement into the compaction provider's measure interval",
@@ -121,7 +123,7 @@ var Releases = []Release{
 	},
 	{
 		Profile: Profile210, Version: "2.10.8", Image: "grafana/tempo:2.10.8",
-		Runs:   Runs{Ingester: true, Compactor: true, LiveStore: true, IngestersReadKafka: true, LocalBlocks: true},
+		Runs:   Runs{Ingester: true, Compactor: true, LiveStore: true, KafkaIngesters: true, LocalBlocks: true},
 		Source: "grafana/tempo v2.10.8: cmd/tempo/app/modules.go, docs/sources/tempo/configuration/manifest.md",
 	},
 	{
@@ -204,7 +206,7 @@ func (r Release) lacks(m Mode) string {
 	if !m.Kafka() && !r.Runs.Ingester {
 		missing = append(missing, "the ingester")
 	}
-	if m.Kafka() && !r.Runs.LiveStore && !r.Runs.IngestersReadKafka {
+	if m.Kafka() && !r.Runs.LiveStore && !r.Runs.KafkaIngesters {
 		missing = append(missing, "a reader of recent Kafka data (live-store or ingesters)")
 	}
 	if !m.Scheduler() && !r.Runs.Compactor {

@@ -30,8 +30,8 @@ func ImagesFromEnv() (stack.ImageSet, error) {
 }
 
 // ContainerProfile is the Tempo profile a container runtime runs:
-// TEMPO_STACK_PROFILE, by default the image set's (offline: 2.8, the build
-// here; upstream: 2.10).
+// TEMPO_STACK_PROFILE, by default the image set's (offline: the newest
+// release built here, 2.9; upstream: 2.10).
 func ContainerProfile(set stack.ImageSet) (stack.Profile, error) {
 	v := os.Getenv(EnvProfile)
 	p, err := set.ProfileOf(v)
