@@ -170,9 +170,9 @@ func Read(dir string) ([]Report, error) {
 func Markdown(reports []Report, chart string) string {
 	var b strings.Builder
 	b.WriteString("# tempo-stack bench\n\n")
-	b.WriteString("| combination | runtime | timings | max zero-loss spans/s | generator headroom spans/s | steps | bottleneck (most CPU at the last step) |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+	b.WriteString("| combination | Tempo | runtime | timings | max zero-loss spans/s | generator headroom spans/s | steps | bottleneck (most CPU at the last step) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, r := range reports {
-		fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %.0f | %d | %s |\n", r.Combination, r.Runtime, r.Timings, r.MaxZeroLossSPS, r.GeneratorHeadroomSPS, len(r.Steps), Busiest(r))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.0f | %.0f | %d | %s |\n", r.Combination, r.Profile, r.Runtime, r.Timings, r.MaxZeroLossSPS, r.GeneratorHeadroomSPS, len(r.Steps), Busiest(r))
 	}
 	// One line per set of limits, naming the combinations that ran with it.
 	var limits []stack.Limits

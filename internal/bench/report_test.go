@@ -55,7 +55,7 @@ func TestSummaryAndFiles(t *testing.T) {
 		_ = os.WriteFile(out, b, 0o644)
 	}
 	md := Markdown(back, "bench.png")
-	for _, want := range []string{"| ingester-compactor-s3 | local | verification | 10000 | 90000 | 3 | ingester-0 5.0 |", "![accepted spans/s", "| 20000 | 15000 |"} {
+	for _, want := range []string{"| ingester-compactor-s3 | 2.8 | local | verification | 10000 | 90000 | 3 | ingester-0 5.0 |", "![accepted spans/s", "| 20000 | 15000 |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
