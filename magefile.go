@@ -134,7 +134,7 @@ func (Compose) Smoke(ctx context.Context) error {
 	return provider.Smoke(ctx, host())
 }
 
-// Verify brings up the rendered compose stack of one ingester and one Kafka mode on both storages (ingester-compactor, kafka-scheduler) with Docker, runs every check through its published ports and tears it down. Starts dockerd when none runs (and stops it after); images from TEMPO_STACK_IMAGES.
+// Verify brings up the rendered compose stack of one ingester and one Kafka mode, between them both storages (ingester-compactor-local, kafka-scheduler-s3), with Docker, runs every check through its published ports and tears it down. Starts dockerd when none runs (and stops it after); images from TEMPO_STACK_IMAGES.
 func (Compose) Verify(ctx context.Context) error {
 	return provider.Verify(ctx, host(), provider.ComposeName, func(c provider.Choice) ([]stack.Combination, error) { return stack.Ends(c.Profile), nil })
 }
