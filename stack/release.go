@@ -87,18 +87,22 @@ const (
 	Profile30 Profile = "3.0"
 )
 
+// tempoReplaces are Tempo's own replace directives at both commits built
+// here (its go.mod at 87c2dc380cec and at v2.9.0).
+var tempoReplaces = []string{
+	"k8s.io/api => k8s.io/api v0.25.0",
+	"k8s.io/client-go => k8s.io/client-go v0.25.0",
+	"github.com/hashicorp/memberlist => github.com/grafana/memberlist v0.3.1-0.20220708130638-bd88e10a3d91",
+}
+
 // Releases are the rows, oldest first.
 var Releases = []Release{
 	{
 		Profile: Profile28, Version: "2.8.4", Image: "grafana/tempo:2.8.4",
 		Offline: &OfflineBuild{
 			Module: "github.com/grafana/tempo", Version: "v1.5.1-0.20250529124718-87c2dc380cec",
-			Replaces: []string{
-				"k8s.io/api => k8s.io/api v0.25.0",
-				"k8s.io/client-go => k8s.io/client-go v0.25.0",
-				"github.com/hashicorp/memberlist => github.com/grafana/memberlist v0.3.1-0.20220708130638-bd88e10a3d91",
-			},
-			About: "Tempo's main of 2025-05-29, just after 2.8.0",
+			Replaces: tempoReplaces,
+			About:    "Tempo's main of 2025-05-29, just after 2.8.0",
 		},
 		Runs:   Runs{Ingester: true, Compactor: true, KafkaIngesters: true, LocalBlocks: true},
 		Source: "grafana/tempo v2.8.4: cmd/tempo/app/modules.go, docs/sources/tempo/configuration/manifest.md",
@@ -107,12 +111,8 @@ var Releases = []Release{
 		Profile: Profile29, Version: "2.9.0", Image: "grafana/tempo:2.9.0",
 		Offline: &OfflineBuild{
 			Module: "github.com/grafana/tempo", Version: "v1.5.1-0.20251008140505-607c7fb69662",
-			Replaces: []string{
-				"k8s.io/api => k8s.io/api v0.25.0",
-				"k8s.io/client-go => k8s.io/client-go v0.25.0",
-				"github.com/hashicorp/memberlist => github.com/grafana/memberlist v0.3.1-0.20220708130638-bd88e10a3d91",
-			},
-			About: "Tempo 2.9.0's commit (2025-10-08)",
+			Replaces: tempoReplaces,
+			About:    "Tempo 2.9.0's commit (2025-10-08)",
 		},
 		Runs: Runs{Ingester: true, Compactor: true, LiveStore: true, KafkaIngesters: true, LocalBlocks: true},
 		Moved: []KeyMove{{
