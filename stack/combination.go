@@ -57,16 +57,12 @@ func ParseMode(s string) (Mode, error) {
 }
 
 func validModes() string {
-	names := make([]string, 0, len(Modes))
-	for _, m := range Modes {
-		names = append(names, string(m))
-	}
 	aliases := make([]string, 0, len(modeAliases))
 	for a, m := range modeAliases {
 		aliases = append(aliases, fmt.Sprintf("%s=%s", a, m))
 	}
 	sort.Strings(aliases)
-	return strings.Join(names, ", ") + " (aliases: " + strings.Join(aliases, ", ") + ")"
+	return joinNames(Modes) + " (aliases: " + strings.Join(aliases, ", ") + ")"
 }
 
 // Storage is where Tempo keeps trace blocks.

@@ -74,8 +74,8 @@ type KeyMove struct {
 
 // Release lines.
 const (
-	// Profile28 is the 2.8-era Tempo that builds offline: Kafka mode has the
-	// ingesters consume the topic through the partition ring.
+	// Profile28 is the 2.8-era Tempo that builds offline: Kafka mode keeps
+	// recent data in ingesters that own the topic's partitions.
 	Profile28 Profile = "2.8"
 	// Profile29 is Tempo 2.9.0, the newest release the module proxy serves:
 	// Kafka mode reads recent data from live-stores. The offline default.
@@ -224,7 +224,7 @@ func (r Release) Check(m Mode) error {
 	}
 	nearest := nearestMode(r, m)
 	return fmt.Errorf("Tempo %s has no %s mode: it removed %s (%s); the nearest valid mode is %s (try %s)",
-		r.Profile, m, gone, r.Source, nearest, strings.Join(modeNames(r.Modes()), ", "))
+		r.Profile, m, gone, r.Source, nearest, joinNames(r.Modes()))
 }
 
 // nearestMode keeps what it can of m: the same compaction path if the
@@ -245,14 +245,6 @@ func nearestMode(r Release, m Mode) Mode {
 		return ok[0]
 	}
 	return m
-}
-
-func modeNames(ms []Mode) []string {
-	out := make([]string, len(ms))
-	for i, m := range ms {
-		out[i] = string(m)
-	}
-	return out
 }
 
 // Has reports whether the release's configuration accepts key (a dotted

@@ -51,35 +51,31 @@ func (t *Toolchain) installPrometheus(ctx context.Context, log io.Writer) error 
 // upstream's.
 func (t *Toolchain) buildTempo(r stack.Release) func(context.Context, io.Writer) error {
 	return func(ctx context.Context, log io.Writer) error {
-		return t.buildTempoRelease(ctx, log, r)
+		b := r.Offline
+		env := []string{"GONOSUMDB=" + b.Module, "GOFLAGS=-mod=mod", "CGO_ENABLED=0"}
+		modDir, err := moduleDir(ctx, log, env, b.Module, b.Version)
+		if err != nil {
+			return err
+		}
+		dir := filepath.Join(t.Dir, "src", "tempo-build-"+string(r.Profile))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		gomod := fmt.Sprintf("module tempostack.local/tempo-build\n\ngo 1.24.3\n\nrequire %s %s\n\nreplace (\n", b.Module, b.Version)
+		for _, rep := range b.Replaces {
+			gomod += "\t" + rep + "\n"
+		}
+		gomod += ")\n"
+		if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+			return err
+		}
+		if err := copyFile(filepath.Join(modDir, "go.sum"), filepath.Join(dir, "go.sum")); err != nil {
+			return err
+		}
+		rev := b.Version[strings.LastIndex(b.Version, "-")+1:]
+		ldflags := fmt.Sprintf("-X main.Version=%s-%s -X main.Revision=%s -X main.Branch=main", r.Version, rev, rev)
+		return run(ctx, log, dir, env, "go", "build", "-ldflags", ldflags, "-o", t.Bin(stack.TempoBinary(r.Profile)), b.Module+"/cmd/tempo")
 	}
-}
-
-func (t *Toolchain) buildTempoRelease(ctx context.Context, log io.Writer, r stack.Release) error {
-	b := r.Offline
-	env := []string{"GONOSUMDB=" + b.Module, "GOFLAGS=-mod=mod", "CGO_ENABLED=0"}
-	modDir, err := moduleDir(ctx, log, env, b.Module, b.Version)
-	if err != nil {
-		return err
-	}
-	dir := filepath.Join(t.Dir, "src", "tempo-build-"+string(r.Profile))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	gomod := fmt.Sprintf("module tempostack.local/tempo-build\n\ngo 1.24.3\n\nrequire %s %s\n\nreplace (\n", b.Module, b.Version)
-	for _, rep := range b.Replaces {
-		gomod += "\t" + rep + "\n"
-	}
-	gomod += ")\n"
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
-		return err
-	}
-	if err := copyFile(filepath.Join(modDir, "go.sum"), filepath.Join(dir, "go.sum")); err != nil {
-		return err
-	}
-	rev := b.Version[strings.LastIndex(b.Version, "-")+1:]
-	ldflags := fmt.Sprintf("-X main.Version=%s-%s -X main.Revision=%s -X main.Branch=main", r.Version, rev, rev)
-	return run(ctx, log, dir, env, "go", "build", "-ldflags", ldflags, "-o", t.Bin(stack.TempoBinary(r.Profile)), b.Module+"/cmd/tempo")
 }
 
 func (t *Toolchain) buildMinIO(ctx context.Context, log io.Writer) error {
