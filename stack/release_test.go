@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -89,5 +90,41 @@ func TestOfflineUnrunnableNamesRefusedKeys(t *testing.T) {
 	}
 	if img, ok := OfflineImageOf("grafana/tempo:2.8.4"); !ok || img != "tempo-stack/tempo-2.8:offline" {
 		t.Errorf("grafana/tempo:2.8.4 offline = %s, %v; want the 2.8 build", img, ok)
+	}
+}
+
+// An upgrade runs one release's services beside the next's on loopback:
+// a service both lines run keeps its ports, and a live-store never takes
+// a port the ingesters it replaces hold.
+func TestLoopbackPortsAcrossReleases(t *testing.T) {
+	ports := func(c Combination) map[string]string {
+		p, err := Render(c, CheckOptions(LoopbackNetwork(20000, "/tmp/x"), ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, s := range p.Services {
+			for _, port := range s.Ports {
+				out[s.Name+"/"+port.Name] = strconv.Itoa(port.Host)
+			}
+		}
+		return out
+	}
+	for _, c := range Matrix(Profile28) {
+		from := ports(c)
+		c.Profile = Profile29
+		to := ports(c)
+		taken := map[string]string{}
+		for k, v := range from {
+			taken[v] = k
+		}
+		for k, v := range to {
+			if old, ok := from[k]; ok && old != v {
+				t.Errorf("%s: %s is on %s in 2.8 and on %s in 2.9", c.ID(), k, old, v)
+			}
+			if _, ok := from[k]; !ok && taken[v] != "" {
+				t.Errorf("%s: 2.9's %s takes %s, which 2.8's %s holds", c.ID(), k, v, taken[v])
+			}
+		}
 	}
 }

@@ -209,20 +209,33 @@ func (b *builder) add(s Service) { b.plan.Services = append(b.plan.Services, s) 
 // tempoNames lists the Tempo services of the combination, in start order.
 func (b *builder) tempoNames() []tempoService {
 	var out []tempoService
-	add := func(target string, n int) {
+	put := func(target string, n int, reserved bool) {
 		if n == 1 {
-			out = append(out, tempoService{name: target, target: target})
+			out = append(out, tempoService{name: target, target: target, reserved: reserved})
 			return
 		}
 		for i := 0; i < n; i++ {
-			out = append(out, tempoService{name: fmt.Sprintf("%s-%d", target, i), target: target})
+			out = append(out, tempoService{name: fmt.Sprintf("%s-%d", target, i), target: target, reserved: reserved})
 		}
 	}
+	add := func(target string, n int) { put(target, n, false) }
+	reserve := func(target string, n int) { put(target, n, true) }
 	add("distributor", 1)
+	// Kafka mode keeps recent data in ingesters (the 2.8-era build) or in
+	// live-stores (2.9 on): both kinds have their place in the order, the
+	// one not run only reserved, so every service keeps its loopback ports
+	// across release lines and an upgrade can run live-stores beside the
+	// ingesters they replace.
 	if b.liveStore() {
+		if b.c.Mode.Kafka() {
+			reserve("ingester", Instances)
+		}
 		add("live-store", Instances)
 	} else {
 		add("ingester", Instances)
+		if b.c.Mode.Kafka() {
+			reserve("live-store", Instances)
+		}
 	}
 	if b.c.Mode.Kafka() {
 		add("block-builder", Instances)
@@ -241,7 +254,12 @@ func (b *builder) tempoNames() []tempoService {
 	return out
 }
 
-type tempoService struct{ name, target string }
+// tempoService is one Tempo process; a reserved one is not run, only
+// keeps its place (its loopback ports) in the order.
+type tempoService struct {
+	name, target string
+	reserved     bool
+}
 
 // liveStore: from 2.9 the Kafka path reads recent data from live-stores and
 // runs no ingesters.
@@ -286,6 +304,12 @@ func (b *builder) services() {
 	}
 	b.prometheus()
 	for _, t := range b.tempoNames() {
+		if t.reserved {
+			if b.loopback() {
+				b.next += tempoPorts(t.target)
+			}
+			continue
+		}
 		b.tempo(t, infra)
 	}
 	b.grafana()
@@ -300,6 +324,15 @@ func (b *builder) blocksDir() string {
 		return path.Join(b.o.Network.DataDir, "blocks")
 	}
 	return tempoBlocksPath
+}
+
+// tempoPorts is how many ports a Tempo process of target takes: HTTP,
+// gRPC and memberlist, and OTLP's two on a distributor.
+func tempoPorts(target string) int {
+	if target == "distributor" {
+		return 5
+	}
+	return 3
 }
 
 func (b *builder) tempo(t tempoService, infra []string) {
