@@ -80,6 +80,41 @@ func New(cfg Config, p *stack.Plan) (*Runner, error) {
 	// The plan's own addresses are this host's: known before a start.
 	r.Fallback = p.Addr
 	r.OnEvent = runtime.Printer(cfg.Log)
+	if err := r.checkBinaries(p); err != nil {
+		return nil, err
+	}
+	if err := CheckPorts(p); err != nil {
+		return nil, err
+	}
+	if err := r.writeFiles(p); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Adopt makes next the plan that later starts read, while what runs keeps
+// running: an upgrade moves a stack service by service to another
+// release's rendering of it, on the same data directories and ports. Its
+// files replace the current plan's (a running process read its own at
+// start).
+func (r *Runner) Adopt(next *stack.Plan) error {
+	if next.Network != r.plan.Network {
+		return fmt.Errorf("a plan for %s cannot take over a stack on %s: the data directory and ports must be the same", next.Network.DataDir, r.plan.Network.DataDir)
+	}
+	if err := r.checkBinaries(next); err != nil {
+		return err
+	}
+	if err := r.writeFiles(next); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.plan = next
+	r.mu.Unlock()
+	r.Fallback = next.Addr
+	return nil
+}
+
+func (r *Runner) checkBinaries(p *stack.Plan) error {
 	var missing []string
 	for _, s := range p.Services {
 		if s.Unavailable != "" {
@@ -91,24 +126,22 @@ func New(cfg Config, p *stack.Plan) (*Runner, error) {
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return nil, fmt.Errorf("missing binaries: %s\n  build them with: go run mage.go tools:build", strings.Join(dedup(missing), ", "))
+		return fmt.Errorf("missing binaries: %s\n  build them with: go run mage.go tools:build", strings.Join(dedup(missing), ", "))
 	}
-	if err := CheckPorts(p); err != nil {
-		return nil, err
-	}
+	return nil
+}
+
+func (r *Runner) writeFiles(p *stack.Plan) error {
 	for _, f := range p.Files {
 		path := filepath.Join(p.Network.DataDir, "files", filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, err
+			return err
 		}
 		if err := os.WriteFile(path, f.Content, 0o644); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := os.MkdirAll(r.LogDir(), 0o755); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return os.MkdirAll(r.LogDir(), 0o755)
 }
 
 // CheckPorts fails, naming the port and its service, when any port of the

@@ -53,6 +53,10 @@ type Config struct {
 	WaveGap time.Duration
 	// OnTrace, if set, is called as soon as each trace has been sent.
 	OnTrace func(Trace)
+	// Stop, when closed, ends the push after the trace being sent: traffic
+	// for as long as something else takes (an upgrade), with Traces as its
+	// bound.
+	Stop <-chan struct{}
 }
 
 // Trace is what was pushed: the check's expectation.
@@ -62,6 +66,9 @@ type Trace struct {
 	Error    bool
 	Root     string // root span name
 	PushedAt time.Time
+	// Refused: the distributor did not accept its batch (the error is in
+	// the result's ExportErrors); nothing of it should be found.
+	Refused bool
 }
 
 // Result of a push.
@@ -128,14 +135,15 @@ func (c *traceExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnly
 
 func (c *traceExporter) Shutdown(context.Context) error { return nil }
 
-// flush sends the collected spans as one batch.
-func (c *traceExporter) flush(ctx context.Context) {
+// flush sends the collected spans as one batch; false when they were
+// refused.
+func (c *traceExporter) flush(ctx context.Context) bool {
 	c.mu.Lock()
 	batch := c.pending
 	c.pending = nil
 	c.mu.Unlock()
 	if len(batch) == 0 {
-		return
+		return true
 	}
 	err := c.exp.ExportSpans(ctx, batch)
 	c.mu.Lock()
@@ -143,10 +151,11 @@ func (c *traceExporter) flush(ctx context.Context) {
 	c.sent++
 	if err != nil {
 		c.errs = append(c.errs, err.Error())
-	} else {
-		c.ok++
-		c.spans += len(batch)
+		return false
 	}
+	c.ok++
+	c.spans += len(batch)
+	return true
 }
 
 // Push sends the traces and returns what was sent, with every exporter
@@ -197,14 +206,20 @@ func Push(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		failed := cfg.ErrorEvery > 0 && i%cfg.ErrorEvery == cfg.ErrorEvery-1
 		t := oneTrace(ctx, providers, cfg.RunID, i, failed)
-		counter.flush(ctx)
+		t.Refused = !counter.flush(ctx)
 		t.PushedAt = time.Now()
 		res.Traces = append(res.Traces, t)
 		if cfg.OnTrace != nil {
 			cfg.OnTrace(t)
 		}
 		if interval > 0 {
-			time.Sleep(interval)
+			select {
+			case <-time.After(interval):
+			case <-cfg.Stop:
+			}
+		}
+		if stopped(cfg.Stop) {
+			break
 		}
 	}
 	for _, p := range providers {
@@ -215,6 +230,15 @@ func Push(ctx context.Context, cfg Config) (*Result, error) {
 	res.BatchesSent, res.BatchesAccepted, res.Spans, res.ExportErrors = counter.sent, counter.ok, counter.spans, counter.errs
 	counter.mu.Unlock()
 	return res, nil
+}
+
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }
 
 func oneTrace(ctx context.Context, providers map[string]*sdktrace.TracerProvider, run string, i int, failed bool) Trace {
