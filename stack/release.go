@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tempo-stack/tempo-stack/internal/tempokeys"
@@ -31,6 +32,9 @@ type Release struct {
 	// Moved are the keys the previous line had that this one removed or
 	// renamed (checked against both key tables by a test).
 	Moved []KeyMove
+	// Blocks are the block formats the release writes by default and
+	// reads (tempodb/encoding/versioned.go: DefaultEncoding, FromVersion).
+	Blocks Blocks
 	// Source says where the row's facts were read.
 	Source string
 }
@@ -63,6 +67,16 @@ type Runs struct {
 	// 2.x's TraceQL metrics need (removed in 3.0).
 	LocalBlocks bool
 }
+
+// Blocks are a release's block formats (the "format" of a block's
+// meta.json).
+type Blocks struct {
+	Writes string
+	Reads  []string
+}
+
+// CanRead reports whether the release opens blocks of format.
+func (b Blocks) CanRead(format string) bool { return slices.Contains(b.Reads, format) }
 
 // KeyMove is a configuration key one release removed or renamed.
 type KeyMove struct {
@@ -105,6 +119,7 @@ var Releases = []Release{
 			About:    "Tempo's main of 2025-05-29, just after 2.8.0",
 		},
 		Runs:   Runs{Ingester: true, Compactor: true, KafkaIngesters: true, LocalBlocks: true},
+		Blocks: Blocks{Writes: "vParquet4", Reads: []string{"v2", "vParquet2", "vParquet3", "vParquet4"}},
 		Source: "grafana/tempo v2.8.4: cmd/tempo/app/modules.go, docs/sources/tempo/configuration/manifest.md",
 	},
 	{
@@ -114,7 +129,8 @@ var Releases = []Release{
 			Replaces: tempoReplaces,
 			About:    "Tempo 2.9.0's commit (2025-10-08)",
 		},
-		Runs: Runs{Ingester: true, Compactor: true, LiveStore: true, KafkaIngesters: true, LocalBlocks: true},
+		Runs:   Runs{Ingester: true, Compactor: true, LiveStore: true, KafkaIngesters: true, LocalBlocks: true},
+		Blocks: Blocks{Writes: "vParquet4", Reads: []string{"v2", "vParquet2", "vParquet3", "vParquet4", "vParquet5"}},
 		Moved: []KeyMove{{
 			Key: "backend_scheduler.tenant_measurement_interval", To: "backend_scheduler.provider.compaction.measure_interval",
 			Why: "2.9 folded the scheduler's tenant measurement into the compaction provider's measure interval",
@@ -124,11 +140,25 @@ var Releases = []Release{
 	{
 		Profile: Profile210, Version: "2.10.8", Image: "grafana/tempo:2.10.8",
 		Runs:   Runs{Ingester: true, Compactor: true, LiveStore: true, KafkaIngesters: true, LocalBlocks: true},
+		Blocks: Blocks{Writes: "vParquet4", Reads: []string{"v2", "vParquet3", "vParquet4", "vParquet5"}},
 		Source: "grafana/tempo v2.10.8: cmd/tempo/app/modules.go, docs/sources/tempo/configuration/manifest.md",
 	},
 	{
 		Profile: Profile30, Version: "3.0.3", Image: "grafana/tempo:3.0.3",
 		Runs:   Runs{LiveStore: true},
+		Blocks: Blocks{Writes: "vParquet4", Reads: []string{"vParquet3", "vParquet4", "vParquet5"}},
+		// From 3.0.3's upgrade guide and CHANGELOG, for the keys the 2.10
+		// Kafka renderings set (the ingester and compactor blocks go with
+		// their architectures: Release.Check refuses those modes).
+		Moved: []KeyMove{
+			{Key: "partition_ring_live_store", Why: "3.0 has one partition ring, the live-stores' (#6981)"},
+			{Key: "ingest.enabled", Why: "Kafka is 3.0's only write path; the ingest block stays for ingest.kafka (#6873)"},
+			{Key: "querier.query_live_store", Why: "queriers always read the live-stores (#7048)"},
+			{Key: "distributor.ingester_write_path_enabled", Why: "the ingesters are removed, so the distributor writes to Kafka only (#6959, #6504)"},
+			{Key: "distributor.kafka_write_path_enabled", Why: "the distributor always writes to Kafka (#6959)"},
+			{Key: "metrics_generator.traces_storage", Why: "the local-blocks processor and its block storage are removed; live-stores and the backend serve TraceQL metrics (#6555)"},
+			{Key: "query_frontend.rf1_after", Why: "the frontend reads every block whatever its replication factor (#6969)"},
+		},
 		Source: "grafana/tempo v3.0.3: CHANGELOG.md (3.0 Cleanup), cmd/tempo/app/modules.go, docs/sources/tempo/configuration/manifest.md",
 	},
 }

@@ -22,6 +22,8 @@ type Block struct {
 	ID              string `json:"blockID"`
 	CompactionLevel int    `json:"compactionLevel"`
 	TotalObjects    int    `json:"totalObjects"`
+	// Format is the block's encoding (vParquet4, ...).
+	Format string `json:"format"`
 	// Compacted: the block was replaced by a compaction (meta.compacted.json).
 	Compacted bool `json:"-"`
 }
