@@ -160,6 +160,22 @@ func (Faults) Scenario(ctx context.Context, name string) error {
 	return provider.Faults(ctx, host(), "", name)
 }
 
+// Upgrade moves a running stack from one Tempo release line to the next on the same bucket and topic, service by service, with traffic before, during and after, and counts what the new release serves (docs/upgrades.md). Local runtime (TEMPO_STACK_RUNTIME=local); reports in build/reports (TEMPO_STACK_REPORTS).
+type Upgrade mg.Namespace
+
+// All moves the four modes on s3 from the 2.8-era build to Tempo 2.9 (both built here); the moves that need upstream images (2.9 → 2.10, 2.10.8 → 3.0.3) are reported SKIPPED with why and their key migration.
+func (Upgrade) All(ctx context.Context) error { return provider.Upgrades(ctx, host(), "") }
+
+// Mode moves one combination from the 2.8-era build to Tempo 2.9: a mode, alias or id (storage from TEMPO_STACK_STORAGE, default s3).
+func (Upgrade) Mode(ctx context.Context, target string) error {
+	return provider.Upgrades(ctx, host(), target)
+}
+
+// Plan prints a move without running it: whether it can work (3.0 has no ingester or compactor), the rolling order and the configuration keys that change, e.g. upgrade:plan kafka-scheduler-s3 2.10 3.0.
+func (Upgrade) Plan(target, from, to string) error {
+	return provider.UpgradePlan(os.Stdout, target, from, to)
+}
+
 // Up serves one combination on this host until Ctrl-C (or SIGTERM): exactly `dagger call up --mode=<id> up`, the README's command, with this repository's module. The gateway's ports: 80 (http://grafana.localhost, anonymous Admin; minio.localhost, prometheus.localhost, redpanda-console.localhost, tempo.localhost), Tempo's API 3200, OTLP 4317/4318. The target is a mode, alias or combination id (storage from TEMPO_STACK_STORAGE, default s3); images from TEMPO_STACK_IMAGES (upstream, or offline: built first).
 func Up(ctx context.Context, target string) error {
 	err := provider.Up(ctx, host(), target)

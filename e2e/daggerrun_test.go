@@ -9,11 +9,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"dagger.io/dagger"
 
 	"github.com/tempo-stack/tempo-stack/internal/daggercli"
 	"github.com/tempo-stack/tempo-stack/internal/daggerrun"
+	"github.com/tempo-stack/tempo-stack/internal/runtime"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/stack"
 	"github.com/tempo-stack/tempo-stack/stack/stacktest"
@@ -23,13 +25,8 @@ import (
 // its volumes mounted, its plain environment set and its secrets as Dagger
 // secrets: never in the plain environment.
 func TestContainersFromThePlan(t *testing.T) {
-	needEngine(t)
 	ctx := context.Background()
-	client, err := daggercli.Connect(ctx, filepath.Join(toolchain.DefaultDir(), "bin"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := daggerClient(t)
 	p := stacktest.ContainerPlan(t, "ingester-compactor-s3", stack.Offline)
 	secrets := map[stack.Secret]string{}
 	for _, s := range stack.Secrets {
@@ -100,6 +97,69 @@ func TestContainersFromThePlan(t *testing.T) {
 	if checked == 0 {
 		t.Fatal("no service of the plan has a secret: the leak check proved nothing")
 	}
+}
+
+// A Dagger service that exits before it is ready (Grafana 10.0's
+// first-start race) is started once more, the restart reported with its
+// exit code; one that exits every time fails the start, having tried
+// twice.
+func TestDaggerServiceExitingEarlyIsStartedOnceMore(t *testing.T) {
+	ctx := context.Background()
+	client := daggerClient(t)
+	busybox := client.Container().Import(client.Host().File(filepath.Join(toolchain.DefaultDir(), "images", stack.OfflineTarball(stack.OfflineImage(stack.KindBusybox)))))
+	for _, tc := range []struct {
+		name, script string
+		ok           bool
+	}{
+		// The first attempt exits 1; the second (TEMPO_STACK_START_ATTEMPT=2) serves.
+		{"flaky", `[ "$TEMPO_STACK_START_ATTEMPT" = 2 ] || { echo "failed to create default organization"; exit 1; }; mkdir -p /www; echo ok > /www/index.html; exec httpd -f -p 8080 -h /www`, true},
+		{"broken", `echo "never starts"; exit 1`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := stack.Service{
+				Name: "early-" + tc.name, Kind: stack.KindBusybox, Image: "busybox",
+				Args:   []string{"sh", "-c", tc.script},
+				Ports:  []stack.Port{{Name: "http", Container: 8080, Host: 8080}},
+				Health: stack.HealthCheck{Port: "http", Path: "/"},
+			}
+			p := &stack.Plan{Network: stack.ContainerNetwork(), Services: []stack.Service{svc}}
+			r, err := daggerrun.New(daggerrun.Config{Client: client, RunID: "restart-" + tc.name + time.Now().Format("150405.000"), ReadyTimeout: 15 * time.Second,
+				Image: func(stack.Service) *dagger.Container { return busybox.WithEntrypoint(nil) }}, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var events []runtime.Event
+			r.OnEvent = func(e runtime.Event) { events = append(events, e) }
+			err = r.Start(ctx, nil)
+			defer r.Stop(ctx)
+			restarts := strings.Join(r.Restarts(), "; ")
+			if !strings.Contains(restarts, "exit code 1") {
+				t.Errorf("the early exit was not reported as a restart with its exit code: %q (events %v)", restarts, events)
+			}
+			switch {
+			// The second attempt listened: Dagger's start waits for the
+			// port. Only the runner's own readiness poll cannot pass here,
+			// since a service's name resolves inside the engine's network
+			// and not on this host.
+			case tc.ok && err != nil && !strings.Contains(err.Error(), "no such host"):
+				t.Errorf("the second attempt should serve: %v", err)
+			case !tc.ok && (err == nil || !strings.Contains(err.Error(), "twice")):
+				t.Errorf("a service that always exits must fail its start, saying it tried twice: %v", err)
+			}
+		})
+	}
+}
+
+// daggerClient is a session with the engine, closed when the test ends.
+func daggerClient(t *testing.T) *dagger.Client {
+	t.Helper()
+	needEngine(t)
+	client, err := daggercli.Connect(context.Background(), filepath.Join(toolchain.DefaultDir(), "bin"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	return client
 }
 
 // plainEnv is a container's plain environment, as Dagger reports it.

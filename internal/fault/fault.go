@@ -161,7 +161,7 @@ func (env *Env) Await(ctx context.Context, p Push, mode string) (time.Duration, 
 	var missing []string
 	ok, why := verify.Poll(ctx, env.Wait, 250*time.Millisecond, func() (bool, string) {
 		missing, _ = env.Missing(ctx, p, mode)
-		return len(missing) == 0, fmt.Sprintf("%d of %d traces not complete%s: %s", len(missing), len(p.Traces), where(mode), strings.Join(first(missing, 3), "; "))
+		return len(missing) == 0, fmt.Sprintf("%d of %d traces not complete%s: %s", len(missing), len(p.Traces), where(mode), strings.Join(First(missing, 3), "; "))
 	})
 	if !ok {
 		return time.Since(begin), fmt.Errorf("%s", why)
@@ -236,7 +236,7 @@ func (env *Env) Tally(ctx context.Context, p Push, recovery time.Duration, searc
 		ev[0] = fmt.Sprintf("%d pushed, %d complete by ID (%d of them not returned by TraceQL { span.%s = %q }: known upstream behaviour, %s), %d lost, %d duplicated span IDs",
 			c.Pushed, c.Found, unsearched, tracegen.RunAttribute, p.RunID, searchGap, c.Lost, c.Duplicated)
 	}
-	return c, append(ev, first(missing, 5)...)
+	return c, append(ev, First(missing, 5)...)
 }
 
 // verdict turns the counts and the scenario's own finding into an outcome:
@@ -244,16 +244,23 @@ func (env *Env) Tally(ctx context.Context, p Push, recovery time.Duration, searc
 func verdict(ctx context.Context, env *Env, p Push, recovery time.Duration, ev []string, stepErr error) Outcome {
 	counts, tally := env.Tally(ctx, p, recovery, "")
 	ev = append(ev, tally...)
+	return Judge(counts, ev, stepErr, "", ev[len(ev)-1])
+}
+
+// Judge is the outcome of counted traces: a failed step fails it, then
+// any trace lost (lostDetail says where), then any span returned twice;
+// otherwise it passes, saying pass.
+func Judge(counts verify.Fault, ev []string, stepErr error, lostDetail, pass string) Outcome {
 	o := Outcome{Status: verify.Pass, Evidence: ev, Counts: counts}
 	switch {
 	case stepErr != nil:
 		o.Status, o.Reason = verify.Fail, stepErr.Error()
 	case counts.Lost > 0:
-		o.Status, o.Reason = verify.Fail, fmt.Sprintf("%d of %d traces lost", counts.Lost, counts.Pushed)
+		o.Status, o.Reason = verify.Fail, fmt.Sprintf("%d of %d traces lost%s", counts.Lost, counts.Pushed, lostDetail)
 	case counts.Duplicated > 0:
 		o.Status, o.Reason = verify.Fail, fmt.Sprintf("%d span IDs returned twice", counts.Duplicated)
 	default:
-		o.Reason = ev[len(ev)-1]
+		o.Reason = pass
 	}
 	return o
 }
@@ -262,7 +269,8 @@ func failed(why string, ev ...string) Outcome {
 	return Outcome{Status: verify.Fail, Reason: why, Evidence: ev}
 }
 
-func first(s []string, n int) []string {
+// First is at most n of s, and how many more there were.
+func First(s []string, n int) []string {
 	if len(s) > n {
 		return append(s[:n:n], fmt.Sprintf("... and %d more", len(s)-n))
 	}

@@ -52,7 +52,7 @@ func migrate(ctx context.Context, from *Env, to Switch) Outcome {
 		return failed("set A before the switch: " + err.Error())
 	}
 	blocks, _ := from.E.Blocks(ctx)
-	goneBefore := compactedAway(blocks)
+	goneBefore := CompactedAway(blocks)
 	ev := []string{fmt.Sprintf("%s: set A (%d traces) flushed; backend %s", from.E.Plan.Combination.ID(), len(a.Traces), verify.BlocksSummary(blocks))}
 	begin := time.Now()
 	env, err := to(ctx)
@@ -84,7 +84,7 @@ func migrate(ctx context.Context, from *Env, to Switch) Outcome {
 			return false, err.Error()
 		}
 		missing, _ := env.Missing(ctx, both, "blocks")
-		return compactedAway(blocks) > goneBefore && len(missing) == 0, fmt.Sprintf("%s (%d compacted away before the switch); %d traces not complete in blocks", verify.BlocksSummary(blocks), goneBefore, len(missing))
+		return CompactedAway(blocks) > goneBefore && len(missing) == 0, fmt.Sprintf("%s (%d compacted away before the switch); %d traces not complete in blocks", verify.BlocksSummary(blocks), goneBefore, len(missing))
 	})
 	if !ok {
 		return verdictAB(ctx, env, a, b, recovery, ev, fmt.Errorf("compaction across old and new blocks: %s", why))
@@ -103,21 +103,12 @@ func verdictAB(ctx context.Context, env *Env, a, b Push, recovery time.Duration,
 	cb, tb := env.Tally(ctx, b, recovery, "")
 	counts := verify.Fault{Pushed: ca.Pushed + cb.Pushed, Found: ca.Found + cb.Found, Lost: ca.Lost + cb.Lost, Duplicated: ca.Duplicated + cb.Duplicated, Recovery: recovery}
 	ev = append(ev, append([]string{"set A: " + ta[0], "set B: " + tb[0]}, append(ta[1:], tb[1:]...)...)...)
-	o := Outcome{Status: verify.Pass, Evidence: ev, Counts: counts}
-	switch {
-	case stepErr != nil:
-		o.Status, o.Reason = verify.Fail, stepErr.Error()
-	case counts.Lost > 0:
-		o.Status, o.Reason = verify.Fail, fmt.Sprintf("%d of %d traces lost (A: %d, B: %d)", counts.Lost, counts.Pushed, ca.Lost, cb.Lost)
-	case counts.Duplicated > 0:
-		o.Status, o.Reason = verify.Fail, fmt.Sprintf("%d span IDs returned twice", counts.Duplicated)
-	default:
-		o.Reason = fmt.Sprintf("A and B: %d of %d found, 0 lost, 0 duplicated; compaction after the switch kept every trace", counts.Found, counts.Pushed)
-	}
-	return o
+	return Judge(counts, ev, stepErr, fmt.Sprintf(" (A: %d, B: %d)", ca.Lost, cb.Lost),
+		fmt.Sprintf("A and B: %d of %d found, 0 lost, 0 duplicated; compaction after the switch kept every trace", counts.Found, counts.Pushed))
 }
 
-func compactedAway(blocks []verify.Block) int {
+// CompactedAway counts the blocks a compaction replaced.
+func CompactedAway(blocks []verify.Block) int {
 	n := 0
 	for _, b := range blocks {
 		if b.Compacted {

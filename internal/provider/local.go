@@ -47,6 +47,25 @@ type Shared struct {
 	Secrets map[stack.Secret]string
 }
 
+// options are the rendering options of a stack on network n.
+func (cfg LocalConfig) options(n stack.Network) stack.Options {
+	o := stack.CheckOptions(n, "")
+	o.GrafanaHome = cfg.GrafanaHome
+	if cfg.Tune != nil {
+		cfg.Tune(&o)
+	}
+	o.RF1After = cfg.RF1After
+	return o
+}
+
+// LocalRender renders another release's plan of a stack on the network
+// (data directory and ports) the stack runs on: an upgrade's new side.
+func LocalRender(cfg LocalConfig) pipeline.Render {
+	return func(c stack.Combination, on stack.Network) (*stack.Plan, error) {
+		return stack.Render(c, cfg.options(on))
+	}
+}
+
 // Local prepares combinations as host processes on loopback, each in a
 // fresh temporary directory.
 func Local(cfg LocalConfig) pipeline.Prepare {
@@ -70,13 +89,7 @@ func Local(cfg LocalConfig) pipeline.Prepare {
 			}
 			return os.RemoveAll(dir)
 		}
-		o := stack.CheckOptions(stack.LoopbackNetwork(cfg.BasePort, dir), "")
-		o.GrafanaHome = cfg.GrafanaHome
-		if cfg.Tune != nil {
-			cfg.Tune(&o)
-		}
-		o.RF1After = cfg.RF1After
-		p, err := stack.Render(c, o)
+		p, err := stack.Render(c, cfg.options(stack.LoopbackNetwork(cfg.BasePort, dir)))
 		if err != nil {
 			_ = cleanup()
 			return nil, err

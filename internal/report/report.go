@@ -221,6 +221,7 @@ func (r Run) Markdown() string {
 			ms(c.Measured.QueryableP50), ms(c.Measured.QueryableP99), ms(c.Measured.Flushed), ms(c.Measured.Compacted), ms(c.Total))
 	}
 	b.WriteString(r.faultTable())
+	b.WriteString(r.upgradeTable())
 	for _, c := range r.Combinations {
 		fmt.Fprintf(&b, "\n## %s\n\n", c.ID)
 		if c.NotStarted != "" {
@@ -253,7 +254,7 @@ func (r Run) faultTable() string {
 	for _, c := range r.Combinations {
 		for _, res := range c.Checks {
 			f := res.Fault
-			if f == nil {
+			if f == nil || res.Upgrade != nil {
 				continue
 			}
 			if b.Len() == 0 {
@@ -264,6 +265,28 @@ func (r Run) faultTable() string {
 				counts = "- | - | - | - | - | -"
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.ID, strings.TrimPrefix(res.Name, "fault/"), res.Status, counts)
+		}
+	}
+	return b.String()
+}
+
+// upgradeTable lists every upgrade's counts, when the run had any.
+func (r Run) upgradeTable() string {
+	var b strings.Builder
+	for _, c := range r.Combinations {
+		for _, res := range c.Checks {
+			u, f := res.Upgrade, res.Fault
+			if u == nil || f == nil {
+				continue
+			}
+			if b.Len() == 0 {
+				b.WriteString("\n## Upgrades\n\n| combination | move | status | pushed | found | lost | duplicated | refused while moving | time to serve | keys migrated | bucket before | bucket after |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+			}
+			counts := fmt.Sprintf("%d | %d | %d | %d | %d | %s | %d | %s | %s", f.Pushed, f.Found, f.Lost, f.Duplicated, u.Refused, ms(u.Serve), u.Keys, cell(u.Before), cell(u.After))
+			if res.Status == verify.Skipped {
+				counts = "- | - | - | - | - | - | - | - | -"
+			}
+			fmt.Fprintf(&b, "| %s | %s → %s | %s | %s |\n", c.ID, u.From, u.To, res.Status, counts)
 		}
 	}
 	return b.String()

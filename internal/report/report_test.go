@@ -131,3 +131,26 @@ func TestReportsMaskSecrets(t *testing.T) {
 		}
 	}
 }
+
+// An upgrade is a row of its own table (not the faults'), and its JUnit
+// case is <combination>/upgrade/<from>-<to>.
+func TestUpgradeRows(t *testing.T) {
+	r := Run{Title: "t", Combinations: []Combination{{ID: "kafka-scheduler-s3", Checks: []verify.Result{{
+		Name: "upgrade/2.8-2.9", Status: verify.Pass, Fault: &verify.Fault{Pushed: 30, Found: 30},
+		Upgrade: &verify.Upgrade{From: "2.8.4", To: "2.9.0", Refused: 2, Keys: 9, Before: "4 vParquet4 blocks", After: "3 vParquet4 blocks"},
+	}}}}}
+	md := r.Markdown()
+	if !strings.Contains(md, "## Upgrades") || !strings.Contains(md, "| kafka-scheduler-s3 | 2.8.4 → 2.9.0 | PASS | 30 | 30 | 0 | 0 | 2 |") {
+		t.Errorf("no upgrade row:\n%s", md)
+	}
+	if strings.Contains(md, "## Faults") {
+		t.Errorf("an upgrade is not a fault row:\n%s", md)
+	}
+	j, err := r.JUnit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(j), `name="kafka-scheduler-s3/upgrade/2.8-2.9"`) {
+		t.Errorf("JUnit case name:\n%s", j)
+	}
+}

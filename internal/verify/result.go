@@ -25,8 +25,25 @@ type Result struct {
 	Reason   string        `json:"reason,omitempty"`
 	Evidence []string      `json:"evidence,omitempty"`
 	Duration time.Duration `json:"duration"`
-	// Fault is what a fault scenario counted; nil for the named checks.
+	// Fault is what a fault scenario or an upgrade counted; nil for the
+	// named checks.
 	Fault *Fault `json:"fault,omitempty"`
+	// Upgrade is what an upgrade found besides its counts.
+	Upgrade *Upgrade `json:"upgrade,omitempty"`
+}
+
+// Upgrade is what a move from one Tempo release to the next found: the
+// traces the distributor refused while services restarted (never pushed,
+// so never lost), how long the new release took to serve what the old one
+// took, how many configuration keys changed, and the bucket either side.
+type Upgrade struct {
+	From    string        `json:"from"`
+	To      string        `json:"to"`
+	Refused int           `json:"refused"`
+	Serve   time.Duration `json:"serve"`
+	Keys    int           `json:"keys_migrated"`
+	Before  string        `json:"bucket_before"`
+	After   string        `json:"bucket_after"`
 }
 
 // Fault is what a fault scenario counts: traces pushed, found complete

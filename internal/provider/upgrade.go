@@ -1,0 +1,159 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/tempo-stack/tempo-stack/internal/pipeline"
+	"github.com/tempo-stack/tempo-stack/internal/report"
+	"github.com/tempo-stack/tempo-stack/internal/upgrade"
+	"github.com/tempo-stack/tempo-stack/stack"
+)
+
+// Upgrades moves stacks from each release line to the next: on the
+// target's combination, or on the four modes on s3 with no target. The
+// moves whose releases both build here run (the 2.8-era build to 2.9);
+// with no target the others are reported SKIPPED with why and their key
+// migration. Bad input, or a move that cannot work, is refused before
+// anything starts.
+func Upgrades(ctx context.Context, h Host, target string) error {
+	choice, err := Choose("")
+	if err != nil {
+		return err
+	}
+	if choice.Runtime != LocalName {
+		return fmt.Errorf("upgrades run on the local runtime (TEMPO_STACK_RUNTIME=local), not %s: a move replaces a stack's host processes one at a time on one data directory, and the %s runner cannot yet", choice.Runtime, choice.Runtime)
+	}
+	var run, skip []upgrade.Path
+	skipWhy := map[string]string{}
+	for _, l := range upgrade.Lines() {
+		offline, why := l.Offline()
+		if !offline && target != "" {
+			continue
+		}
+		combos, err := choice.TargetOrModes(target)
+		if err != nil {
+			return err
+		}
+		for _, c := range combos {
+			c.Profile = l.From
+			p := upgrade.Rolling(c, l.To)
+			if err := p.Check(); err != nil {
+				if target != "" {
+					return err
+				}
+				skip, skipWhy[p.From.ID()+p.Name()] = append(skip, p), err.Error()
+				continue
+			}
+			if offline {
+				run = append(run, p)
+			} else {
+				skip, skipWhy[p.From.ID()+p.Name()] = append(skip, p), why
+			}
+		}
+	}
+	if len(run) == 0 {
+		return fmt.Errorf("no move of %s runs here: the release lines that build here are %s", target, joinProfiles(stack.OfflineProfiles()))
+	}
+	return onRuntime(ctx, h, choice, func(rt *Opened) error {
+		opts := rt.options()
+		out := report.Run{Started: time.Now(), Title: "tempo-stack upgrades"}
+		for _, p := range run {
+			if ctx.Err() != nil {
+				break
+			}
+			out.Combinations = append(out.Combinations, pipeline.Upgrade(ctx, p, Local(*rt.local), LocalRender(*rt.local), opts))
+		}
+		for _, p := range skip {
+			row := pipeline.UpgradeSkipped(p, rt.Runtime, skipWhy[p.From.ID()+p.Name()])
+			row.Checks[0].Evidence = plannedKeys(p)
+			out.Combinations = append(out.Combinations, row)
+		}
+		return rt.report(ctx, out)
+	})
+}
+
+// plannedKeys is a move's key migration from its renderings for the
+// upstream images, for a move that does not run here; nothing when the
+// new release lacks the architecture.
+func plannedKeys(p upgrade.Path) []string {
+	if p.Check() != nil {
+		return nil
+	}
+	o := stack.CheckOptions(stack.ContainerNetwork(), stack.Upstream)
+	a, err := stack.Render(p.From, o)
+	if err != nil {
+		return []string{"render " + p.From.ID() + ": " + err.Error()}
+	}
+	b, err := stack.Render(p.To, o)
+	if err != nil {
+		return []string{"render " + p.To.ID() + ": " + err.Error()}
+	}
+	k, err := upgrade.KeyMigration(p, a, b)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	return append([]string{fmt.Sprintf("configuration (from the key tables, not run): %d keys of the %s rendering checked against %s's key table, %d changed", k.Checked, p.To.Profile, p.To.Release().Version, k.Count())}, k.Lines()...)
+}
+
+// UpgradePlan prints a move without running it: whether it can work, the
+// rolling order and the key migration (from the renderings for the
+// upstream images and the key tables).
+func UpgradePlan(w io.Writer, target, from, to string) error {
+	f, err := stack.ParseProfile(from)
+	if err != nil {
+		return err
+	}
+	t, err := stack.ParseProfile(to)
+	if err != nil {
+		return err
+	}
+	c, err := Selection(target, f)
+	if err != nil {
+		return err
+	}
+	p := upgrade.Rolling(c, t)
+	if err := p.Check(); err != nil {
+		return err
+	}
+	o := stack.CheckOptions(stack.ContainerNetwork(), stack.Upstream)
+	a, err := stack.Render(p.From, o)
+	if err != nil {
+		return err
+	}
+	b, err := stack.Render(p.To, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s: Tempo %s (%s) → %s (%s)\n", c.ID(), p.From.Release().Version, p.From.Release().Image, p.To.Release().Version, p.To.Release().Image)
+	if p.SideBySide() {
+		fmt.Fprintf(w, "a new major release: the side-by-side switch of Tempo's migration guide, not a rolling restart:\n")
+		for i, s := range upgrade.SideBySideSteps {
+			fmt.Fprintf(w, "  %d. %s\n", i+1, s)
+		}
+	} else {
+		var steps []string
+		for _, s := range upgrade.Order(a, b) {
+			steps = append(steps, s.String())
+		}
+		fmt.Fprintf(w, "rolling order: %s\n", strings.Join(steps, ", "))
+	}
+	for _, line := range plannedKeys(p) {
+		fmt.Fprintln(w, line)
+	}
+	if ok, why := (upgrade.Line{From: f, To: t}).Offline(); !ok {
+		fmt.Fprintln(w, "runs here: no; "+why)
+	}
+	return nil
+}
+
+func joinProfiles(ps []stack.Profile) string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, string(p))
+	}
+	return strings.Join(out, ", ")
+}
