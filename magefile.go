@@ -145,6 +145,9 @@ type Faults mg.Namespace
 // All runs every applicable scenario on the four modes on s3, then the migration from ingester-compactor-s3 to kafka-scheduler-s3.
 func (Faults) All(ctx context.Context) error { return provider.Faults(ctx, host(), "") }
 
+// Paths runs every scenario once per code path it exercises on the four modes on s3 (a storage outage on every mode, a compaction crash per compaction kind, ...), the others SKIPPED naming where their path ran, then the migration: what CI runs.
+func (Faults) Paths(ctx context.Context) error { return provider.FaultPaths(ctx, host()) }
+
 // Mode runs every applicable scenario on one combination: a mode, alias or id (storage from TEMPO_STACK_STORAGE, default s3).
 func (Faults) Mode(ctx context.Context, target string) error {
 	return provider.Faults(ctx, host(), target)
@@ -160,10 +163,10 @@ func (Faults) Scenario(ctx context.Context, name string) error {
 	return provider.Faults(ctx, host(), "", name)
 }
 
-// Upgrade moves a running stack from one Tempo release line to the next on the same bucket and topic, service by service, with traffic before, during and after, and counts what the new release serves (docs/upgrades.md). Local runtime (TEMPO_STACK_RUNTIME=local); reports in build/reports (TEMPO_STACK_REPORTS).
+// Upgrade moves a running stack from one Tempo release line to the next on the same bucket and topic, service by service, with traffic before, during and after, and counts what the new release serves (docs/upgrades.md). Runtime local or dagger (the module's upgrade function; with TEMPO_STACK_IMAGES=upstream every rolling move, 2.8→2.9→2.10); reports in build/reports (TEMPO_STACK_REPORTS).
 type Upgrade mg.Namespace
 
-// All moves the four modes on s3 from the 2.8-era build to Tempo 2.9 (both built here); the moves that need upstream images (2.9 → 2.10, 2.10.8 → 3.0.3) are reported SKIPPED with why and their key migration.
+// All moves the four modes on s3 across every release line the runtime's images hold (offline: the 2.8-era build to Tempo 2.9); the other moves (2.9 → 2.10 offline, 2.10.8 → 3.0.3 everywhere) are reported SKIPPED with why and their key migration.
 func (Upgrade) All(ctx context.Context) error { return provider.Upgrades(ctx, host(), "") }
 
 // Mode moves one combination from the 2.8-era build to Tempo 2.9: a mode, alias or id (storage from TEMPO_STACK_STORAGE, default s3).

@@ -170,6 +170,45 @@ func (m *TempoStack) Faults(
 	})
 }
 
+// Upgrade moves running stacks from the --profile release line to --to on
+// the same bucket and topic: every Tempo service replaced by the new
+// release's, one at a time in one rolling order, MinIO and Kafka running
+// throughout, traffic before, during and after; it counts what the new
+// release serves (found, lost, duplicated, refused while moving, time to
+// serve), lists the configuration keys that changed and the bucket's
+// block formats and levels before and after (docs/upgrades.md). With the
+// offline images: --profile=2.8 --to=2.9. Moves to 3.0 are refused: they
+// are the migration guide's side-by-side switch, not a rolling one.
+// +cache="never"
+func (m *TempoStack) Upgrade(
+	ctx context.Context,
+	// the release line to move to (2.9, 2.10); later than --profile
+	to string,
+	// a mode, alias or combination id (see config); default: the four
+	// modes on s3
+	// +optional
+	mode string,
+	// fail when a move fails; false returns the reports anyway
+	// +default=true
+	failOnError bool,
+) (*dagger.Directory, error) {
+	target, err := daggermod.Profile(m.Images != nil, to)
+	if err != nil {
+		return nil, err
+	}
+	return m.run(ctx, failOnError, func(ctx context.Context, s daggermod.Session) (daggermod.Reports, error) {
+		combos := stack.OnStorage(s.Profile, stack.S3)
+		if mode != "" {
+			c, err := s.Combination(stack.Selection{Target: mode})
+			if err != nil {
+				return daggermod.Reports{}, err
+			}
+			combos = []stack.Combination{c}
+		}
+		return s.Upgrade(ctx, combos, target)
+	})
+}
+
 // Bench offers one combination load on Dagger services, doubling the rate
 // each step until the stack loses, refuses or fails to take it (or the
 // last step), and returns <combination>.json and summary.md: offered and

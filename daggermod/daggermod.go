@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"dagger.io/dagger"
 
@@ -20,6 +21,8 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/progress"
 	"github.com/tempo-stack/tempo-stack/internal/provider"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
+	"github.com/tempo-stack/tempo-stack/internal/report"
+	"github.com/tempo-stack/tempo-stack/internal/upgrade"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -102,6 +105,39 @@ func (s Session) Faults(ctx context.Context, combos []stack.Combination, scenari
 	opts := pipeline.DefaultOptions()
 	opts.Log, opts.Runtime = s.Log, provider.DaggerName
 	run := pipeline.Faults(ctx, combos, scenarios, s.prepare, opts)
+	junit, err := run.JUnit()
+	if err != nil {
+		return Reports{}, err
+	}
+	return Reports{JUnit: junit, Markdown: run.Markdown(), Failed: run.Problems()}, nil
+}
+
+// Upgrade moves each combination from the session's profile to the
+// release line to, on Dagger services of its own: the old release's
+// services replaced one at a time on the same cache volumes, MinIO and
+// Kafka running throughout (pipeline.Upgrade); it reports on all of them.
+// A move that cannot work is refused before anything starts.
+func (s Session) Upgrade(ctx context.Context, combos []stack.Combination, to stack.Profile) (Reports, error) {
+	var paths []upgrade.Path
+	for _, c := range combos {
+		p := upgrade.Rolling(c, to)
+		if err := p.Check(); err != nil {
+			return Reports{}, err
+		}
+		if p.SideBySide() {
+			return Reports{}, fmt.Errorf("Tempo %s to %s is the side-by-side switch of Tempo's migration guide, which the module does not run yet: go run mage.go upgrade:plan %s %s %s prints its steps and key migration", c.Profile, to, c.ID(), c.Profile, to)
+		}
+		paths = append(paths, p)
+	}
+	opts := pipeline.DefaultOptions()
+	opts.Log, opts.Runtime = s.Log, provider.DaggerName
+	run := report.Run{Started: time.Now(), Title: "tempo-stack upgrades"}
+	for _, p := range paths {
+		if ctx.Err() != nil {
+			break
+		}
+		run.Combinations = append(run.Combinations, pipeline.Upgrade(ctx, p, s.prepare(nil), provider.DaggerRender(s.config(false)), opts))
+	}
 	junit, err := run.JUnit()
 	if err != nil {
 		return Reports{}, err

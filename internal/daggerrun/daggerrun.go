@@ -301,6 +301,19 @@ func (r *Runner) end(ctx context.Context, name string, kind runtime.EventKind) e
 	return nil
 }
 
+// Adopt makes next the plan that later starts read, while what runs keeps
+// running: an upgrade replaces services one at a time with another
+// release's rendering of them, on the same cache volumes (this run's).
+func (r *Runner) Adopt(next *stack.Plan) error {
+	if next.Network.Kind != r.plan.Network.Kind {
+		return fmt.Errorf("a %s plan cannot take over a stack on %s", next.Network.Kind, r.plan.Network.Kind)
+	}
+	r.mu.Lock()
+	r.plan = next
+	r.mu.Unlock()
+	return nil
+}
+
 // StartService starts a stopped or killed service again, on the same cache
 // volumes, and waits until it is ready.
 func (r *Runner) StartService(ctx context.Context, name string) error {

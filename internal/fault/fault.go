@@ -39,6 +39,11 @@ type Scenario struct {
 	// Skip says why the scenario does not apply to a combination; "" when
 	// it does.
 	Skip func(stack.Combination) string
+	// Path names the code path the scenario exercises on a combination
+	// (the component it faults and what serves meanwhile): combinations
+	// with the same path prove the same thing, and a run of one scenario
+	// per path (faults:paths) runs it on the first of them only.
+	Path func(stack.Combination) string
 	// Timings adjusts the verification timings the stack is rendered with
 	// (nil keeps them); Declared says what it changed, for the report.
 	Timings  func(*stack.Timings)

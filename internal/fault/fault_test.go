@@ -93,3 +93,24 @@ func TestProberCountsEveryAnswer(t *testing.T) {
 		t.Errorf("summary %q", got)
 	}
 }
+
+// faults:paths runs a scenario once per path it exercises: on Tempo 2.9's
+// four modes on s3 that is 11 stacks instead of 15, and every scenario
+// that applies somewhere keeps at least one.
+func TestScenarioPaths(t *testing.T) {
+	runs := map[string]map[string]bool{}
+	for _, sc := range Scenarios() {
+		runs[sc.Name] = map[string]bool{}
+		for _, c := range stack.OnStorage(stack.Profile29, stack.S3) {
+			if sc.Skip(c) == "" {
+				runs[sc.Name][sc.Path(c)] = true
+			}
+		}
+	}
+	want := map[string]int{"ingester-crash": 1, "block-builder-crash": 1, "live-store-crash": 1, "storage-outage": 4, "compaction-crash": 2, "query-restart": 2}
+	for name, n := range want {
+		if len(runs[name]) != n {
+			t.Errorf("%s: %d paths %v, want %d", name, len(runs[name]), runs[name], n)
+		}
+	}
+}

@@ -58,6 +58,7 @@ func Select(names ...string) (scenarios []Scenario, migrate bool, err error) {
 var ingesterCrash = Scenario{
 	Name:   "ingester-crash",
 	Proves: "an ingester killed (SIGKILL) with traces only in its WAL replays them on restart: every trace comes back complete, then reaches the backend",
+	Path:   func(stack.Combination) string { return "an ingester replaying its WAL" },
 	Skip: func(c stack.Combination) string {
 		if c.Mode.Kafka() {
 			return fmt.Sprintf("mode %s writes the backend from Kafka (its ingesters never flush): block-builder-crash covers it", c.Mode)
@@ -133,6 +134,7 @@ var ingesterCrash = Scenario{
 var blockBuilderCrash = Scenario{
 	Name:   "block-builder-crash",
 	Proves: "a block-builder killed (SIGKILL) with records of its partition not yet committed consumes them again on restart: offsets reach the topic's end, every trace is in backend blocks, no span is duplicated",
+	Path:   func(stack.Combination) string { return "a block-builder consuming Kafka again" },
 	Skip: func(c stack.Combination) string {
 		if !c.Mode.Kafka() {
 			return fmt.Sprintf("mode %s has no Kafka ingest path", c.Mode)
@@ -205,6 +207,7 @@ var blockBuilderCrash = Scenario{
 var liveStoreCrash = Scenario{
 	Name:   "live-store-crash",
 	Proves: "a live-store killed (SIGKILL) serves recent traces again after its restart",
+	Path:   func(stack.Combination) string { return "a live-store consuming Kafka again" },
 	Skip: func(c stack.Combination) string {
 		if !c.Mode.Kafka() {
 			return fmt.Sprintf("mode %s has no live-store (ingesters serve recent data)", c.Mode)
@@ -247,6 +250,9 @@ const outage = 20 * time.Second
 var storageOutage = Scenario{
 	Name:   "storage-outage",
 	Proves: "with MinIO away for 20s while blocks come due, Tempo retries: once it is back on the same data, every trace reaches the backend",
+	Path: func(c stack.Combination) string {
+		return "object storage away from " + string(c.Mode) + "'s writers and compaction"
+	},
 	Skip: func(c stack.Combination) string {
 		if c.Storage != stack.S3 {
 			return "storage local: no object store to take away"
@@ -378,6 +384,7 @@ func shorten(s string, n int) string {
 var compactionCrash = Scenario{
 	Name:   "compaction-crash",
 	Proves: "the compactor (or backend-worker) killed (SIGKILL) when compaction is due, and restarted, compacts in the end with nothing lost or duplicated",
+	Path:   compactionPath,
 	Skip:   func(stack.Combination) string { return "" },
 	run: func(ctx context.Context, env *Env) Outcome {
 		victim := "compactor"
@@ -467,6 +474,7 @@ func compacted(blocks []verify.Block) bool {
 var queryRestart = Scenario{
 	Name:   "query-restart",
 	Proves: "the query-frontend and the querier restarted answer again, complete; the time that takes and every 5xx meanwhile are counted",
+	Path:   recentDataPath,
 	Skip:   func(stack.Combination) string { return "" },
 	run: func(ctx context.Context, env *Env) Outcome {
 		p, err := env.Push(ctx, "query-restart", traces, 1)
@@ -554,3 +562,20 @@ func (p *prober) summary() string {
 
 // onlyMissing drops the duplicate count of Missing.
 func onlyMissing(missing []string, _ int) []string { return missing }
+
+// compactionPath: the compactor or the backend scheduler's worker.
+func compactionPath(c stack.Combination) string {
+	if c.Mode.Scheduler() {
+		return "a backend-worker's compaction job"
+	}
+	return "a compactor's compaction"
+}
+
+// recentDataPath: what answers for recent traces while the query path
+// restarts, ingesters or live-stores.
+func recentDataPath(c stack.Combination) string {
+	if c.Mode.Kafka() && c.Release().Runs.LiveStore {
+		return "queries of live-stores and blocks"
+	}
+	return "queries of ingesters and blocks"
+}

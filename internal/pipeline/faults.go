@@ -20,6 +20,7 @@ const FaultWait = 2 * time.Minute
 // not apply is a SKIPPED row with the reason.
 func Faults(ctx context.Context, combos []stack.Combination, scenarios []fault.Scenario, prepare Tunable, o Options) report.Run {
 	run := report.Run{Started: time.Now(), Title: "tempo-stack faults"}
+	ranOn := map[string]string{} // scenario and path: the combination it ran on
 	for i, c := range combos {
 		res := report.Combination{ID: c.ID(), Profile: string(c.Profile), Runtime: o.Runtime}
 		start := time.Now()
@@ -29,9 +30,13 @@ func Faults(ctx context.Context, combos []stack.Combination, scenarios []fault.S
 				break
 			}
 			var r verify.Result
+			path := sc.Name + ": " + sc.Path(c)
 			if why := sc.Skip(c); why != "" {
 				r = sc.Skipped(why)
+			} else if first, ok := ranOn[path]; ok && o.OnePerPath {
+				r = sc.Skipped(fmt.Sprintf("the same path (%s) ran on %s; faults:all runs it on every mode", sc.Path(c), first))
 			} else {
+				ranOn[path] = c.ID()
 				timings := sc.RenderTimings()
 				r = faultOnOwnStack(ctx, c, sc, prepare(func(so *stack.Options) { so.Timings = timings }), o)
 			}

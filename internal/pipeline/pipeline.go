@@ -33,6 +33,10 @@ type Options struct {
 	Log      io.Writer
 	// Runtime names the runtime in reports of runs that failed to prepare.
 	Runtime string
+	// OnePerPath: Faults runs each scenario on the first combination of
+	// each of its code paths (fault.Scenario.Path) and reports the others
+	// SKIPPED, naming where that path ran.
+	OnePerPath bool
 }
 
 // DefaultOptions push 24 traces (every 4th in error) in 2 waves.

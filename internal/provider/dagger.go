@@ -65,19 +65,32 @@ func Dagger(cfg DaggerConfig) pipeline.Prepare {
 	}
 }
 
-// PrepareDagger prepares one combination as Dagger services and also
-// returns the runner, whose services a caller can hand to Dagger's CLI
-// (the module's up returns the gateway).
-func PrepareDagger(cfg DaggerConfig, c stack.Combination) (*daggerrun.Runner, *pipeline.Prepared, error) {
+// options are the rendering options of the config's stacks.
+func (cfg DaggerConfig) options() stack.Options {
+	if cfg.ForUse {
+		o := stack.UserOptions()
+		o.Images = cfg.Images
+		return o
+	}
 	o := stack.CheckOptions(stack.ContainerNetwork(), cfg.Images)
 	if cfg.Tune != nil {
 		cfg.Tune(&o)
 	}
-	if cfg.ForUse {
-		o = stack.UserOptions()
-		o.Images = cfg.Images
-	}
-	p, err := stack.Render(c, o)
+	return o
+}
+
+// DaggerRender renders another release's plan of a stack for the same
+// services (an upgrade's new side); containers need no shared network
+// settings, so on is not read.
+func DaggerRender(cfg DaggerConfig) pipeline.Render {
+	return func(c stack.Combination, _ stack.Network) (*stack.Plan, error) { return stack.Render(c, cfg.options()) }
+}
+
+// PrepareDagger prepares one combination as Dagger services and also
+// returns the runner, whose services a caller can hand to Dagger's CLI
+// (the module's up returns the gateway).
+func PrepareDagger(cfg DaggerConfig, c stack.Combination) (*daggerrun.Runner, *pipeline.Prepared, error) {
+	p, err := stack.Render(c, cfg.options())
 	if err != nil {
 		return nil, nil, err
 	}

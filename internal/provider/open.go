@@ -62,6 +62,8 @@ type Opened struct {
 	cli     string           // dagger: the CLI and `call` with the constructor's arguments
 	call    []string
 	close   func() error
+	// onePerPath: faults run once per scenario path (FaultPaths).
+	onePerPath bool
 }
 
 // Open makes the choice usable. A fresh machine's first run builds the
@@ -227,7 +229,7 @@ func (o *Opened) Smoke(ctx context.Context) error {
 
 func (o *Opened) options() pipeline.Options {
 	opts := pipeline.DefaultOptions()
-	opts.Log, opts.Runtime = o.host.Out, o.Runtime
+	opts.Log, opts.Runtime, opts.OnePerPath = o.host.Out, o.Runtime, o.onePerPath
 	return opts
 }
 

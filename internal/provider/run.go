@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/tempo-stack/tempo-stack/internal/fault"
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -42,6 +43,23 @@ func Faults(ctx context.Context, h Host, target string, names ...string) error {
 		combos = nil // only the migration was asked for
 	}
 	return onRuntime(ctx, h, choice, func(rt *Opened) error { return rt.Faults(ctx, combos, scenarios, migrate) })
+}
+
+// FaultPaths runs every scenario once per code path it exercises
+// (fault.Scenario.Path) on the four modes on s3, then the migration: the
+// slice of faults:all that CI's budget affords, every path still proven.
+func FaultPaths(ctx context.Context, h Host) error {
+	choice, err := Choose("")
+	if err != nil {
+		return err
+	}
+	if choice.Runtime == DaggerName {
+		return fmt.Errorf("faults:paths runs on the local or compose runtime; on dagger, run faults:all or faults:mode")
+	}
+	return onRuntime(ctx, h, choice, func(rt *Opened) error {
+		rt.onePerPath = true
+		return rt.Faults(ctx, stack.OnStorage(choice.Profile, stack.S3), fault.Scenarios(), true)
+	})
 }
 
 // Smoke runs the committed compose stacks as they are (Docker; images from

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -24,13 +25,13 @@ func Upgrades(ctx context.Context, h Host, target string) error {
 	if err != nil {
 		return err
 	}
-	if choice.Runtime != LocalName {
-		return fmt.Errorf("upgrades run on the local runtime (TEMPO_STACK_RUNTIME=local), not %s: a move replaces a stack's host processes one at a time on one data directory, and the %s runner cannot yet", choice.Runtime, choice.Runtime)
+	if choice.Runtime == ComposeName {
+		return fmt.Errorf("upgrades run on the local or the dagger runtime (TEMPO_STACK_RUNTIME=local|dagger), not compose: the compose runner cannot replace one service with another release's yet")
 	}
 	var run, skip []upgrade.Path
 	skipWhy := map[string]string{}
 	for _, l := range upgrade.Lines() {
-		offline, why := l.Offline()
+		offline, why := choice.canMove(l)
 		if !offline && target != "" {
 			continue
 		}
@@ -59,6 +60,12 @@ func Upgrades(ctx context.Context, h Host, target string) error {
 		return fmt.Errorf("no move of %s runs here: the release lines that build here are %s", target, joinProfiles(stack.OfflineProfiles()))
 	}
 	return onRuntime(ctx, h, choice, func(rt *Opened) error {
+		if rt.Runtime == DaggerName {
+			for _, p := range skip {
+				fmt.Fprintf(h.Out, "SKIPPED %s %s: %s\n", p.From.ID(), p.Name(), skipWhy[p.From.ID()+p.Name()])
+			}
+			return rt.upgradeWithModule(ctx, run, target)
+		}
 		opts := rt.options()
 		out := report.Run{Started: time.Now(), Title: "tempo-stack upgrades"}
 		for _, p := range run {
@@ -74,6 +81,56 @@ func Upgrades(ctx context.Context, h Host, target string) error {
 		}
 		return rt.report(ctx, out)
 	})
+}
+
+// canMove says whether the choice's runtime and images can make a move:
+// the offline builds cover the lines built here; the upstream images on
+// Dagger every rolling move (not the side-by-side switch to 3.0).
+func (c Choice) canMove(l upgrade.Line) (bool, string) {
+	if c.Runtime == DaggerName && c.Images == stack.Upstream {
+		if (upgrade.Path{From: stack.Combination{Profile: l.From}, To: stack.Combination{Profile: l.To}}).SideBySide() {
+			return false, fmt.Sprintf("Tempo %s to %s is the side-by-side switch of Tempo's migration guide (go run mage.go upgrade:plan <mode> %s %s prints it), which no runtime here runs yet", l.From, l.To, l.From, l.To)
+		}
+		return true, ""
+	}
+	return l.Offline()
+}
+
+// upgradeWithModule runs the module's upgrade function once per release
+// line (its --profile the old side), each line's reports in a directory
+// of its own when there are several.
+func (o *Opened) upgradeWithModule(ctx context.Context, paths []upgrade.Path, target string) error {
+	var lines []upgrade.Line
+	for _, p := range paths {
+		l := upgrade.Line{From: p.From.Profile, To: p.To.Profile}
+		if len(lines) == 0 || lines[len(lines)-1] != l {
+			lines = append(lines, l)
+		}
+	}
+	var base []string
+	for _, a := range o.call {
+		if !strings.HasPrefix(a, "--profile=") {
+			base = append(base, a)
+		}
+	}
+	var failed []string
+	for _, l := range lines {
+		args := append(append([]string(nil), base...), "--profile="+string(l.From), "upgrade", "--to="+string(l.To))
+		if target != "" {
+			args = append(args, "--mode="+paths[0].From.ID())
+		}
+		run := *o
+		if len(lines) > 1 {
+			run.host.Reports = filepath.Join(o.host.Reports, string(l.From)+"-"+string(l.To))
+		}
+		if err := run.callModule(ctx, args); err != nil {
+			failed = append(failed, fmt.Sprintf("%s → %s: %v", l.From, l.To, err))
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%s", strings.Join(failed, "; "))
+	}
+	return nil
 }
 
 // plannedKeys is a move's key migration from its renderings for the
