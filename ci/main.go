@@ -158,13 +158,9 @@ func (m *TempoStack) Faults(
 		return nil, err
 	}
 	return m.run(ctx, failOnError, func(ctx context.Context, s daggermod.Session) (daggermod.Reports, error) {
-		combos := stack.OnStorage(s.Profile, stack.S3)
-		if mode != "" {
-			c, err := s.Combination(stack.Selection{Target: mode})
-			if err != nil {
-				return daggermod.Reports{}, err
-			}
-			combos = []stack.Combination{c}
+		combos, err := modeOrAll(s, mode)
+		if err != nil {
+			return daggermod.Reports{}, err
 		}
 		return s.Faults(ctx, combos, scenarios)
 	})
@@ -197,16 +193,22 @@ func (m *TempoStack) Upgrade(
 		return nil, err
 	}
 	return m.run(ctx, failOnError, func(ctx context.Context, s daggermod.Session) (daggermod.Reports, error) {
-		combos := stack.OnStorage(s.Profile, stack.S3)
-		if mode != "" {
-			c, err := s.Combination(stack.Selection{Target: mode})
-			if err != nil {
-				return daggermod.Reports{}, err
-			}
-			combos = []stack.Combination{c}
+		combos, err := modeOrAll(s, mode)
+		if err != nil {
+			return daggermod.Reports{}, err
 		}
 		return s.Upgrade(ctx, combos, target)
 	})
+}
+
+// modeOrAll is the combination a function's --mode names, or with none
+// the four modes on s3.
+func modeOrAll(s daggermod.Session, mode string) ([]stack.Combination, error) {
+	if mode == "" {
+		return stack.OnStorage(s.Profile, stack.S3), nil
+	}
+	c, err := s.Combination(stack.Selection{Target: mode})
+	return []stack.Combination{c}, err
 }
 
 // Bench offers one combination load on Dagger services, doubling the rate
