@@ -61,6 +61,9 @@ var ingesterCrash = Scenario{
 	Path:   func(stack.Combination) string { return "an ingester replaying its WAL" },
 	Skip: func(c stack.Combination) string {
 		if c.Mode.Kafka() {
+			if c.Release().Runs.LiveStore {
+				return fmt.Sprintf("mode %s on Tempo %s runs no ingesters (live-stores and block-builders read Kafka): block-builder-crash and live-store-crash cover it", c.Mode, c.Profile)
+			}
 			return fmt.Sprintf("mode %s writes the backend from Kafka (its ingesters never flush): block-builder-crash covers it", c.Mode)
 		}
 		return ""
