@@ -31,6 +31,10 @@ func TestMageRejectsBadInput(t *testing.T) {
 		{[]string{"verify:mode", "ingester-compactor-s3"}, provider.EnvProfile + "=3.0 " + provider.EnvRuntime + "=dagger " + provider.EnvImages + "=upstream", []string{"Tempo 3.0 has no ingester-compactor mode", "the ingester and the compactor", "nearest valid mode is kafka-scheduler"}},
 		{[]string{"verify:mode", "scheduler"}, provider.EnvRuntime + "=docker", []string{"valid runtimes are local", "compose"}},
 		{[]string{"verify:mode", "scheduler"}, provider.EnvRuntime + "=compose " + provider.EnvImages + "=offlin", []string{"valid image sets are upstream"}},
+		{[]string{"upgrade:plan", "ingester-compactor-s3", "2.10", "3.0"}, "", []string{"a move to another architecture", "nearest valid mode is kafka-scheduler"}},
+		{[]string{"upgrade:plan", "kafka-scheduler-s3", "2.9", "2.8"}, "", []string{"is not an upgrade", "2.8, 2.9, 2.10, 3.0"}},
+		{[]string{"upgrade:plan", "kafka-scheduler-s3", "2.9", "2.11"}, "", []string{`unknown Tempo profile "2.11"`, "valid profiles are 3.0"}},
+		{[]string{"upgrade:mode", "kafka-scheduler-s3"}, provider.EnvRuntime + "=compose", []string{"local or the dagger runtime"}},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		cmd := exec.CommandContext(ctx, "go", append([]string{"run", "mage.go"}, tc.args...)...)

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"dagger.io/dagger"
+
 	"github.com/tempo-stack/tempo-stack/stack"
 	"github.com/tempo-stack/tempo-stack/stack/stacktest"
 )
@@ -51,5 +53,30 @@ func TestNewRefusesLoopbackPlans(t *testing.T) {
 	}
 	if _, err := New(Config{}, p); err == nil || !strings.Contains(err.Error(), "want containers") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// An upgrade's new plan is adopted only for the same kind of network, and
+// later starts read it.
+func TestAdopt(t *testing.T) {
+	render := func(p stack.Profile, n stack.Network) *stack.Plan {
+		c, _ := stack.ParseID("kafka-scheduler-s3", p)
+		plan, err := stack.Render(c, stack.Options{Network: n, Timings: stack.VerificationTimings()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return plan
+	}
+	// No engine here: the runner's bookkeeping alone.
+	r := &Runner{plan: render(stack.Profile28, stack.ContainerNetwork()), running: map[string]*dagger.Service{}}
+	if err := r.Adopt(render(stack.Profile29, stack.LoopbackNetwork(20000, t.TempDir()))); err == nil {
+		t.Error("a loopback plan was adopted by a Dagger runner")
+	}
+	next := render(stack.Profile29, stack.ContainerNetwork())
+	if err := r.Adopt(next); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Stopped(r.plan, "live-store-0"); err != nil {
+		t.Errorf("the adopted plan's live-store is not startable: %v", err)
 	}
 }
