@@ -62,7 +62,7 @@ func validModes() string {
 		aliases = append(aliases, fmt.Sprintf("%s=%s", a, m))
 	}
 	sort.Strings(aliases)
-	return joinNames(Modes) + " (aliases: " + strings.Join(aliases, ", ") + ")"
+	return JoinNames(Modes) + " (aliases: " + strings.Join(aliases, ", ") + ")"
 }
 
 // Storage is where Tempo keeps trace blocks.

@@ -51,13 +51,14 @@ func (s ImageSet) ProfileOf(v string) (Profile, error) {
 		return "", err
 	}
 	if s == Offline && ReleaseOf(p).Offline == nil {
-		return "", fmt.Errorf("the offline images hold the Tempo releases built here (%s); Tempo %s needs the upstream images (%s)", joinNames(OfflineProfiles()), p, ReleaseOf(p).Image)
+		return "", fmt.Errorf("the offline images hold the Tempo releases built here (%s); Tempo %s needs the upstream images (%s)", JoinNames(OfflineProfiles()), p, ReleaseOf(p).Image)
 	}
 	return p, nil
 }
 
-// joinNames lists modes, profiles or any other named values for messages.
-func joinNames[T ~string](xs []T) string {
+// JoinNames lists modes, profiles or any other named values for messages,
+// comma-separated.
+func JoinNames[T ~string](xs []T) string {
 	out := make([]string, len(xs))
 	for i, x := range xs {
 		out[i] = string(x)

@@ -254,7 +254,7 @@ func (r Release) Check(m Mode) error {
 	}
 	nearest := nearestMode(r, m)
 	return fmt.Errorf("Tempo %s has no %s mode: it removed %s (%s); the nearest valid mode is %s (try %s)",
-		r.Profile, m, gone, r.Source, nearest, joinNames(r.Modes()))
+		r.Profile, m, gone, r.Source, nearest, JoinNames(r.Modes()))
 }
 
 // nearestMode keeps what it can of m: the same compaction path if the

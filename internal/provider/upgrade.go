@@ -57,7 +57,7 @@ func Upgrades(ctx context.Context, h Host, target string) error {
 		}
 	}
 	if len(run) == 0 {
-		return fmt.Errorf("no move of %s runs here: the release lines that build here are %s", target, joinProfiles(stack.OfflineProfiles()))
+		return fmt.Errorf("no move of %s runs here: the release lines that build here are %s", target, stack.JoinNames(stack.OfflineProfiles()))
 	}
 	return onRuntime(ctx, h, choice, func(rt *Opened) error {
 		if rt.Runtime == DaggerName {
@@ -205,12 +205,4 @@ func UpgradePlan(w io.Writer, target, from, to string) error {
 		fmt.Fprintln(w, "runs here: no; "+why)
 	}
 	return nil
-}
-
-func joinProfiles(ps []stack.Profile) string {
-	var out []string
-	for _, p := range ps {
-		out = append(out, string(p))
-	}
-	return strings.Join(out, ", ")
 }

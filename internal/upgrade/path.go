@@ -44,7 +44,7 @@ func (p Path) Check() error {
 		return fmt.Errorf("an upgrade keeps the architecture and the bucket: %s and %s differ (the move between architectures is the migration: go run mage.go faults:scenario migration)", p.From.ID(), p.To.ID())
 	}
 	if index(from.Profile) >= index(to.Profile) {
-		return fmt.Errorf("Tempo %s to %s is not an upgrade: the release lines, oldest first, are %s", from.Profile, to.Profile, strings.Join(lines(), ", "))
+		return fmt.Errorf("Tempo %s to %s is not an upgrade: the release lines, oldest first, are %s", from.Profile, to.Profile, stack.JoinNames(lines()))
 	}
 	if err := to.Check(p.To.Mode); err != nil {
 		return fmt.Errorf("Tempo %s to %s on %s is a move to another architecture, not an upgrade: %w", from.Profile, to.Profile, p.From.Mode, err)
@@ -75,10 +75,11 @@ func index(p stack.Profile) int {
 	return -1
 }
 
-func lines() []string {
-	var out []string
-	for _, r := range stack.Releases {
-		out = append(out, string(r.Profile))
+// lines are the release lines, oldest first.
+func lines() []stack.Profile {
+	out := make([]stack.Profile, len(stack.Releases))
+	for i, r := range stack.Releases {
+		out[i] = r.Profile
 	}
 	return out
 }
