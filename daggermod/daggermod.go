@@ -125,7 +125,7 @@ func (s Session) Upgrade(ctx context.Context, combos []stack.Combination, to sta
 			return Reports{}, err
 		}
 		if p.SideBySide() {
-			return Reports{}, fmt.Errorf("Tempo %s to %s is the side-by-side switch of Tempo's migration guide, which the module does not run yet: go run mage.go upgrade:plan %s %s %s prints its steps and key migration", c.Profile, to, c.ID(), c.Profile, to)
+			return Reports{}, fmt.Errorf("%s, which the module does not run yet", p.Line().Switch())
 		}
 		paths = append(paths, p)
 	}

@@ -88,8 +88,8 @@ func Upgrades(ctx context.Context, h Host, target string) error {
 // Dagger every rolling move (not the side-by-side switch to 3.0).
 func (c Choice) canMove(l upgrade.Line) (bool, string) {
 	if c.Runtime == DaggerName && c.Images == stack.Upstream {
-		if (upgrade.Path{From: stack.Combination{Profile: l.From}, To: stack.Combination{Profile: l.To}}).SideBySide() {
-			return false, fmt.Sprintf("Tempo %s to %s is the side-by-side switch of Tempo's migration guide (go run mage.go upgrade:plan <mode> %s %s prints it), which no runtime here runs yet", l.From, l.To, l.From, l.To)
+		if l.SideBySide() {
+			return false, l.Switch() + ", which no runtime here runs yet"
 		}
 		return true, ""
 	}
@@ -102,7 +102,7 @@ func (c Choice) canMove(l upgrade.Line) (bool, string) {
 func (o *Opened) upgradeWithModule(ctx context.Context, paths []upgrade.Path, target string) error {
 	var lines []upgrade.Line
 	for _, p := range paths {
-		l := upgrade.Line{From: p.From.Profile, To: p.To.Profile}
+		l := p.Line()
 		if len(lines) == 0 || lines[len(lines)-1] != l {
 			lines = append(lines, l)
 		}
@@ -201,7 +201,7 @@ func UpgradePlan(w io.Writer, target, from, to string) error {
 	for _, line := range plannedKeys(p) {
 		fmt.Fprintln(w, line)
 	}
-	if ok, why := (upgrade.Line{From: f, To: t}).Offline(); !ok {
+	if ok, why := p.Line().Offline(); !ok {
 		fmt.Fprintln(w, "runs here: no; "+why)
 	}
 	return nil

@@ -222,8 +222,8 @@ func Lines() []Line {
 // so the move runs on this machine; otherwise it says why not.
 func (l Line) Offline() (bool, string) {
 	how := "a runtime that moves them one service at a time"
-	if (Path{From: stack.Combination{Profile: l.From}, To: stack.Combination{Profile: l.To}}).SideBySide() {
-		how = "the side-by-side switch of Tempo's migration guide (go run mage.go upgrade:plan <mode> " + string(l.From) + " " + string(l.To) + " prints it) on a runtime that runs both releases at once"
+	if l.SideBySide() {
+		how = l.Switch() + " on a runtime that runs both releases at once"
 	}
 	for _, p := range []stack.Profile{l.From, l.To} {
 		if stack.ReleaseOf(p).Offline == nil {
@@ -236,10 +236,22 @@ func (l Line) Offline() (bool, string) {
 
 // SideBySide reports whether the move is to another major release: not a
 // rolling restart but the switch of Tempo's migration guide.
-func (p Path) SideBySide() bool {
-	major := func(c stack.Combination) string { return strings.SplitN(string(c.Profile), ".", 2)[0] }
-	return major(p.From) != major(p.To)
+func (l Line) SideBySide() bool {
+	major := func(p stack.Profile) string { return strings.SplitN(string(p), ".", 2)[0] }
+	return major(l.From) != major(l.To)
 }
+
+// Switch names a side-by-side move and where its steps are printed, for
+// the refusals of the runtimes that do not run it.
+func (l Line) Switch() string {
+	return fmt.Sprintf("Tempo %s to %s is the side-by-side switch of Tempo's migration guide (go run mage.go upgrade:plan <mode> %s %s prints it)", l.From, l.To, l.From, l.To)
+}
+
+// Line is the move's pair of release lines.
+func (p Path) Line() Line { return Line{From: p.From.Profile, To: p.To.Profile} }
+
+// SideBySide reports whether the move is to another major release.
+func (p Path) SideBySide() bool { return p.Line().SideBySide() }
 
 // SideBySideSteps are the switch to 3.0 of Tempo's migration guide
 // (v3.0.3, docs/sources/tempo/set-up-for-tracing/setup-tempo/migrate-to-3.md)
