@@ -28,31 +28,29 @@ func Upgrades(ctx context.Context, h Host, target string) error {
 	if choice.Runtime == ComposeName {
 		return fmt.Errorf("upgrades run on the local or the dagger runtime (TEMPO_STACK_RUNTIME=local|dagger), not compose: the compose runner cannot replace one service with another release's yet")
 	}
-	var run, skip []upgrade.Path
-	skipWhy := map[string]string{}
+	combos, err := choice.TargetOrModes(target)
+	if err != nil {
+		return err
+	}
+	var run []upgrade.Path
+	var skip []skipped
 	for _, l := range upgrade.Lines() {
-		offline, why := choice.canMove(l)
-		if !offline && target != "" {
+		runnable, why := choice.canMove(l)
+		if !runnable && target != "" {
 			continue
-		}
-		combos, err := choice.TargetOrModes(target)
-		if err != nil {
-			return err
 		}
 		for _, c := range combos {
 			c.Profile = l.From
 			p := upgrade.Rolling(c, l.To)
-			if err := p.Check(); err != nil {
-				if target != "" {
-					return err
-				}
-				skip, skipWhy[p.From.ID()+p.Name()] = append(skip, p), err.Error()
-				continue
-			}
-			if offline {
+			switch err := p.Check(); {
+			case err != nil && target != "":
+				return err
+			case err != nil:
+				skip = append(skip, skipped{p, err.Error()})
+			case runnable:
 				run = append(run, p)
-			} else {
-				skip, skipWhy[p.From.ID()+p.Name()] = append(skip, p), why
+			default:
+				skip = append(skip, skipped{p, why})
 			}
 		}
 	}
@@ -61,8 +59,8 @@ func Upgrades(ctx context.Context, h Host, target string) error {
 	}
 	return onRuntime(ctx, h, choice, func(rt *Opened) error {
 		if rt.Runtime == DaggerName {
-			for _, p := range skip {
-				fmt.Fprintf(h.Out, "SKIPPED %s %s: %s\n", p.From.ID(), p.Name(), skipWhy[p.From.ID()+p.Name()])
+			for _, sk := range skip {
+				fmt.Fprintf(h.Out, "SKIPPED %s %s: %s\n", sk.path.From.ID(), sk.path.Name(), sk.why)
 			}
 			return rt.upgradeWithModule(ctx, run, target)
 		}
@@ -74,13 +72,19 @@ func Upgrades(ctx context.Context, h Host, target string) error {
 			}
 			out.Combinations = append(out.Combinations, pipeline.Upgrade(ctx, p, Local(*rt.local), LocalRender(*rt.local), opts))
 		}
-		for _, p := range skip {
-			row := pipeline.UpgradeSkipped(p, rt.Runtime, skipWhy[p.From.ID()+p.Name()])
-			row.Checks[0].Evidence = plannedKeys(p)
+		for _, sk := range skip {
+			row := pipeline.UpgradeSkipped(sk.path, rt.Runtime, sk.why)
+			row.Checks[0].Evidence = plannedKeys(sk.path)
 			out.Combinations = append(out.Combinations, row)
 		}
 		return rt.report(ctx, out)
 	})
+}
+
+// skipped is a move a run cannot make, with why.
+type skipped struct {
+	path upgrade.Path
+	why  string
 }
 
 // canMove says whether the choice's runtime and images can make a move:
@@ -133,6 +137,19 @@ func (o *Opened) upgradeWithModule(ctx context.Context, paths []upgrade.Path, ta
 	return nil
 }
 
+// upstreamPlans are a move's two renderings for the upstream images: what
+// a user who pulls them runs.
+func upstreamPlans(p upgrade.Path) (from, to *stack.Plan, err error) {
+	o := stack.CheckOptions(stack.ContainerNetwork(), stack.Upstream)
+	if from, err = stack.Render(p.From, o); err != nil {
+		return nil, nil, fmt.Errorf("render %s: %w", p.From.ID(), err)
+	}
+	if to, err = stack.Render(p.To, o); err != nil {
+		return nil, nil, fmt.Errorf("render %s: %w", p.To.ID(), err)
+	}
+	return from, to, nil
+}
+
 // plannedKeys is a move's key migration from its renderings for the
 // upstream images, for a move that does not run here; nothing when the
 // new release lacks the architecture.
@@ -140,15 +157,15 @@ func plannedKeys(p upgrade.Path) []string {
 	if p.Check() != nil {
 		return nil
 	}
-	o := stack.CheckOptions(stack.ContainerNetwork(), stack.Upstream)
-	a, err := stack.Render(p.From, o)
+	a, b, err := upstreamPlans(p)
 	if err != nil {
-		return []string{"render " + p.From.ID() + ": " + err.Error()}
+		return []string{err.Error()}
 	}
-	b, err := stack.Render(p.To, o)
-	if err != nil {
-		return []string{"render " + p.To.ID() + ": " + err.Error()}
-	}
+	return keyLines(p, a, b)
+}
+
+// keyLines are the key migration between two renderings, for evidence.
+func keyLines(p upgrade.Path, a, b *stack.Plan) []string {
 	k, err := upgrade.KeyMigration(p, a, b)
 	if err != nil {
 		return []string{err.Error()}
@@ -176,12 +193,7 @@ func UpgradePlan(w io.Writer, target, from, to string) error {
 	if err := p.Check(); err != nil {
 		return err
 	}
-	o := stack.CheckOptions(stack.ContainerNetwork(), stack.Upstream)
-	a, err := stack.Render(p.From, o)
-	if err != nil {
-		return err
-	}
-	b, err := stack.Render(p.To, o)
+	a, b, err := upstreamPlans(p)
 	if err != nil {
 		return err
 	}
@@ -198,7 +210,7 @@ func UpgradePlan(w io.Writer, target, from, to string) error {
 		}
 		fmt.Fprintf(w, "rolling order: %s\n", strings.Join(steps, ", "))
 	}
-	for _, line := range plannedKeys(p) {
+	for _, line := range keyLines(p, a, b) {
 		fmt.Fprintln(w, line)
 	}
 	if ok, why := p.Line().Offline(); !ok {
