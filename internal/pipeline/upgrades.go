@@ -20,21 +20,28 @@ type Render func(c stack.Combination, on stack.Network) (*stack.Plan, error)
 // plan, the tally; always torn down. The row is the combination's, its
 // one check upgrade/<from>-<to>.
 func Upgrade(ctx context.Context, p upgrade.Path, prepare Prepare, render Render, o Options) report.Combination {
-	res := report.Combination{ID: p.From.ID(), Profile: string(p.From.Profile) + "→" + string(p.To.Profile), Runtime: o.Runtime}
 	start := time.Now()
 	fmt.Fprintf(o.Log, "=== %s: Tempo %s → %s\n", p.From.ID(), p.From.Release().Version, p.To.Release().Version)
 	r := upgradeOnOwnStack(ctx, p, prepare, render, o)
+	res := upgradeRow(p, o.Runtime, r)
 	logResult(o, res.ID, r)
-	res.Checks = []verify.Result{r}
 	res.Total = time.Since(start)
 	return res
 }
 
+// upgradeRow is the report row of a move: the combination, both lines.
+func upgradeRow(p upgrade.Path, runtime string, r verify.Result) report.Combination {
+	return report.Combination{ID: p.From.ID(), Profile: string(p.From.Profile) + "→" + string(p.To.Profile), Runtime: runtime, Checks: []verify.Result{r}}
+}
+
+// unmoved is the result of a move that did not run: failed or skipped.
+func unmoved(p upgrade.Path, status verify.Status, why string) verify.Result {
+	return verify.Result{Name: p.Name(), Status: status, Reason: why, Fault: &verify.Fault{},
+		Upgrade: &verify.Upgrade{From: p.From.Release().Version, To: p.To.Release().Version}}
+}
+
 func upgradeOnOwnStack(ctx context.Context, p upgrade.Path, prepare Prepare, render Render, o Options) (r verify.Result) {
-	failed := func(why string) verify.Result {
-		return verify.Result{Name: p.Name(), Status: verify.Fail, Reason: why, Fault: &verify.Fault{},
-			Upgrade: &verify.Upgrade{From: p.From.Release().Version, To: p.To.Release().Version}}
-	}
+	failed := func(why string) verify.Result { return unmoved(p, verify.Fail, why) }
 	pa, err := prepare(ctx, p.From)
 	if err != nil {
 		return failed("not started: " + err.Error())
@@ -46,7 +53,7 @@ func upgradeOnOwnStack(ctx context.Context, p upgrade.Path, prepare Prepare, ren
 	}()
 	mover, ok := pa.Runtime.(upgrade.Mover)
 	if !ok {
-		return failed(fmt.Sprintf("the %s runtime cannot move a stack one service at a time (the local runtime can: TEMPO_STACK_RUNTIME=local)", pa.Runtime.Name()))
+		return failed(fmt.Sprintf("the %s runtime cannot move a stack one service at a time (the local and dagger runtimes can: TEMPO_STACK_RUNTIME=local|dagger)", pa.Runtime.Name()))
 	}
 	next, err := render(p.To, pa.Endpoints.Plan.Network)
 	if err != nil {
@@ -67,7 +74,5 @@ func upgradeOnOwnStack(ctx context.Context, p upgrade.Path, prepare Prepare, ren
 
 // UpgradeSkipped is the row of a move this run cannot make, with why.
 func UpgradeSkipped(p upgrade.Path, runtime, why string) report.Combination {
-	return report.Combination{ID: p.From.ID(), Profile: string(p.From.Profile) + "→" + string(p.To.Profile), Runtime: runtime,
-		Checks: []verify.Result{{Name: p.Name(), Status: verify.Skipped, Reason: why, Fault: &verify.Fault{},
-			Upgrade: &verify.Upgrade{From: p.From.Release().Version, To: p.To.Release().Version}}}}
+	return upgradeRow(p, runtime, unmoved(p, verify.Skipped, why))
 }
