@@ -306,7 +306,7 @@ func (b *builder) services() {
 	for _, t := range b.tempoNames() {
 		if t.reserved {
 			if b.loopback() {
-				b.next += tempoPorts(t.target)
+				b.next += len(tempoPorts(t.target))
 			}
 			continue
 		}
@@ -326,25 +326,25 @@ func (b *builder) blocksDir() string {
 	return tempoBlocksPath
 }
 
-// tempoPorts is how many ports a Tempo process of target takes: HTTP,
-// gRPC and memberlist, and OTLP's two on a distributor.
-func tempoPorts(target string) int {
+// tempoPorts are the ports a Tempo process of target listens on, in the
+// order they are allocated: HTTP, gRPC and memberlist, and OTLP's two on
+// a distributor. A reserved process takes as many without running.
+func tempoPorts(target string) []Port {
+	ports := []Port{{Name: "http", Container: portTempoHTTP}, {Name: "grpc", Container: portTempoGRPC}, {Name: "memberlist", Container: portMemberlist}}
 	if target == "distributor" {
-		return 5
+		ports = append(ports, Port{Name: "otlp-grpc", Container: portOTLPGRPC}, Port{Name: "otlp-http", Container: portOTLPHTTP})
 	}
-	return 3
+	return ports
 }
 
 func (b *builder) tempo(t tempoService, infra []string) {
 	// Users reach Tempo's API and OTLP through the gateway, the stack's one
 	// published service; on loopback every port is on 127.0.0.1 anyway.
-	http := b.port("http", portTempoHTTP, false)
-	grpc := b.port("grpc", portTempoGRPC, false)
-	ml := b.port("memberlist", portMemberlist, false)
-	ports := []Port{http, grpc, ml}
-	if t.target == "distributor" {
-		ports = append(ports, b.port("otlp-grpc", portOTLPGRPC, false), b.port("otlp-http", portOTLPHTTP, false))
+	var ports []Port
+	for _, p := range tempoPorts(t.target) {
+		ports = append(ports, b.port(p.Name, p.Container, false))
 	}
+	http, grpc, ml := ports[0], ports[1], ports[2]
 	s := Service{
 		Name:   t.name,
 		Kind:   KindTempo,
