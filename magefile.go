@@ -167,11 +167,18 @@ func (Faults) Scenario(ctx context.Context, name string) error {
 type Upgrade mg.Namespace
 
 // All moves the four modes on s3 across every release line the runtime's images hold (offline: the 2.8-era build to Tempo 2.9); the other moves (2.9 → 2.10 offline, 2.10.8 → 3.0.3 everywhere) are reported SKIPPED with why and their key migration.
-func (Upgrade) All(ctx context.Context) error { return provider.Upgrades(ctx, host(), "") }
+func (Upgrade) All(ctx context.Context) error {
+	return provider.Upgrades(ctx, host(), "", provider.Documented)
+}
 
 // Mode moves one combination from the 2.8-era build to Tempo 2.9: a mode, alias or id (storage from TEMPO_STACK_STORAGE, default s3).
 func (Upgrade) Mode(ctx context.Context, target string) error {
-	return provider.Upgrades(ctx, host(), target)
+	return provider.Upgrades(ctx, host(), target, provider.Documented)
+}
+
+// Switch makes the side-by-side switch of Tempo's migration guide from one combination (a mode, alias or id on s3) to the next line's kafka-scheduler, on the same bucket: the new side up with compaction off, traffic switched, the old side drained and stopped, compaction handed over. Here it runs as the 2.8-era build to 2.9, the rehearsal of 2.x to 3.0 (docs/upgrades.md); local runtime.
+func (Upgrade) Switch(ctx context.Context, target string) error {
+	return provider.Upgrades(ctx, host(), target, provider.Switches)
 }
 
 // Plan prints a move without running it: whether it can work (3.0 has no ingester or compactor), the rolling order and the configuration keys that change, e.g. upgrade:plan kafka-scheduler-s3 2.10 3.0.

@@ -31,6 +31,7 @@ type tempoView struct {
 	Bucket, S3Endpoint, BlocksDir                   string
 	RF1After                                        string
 	Limits                                          *Limits
+	CompactionDisabled                              bool
 }
 
 type blockBuilderView struct {
@@ -77,12 +78,13 @@ func (b *builder) files() error {
 		LiveStoreReadiness:     r.Has(keyLiveStoreReadiness),
 		SchedulerWorkPath:      r.Has(keySchedulerWorkPath),
 		ReplicationFactor:      ReplicationFactor, Partitions: p.Partitions,
-		FrontendGRPC:   p.Addr("query-frontend", "grpc"),
-		RemoteWriteURL: "http://" + p.Addr("prometheus", "http") + "/api/v1/write",
-		BlocksDir:      b.blocksDir(),
-		Bucket:         BucketName,
-		RF1After:       "1999-01-01T00:00:00Z",
-		Limits:         b.o.Limits,
+		FrontendGRPC:       p.Addr("query-frontend", "grpc"),
+		RemoteWriteURL:     "http://" + p.Addr("prometheus", "http") + "/api/v1/write",
+		BlocksDir:          b.blocksDir(),
+		Bucket:             BucketName,
+		RF1After:           "1999-01-01T00:00:00Z",
+		Limits:             b.o.Limits,
+		CompactionDisabled: b.o.CompactionDisabled,
 	}
 	if !b.o.RF1After.IsZero() {
 		v.RF1After = b.o.RF1After.UTC().Format(time.RFC3339)

@@ -3,6 +3,8 @@ package stack
 import (
 	"fmt"
 	"net"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 )
@@ -151,6 +153,30 @@ type Plan struct {
 	// the local backend's shared directory); the pipeline prints them
 	// when it brings the combination up.
 	Notes []string `json:"notes,omitempty"`
+	// Shared are services of the stack this plan runs beside (a
+	// side-by-side switch): listed so that addresses resolve to them, run
+	// by that stack, never by this plan's runner.
+	Shared []string `json:"shared,omitempty"`
+}
+
+// Owns reports whether this plan's runner runs the service: every one but
+// those it shares with the stack it runs beside.
+func (p *Plan) Owns(s Service) bool { return !slices.Contains(p.Shared, s.Name) }
+
+// BesideNetwork is where the plan of a stack run beside p goes: on
+// loopback, the ports after p's last one and a data directory inside p's,
+// so both run at once on one host; in containers, the same network.
+func BesideNetwork(p *Plan) Network {
+	if p.Network.Kind != Loopback {
+		return p.Network
+	}
+	last := p.Network.BasePort
+	for _, s := range p.Services {
+		for _, port := range s.Ports {
+			last = max(last, port.Host)
+		}
+	}
+	return LoopbackNetwork(last+1, filepath.Join(p.Network.DataDir, "beside"))
 }
 
 // Service returns the named service.

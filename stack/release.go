@@ -281,6 +281,12 @@ func nearestMode(r Release, m Mode) Mode {
 // path, "[]" for a list element), from its key table.
 func (r Release) Has(key string) bool { return r.Keys().Has(key) }
 
+// FiltersRF1 reports whether the release's query-frontend chooses blocks
+// by replication factor and query_frontend.rf1_after (2.x; 3.0 reads
+// every block): a Kafka stack that takes over an ingester stack's bucket
+// must be told when.
+func (r Release) FiltersRF1() bool { return r.Has(keyRF1After) }
+
 // Keys is the release's key table (stack/tempokeys/<version>.keys).
 func (r Release) Keys() tempokeys.Table {
 	t, ok := keyTables[r.Version]

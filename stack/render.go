@@ -41,6 +41,16 @@ type Options struct {
 	// Limits replace Tempo's default per-tenant ingestion limits; nil keeps
 	// them (what every committed stack and verification run uses).
 	Limits *Limits
+	// Beside is the running stack this rendering joins for the side-by-side
+	// switch of Tempo's migration guide: its MinIO, Prometheus, Grafana and
+	// gateway are this plan's too (Plan.Shared), and only this rendering's
+	// Tempo services and Kafka are new. Nil: a stack of its own.
+	Beside *Plan
+	// CompactionDisabled stops this rendering's compaction for every tenant
+	// (overrides.defaults.compaction.compaction_disabled), as the new side of
+	// a side-by-side switch runs while the old side still compacts the
+	// bucket they share.
+	CompactionDisabled bool
 }
 
 // Limits are the tenant's ingestion limits (overrides.defaults.ingestion).
@@ -291,7 +301,7 @@ func (b *builder) services() {
 	p := b.plan
 	var infra []string
 	if b.c.Storage == S3 {
-		b.minio()
+		b.shared("minio", b.minio)
 		infra = append(infra, "minio")
 		p.Buckets = []string{BucketName}
 	} else {
@@ -302,7 +312,7 @@ func (b *builder) services() {
 		infra = append(infra, "redpanda")
 		p.Topic, p.Partitions = TopicName, Instances
 	}
-	b.prometheus()
+	b.shared("prometheus", b.prometheus)
 	for _, t := range b.tempoNames() {
 		if t.reserved {
 			if b.loopback() {
@@ -312,11 +322,26 @@ func (b *builder) services() {
 		}
 		b.tempo(t, infra)
 	}
-	b.grafana()
+	b.shared("grafana", b.grafana)
 	if b.c.Mode.Kafka() {
 		b.console()
 	}
-	b.gateway()
+	// The stack beside keeps its front door (loopback runs have none).
+	b.shared("gateway", b.gateway)
+}
+
+// shared adds the service of the stack this rendering runs beside, named
+// in Plan.Shared so that runners address it and leave it to that stack;
+// without one, or when that stack has no such service, own renders it.
+func (b *builder) shared(name string, own func()) {
+	if b.o.Beside != nil {
+		if s, ok := b.o.Beside.Service(name); ok {
+			b.add(s)
+			b.plan.Shared = append(b.plan.Shared, name)
+			return
+		}
+	}
+	own()
 }
 
 func (b *builder) blocksDir() string {

@@ -552,3 +552,48 @@ func TestLimitsRenderIntoOverrides(t *testing.T) {
 		t.Errorf("plan limits = %v, want the bench's", p.Limits)
 	}
 }
+
+// The new side of a side-by-side switch shares the old stack's storage and
+// monitoring by address, runs its own Tempo and Kafka on ports of its own,
+// and renders compaction off when asked.
+func TestRenderBeside(t *testing.T) {
+	from := Combination{Mode: IngesterCompactor, Storage: S3, MetricsGenerator: true, Profile: Profile28}
+	to := Combination{Mode: KafkaScheduler, Storage: S3, MetricsGenerator: true, Profile: Profile29}
+	a := mustRender(t, from, CheckOptions(LoopbackNetwork(20000, "/tmp/tempo-stack"), ""))
+	o := CheckOptions(BesideNetwork(a), "")
+	o.Beside, o.CompactionDisabled = a, true
+	b := mustRender(t, to, o)
+	if got := strings.Join(b.Shared, ","); got != "minio,prometheus,grafana" {
+		t.Errorf("shared: %s", got)
+	}
+	if b.Addr("minio", "api") != a.Addr("minio", "api") || b.Addr("grafana", "http") != a.Addr("grafana", "http") {
+		t.Errorf("the new side addresses another MinIO or Grafana")
+	}
+	if !strings.HasPrefix(b.Network.DataDir, a.Network.DataDir+"/") {
+		t.Errorf("data directory %s is not inside %s", b.Network.DataDir, a.Network.DataDir)
+	}
+	used := map[int]string{}
+	for _, s := range a.Services {
+		for _, p := range s.Ports {
+			used[p.Host] = s.Name
+		}
+	}
+	for _, s := range b.Services {
+		if !b.Owns(s) {
+			continue
+		}
+		for _, p := range s.Ports {
+			if other, ok := used[p.Host]; ok {
+				t.Errorf("%s %s takes port %d of the old side's %s", s.Name, p.Name, p.Host, other)
+			}
+		}
+	}
+	cfg, _ := b.File(TempoConfigFile)
+	if !strings.Contains(string(cfg), "compaction_disabled: true") || !strings.Contains(string(cfg), a.Addr("minio", "api")) {
+		t.Errorf("the new side's tempo.yaml lacks compaction off or the shared bucket:\n%s", cfg)
+	}
+	plain, _ := a.File(TempoConfigFile)
+	if strings.Contains(string(plain), "compaction_disabled") {
+		t.Error("compaction off unasked")
+	}
+}

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"testing"
+	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/tempokeys"
 )
@@ -27,6 +28,8 @@ func TestRenderedKeysExistInPinnedTempo(t *testing.T) {
 		{Network: LoopbackNetwork(20000, "/tmp/tempo-stack"), Timings: VerificationTimings()},
 		{Network: LoopbackNetwork(20000, "/tmp/tempo-stack"), Timings: ProductionTimings()},
 		{Network: LoopbackNetwork(20000, "/tmp/tempo-stack"), Timings: VerificationTimings(), Limits: BenchLimits()},
+		// The new side of a side-by-side switch.
+		{Network: LoopbackNetwork(20000, "/tmp/tempo-stack"), Timings: VerificationTimings(), CompactionDisabled: true, RF1After: time.Now()},
 	}
 	for _, prof := range Profiles {
 		table := keyTable(t, prof)

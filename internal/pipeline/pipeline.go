@@ -208,6 +208,10 @@ type Prepared struct {
 	Cleanup func() error
 	// AsIs: the stack seeds itself; run AsIs instead of Verify.
 	AsIs bool
+	// Beside, where the runtime can, prepares a plan rendered beside this
+	// one (stack.Options.Beside) to run at once with it: the new side of
+	// a side-by-side switch. Nil: the runtime runs one deployment.
+	Beside func(next *stack.Plan) (*Prepared, error)
 }
 
 // Prepare makes a runtime for one combination.

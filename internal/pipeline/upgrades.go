@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/provision"
 	"github.com/tempo-stack/tempo-stack/internal/report"
 	"github.com/tempo-stack/tempo-stack/internal/upgrade"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
@@ -12,8 +14,9 @@ import (
 )
 
 // Render renders a combination on a network an earlier plan runs on (the
-// new release's plan of an upgrade, on the old one's directory and ports).
-type Render func(c stack.Combination, on stack.Network) (*stack.Plan, error)
+// new release's plan of an upgrade, on the old one's directory and ports),
+// tuned (nil: the runtime's own options).
+type Render func(c stack.Combination, on stack.Network, tune Tune) (*stack.Plan, error)
 
 // Upgrade runs one move on a stack of its own: the old release's stack up
 // and seeded as verification does, the rolling move to the new release's
@@ -55,7 +58,10 @@ func upgradeOnOwnStack(ctx context.Context, p upgrade.Path, prepare Prepare, ren
 	if !ok {
 		return failed(fmt.Sprintf("the %s runtime cannot move a stack one service at a time (the local and dagger runtimes can: TEMPO_STACK_RUNTIME=local|dagger)", pa.Runtime.Name()))
 	}
-	next, err := render(p.To, pa.Endpoints.Plan.Network)
+	if p.SideBySide() {
+		return switchBeside(ctx, p, pa, render, o)
+	}
+	next, err := render(p.To, pa.Endpoints.Plan.Network, nil)
 	if err != nil {
 		return failed("render " + string(p.To.Profile) + ": " + err.Error())
 	}
@@ -75,4 +81,55 @@ func upgradeOnOwnStack(ctx context.Context, p upgrade.Path, prepare Prepare, ren
 // UpgradeSkipped is the row of a move this run cannot make, with why.
 func UpgradeSkipped(p upgrade.Path, runtime, why string) report.Combination {
 	return upgradeRow(p, runtime, unmoved(p, verify.Skipped, why))
+}
+
+// switchBeside makes the side-by-side switch on a prepared old stack: the
+// new side rendered beside it (its storage and monitoring shared) and
+// brought up as verification brings a stack up.
+func switchBeside(ctx context.Context, p upgrade.Path, pa *Prepared, render Render, o Options) verify.Result {
+	failed := func(why string) verify.Result { return unmoved(p, verify.Fail, why) }
+	if pa.Beside == nil {
+		return failed(fmt.Sprintf("the %s runtime runs one deployment at a time; the side-by-side switch runs two on one bucket (the local runtime can: TEMPO_STACK_RUNTIME=local)", pa.Runtime.Name()))
+	}
+	a := pa.Endpoints.Plan
+	on := stack.BesideNetwork(a)
+	renderSide := func(disabled bool, rf1After time.Time) (*stack.Plan, error) {
+		return render(p.To, on, func(so *stack.Options) {
+			so.Beside, so.CompactionDisabled, so.RF1After = a, disabled, rf1After
+		})
+	}
+	final, err := renderSide(false, time.Now())
+	if err != nil {
+		return failed("render " + p.To.ID() + ": " + err.Error())
+	}
+	keys, err := upgrade.KeyMigration(p, a, final)
+	if err != nil {
+		return failed(err.Error())
+	}
+	env, err := faultEnv(ctx, pa, o)
+	if err != nil {
+		return failed("not started: " + err.Error())
+	}
+	if _, err := retrySeed(ctx, func() ([]provision.Change, error) { return seed(ctx, pa.Endpoints, false, true) }); err != nil {
+		return failed("Grafana's datasources for the old side: " + err.Error())
+	}
+	up := func(ctx context.Context, next *stack.Plan) (*upgrade.Side, error) {
+		pb, err := pa.Beside(next)
+		if err != nil {
+			return nil, err
+		}
+		stop := func(ctx context.Context) error {
+			return errors.Join(pb.Runtime.Stop(ctx), pb.Cleanup())
+		}
+		envB, err := faultEnv(ctx, pb, o)
+		if err != nil {
+			return nil, errors.Join(err, stop(ctx))
+		}
+		grafana := func(ctx context.Context) (string, error) {
+			c, err := retrySeed(ctx, func() ([]provision.Change, error) { return seed(ctx, pb.Endpoints, false, true) })
+			return provision.Summary(c), err
+		}
+		return &upgrade.Side{Env: envB, Grafana: grafana, Stop: stop}, nil
+	}
+	return upgrade.Switch{Path: p, From: env, Render: renderSide, Up: up, Keys: keys}.Run(ctx)
 }

@@ -19,7 +19,8 @@ import (
 func Busy(p *stack.Plan, publishedOnly bool) []string {
 	var busy []string
 	for _, s := range p.Services {
-		if s.Unavailable != "" {
+		// A shared service is the stack beside's, bound by it.
+		if s.Unavailable != "" || !p.Owns(s) {
 			continue
 		}
 		for _, port := range s.Ports {

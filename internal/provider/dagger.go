@@ -83,7 +83,13 @@ func (cfg DaggerConfig) options() stack.Options {
 // services (an upgrade's new side); containers need no shared network
 // settings, so on is not read.
 func DaggerRender(cfg DaggerConfig) pipeline.Render {
-	return func(c stack.Combination, _ stack.Network) (*stack.Plan, error) { return stack.Render(c, cfg.options()) }
+	return func(c stack.Combination, _ stack.Network, tune pipeline.Tune) (*stack.Plan, error) {
+		o := cfg.options()
+		if tune != nil {
+			tune(&o)
+		}
+		return stack.Render(c, o)
+	}
 }
 
 // PrepareDagger prepares one combination as Dagger services and also

@@ -61,8 +61,12 @@ func (cfg LocalConfig) options(n stack.Network) stack.Options {
 // LocalRender renders another release's plan of a stack on the network
 // (data directory and ports) the stack runs on: an upgrade's new side.
 func LocalRender(cfg LocalConfig) pipeline.Render {
-	return func(c stack.Combination, on stack.Network) (*stack.Plan, error) {
-		return stack.Render(c, cfg.options(on))
+	return func(c stack.Combination, on stack.Network, tune pipeline.Tune) (*stack.Plan, error) {
+		o := cfg.options(on)
+		if tune != nil {
+			tune(&o)
+		}
+		return stack.Render(c, o)
 	}
 }
 
@@ -118,6 +122,16 @@ func Local(cfg LocalConfig) pipeline.Prepare {
 		}
 		e := verify.LoopbackEndpoints(p, secrets)
 		e.Stack = r
-		return &pipeline.Prepared{Runtime: r, Endpoints: e, Cleanup: cleanup}, nil
+		beside := func(next *stack.Plan) (*pipeline.Prepared, error) {
+			b, err := r.Beside(next)
+			if err != nil {
+				return nil, err
+			}
+			e := verify.LoopbackEndpoints(next, secrets)
+			e.Stack = b
+			// Its directory is inside this stack's, removed with it.
+			return &pipeline.Prepared{Runtime: b, Endpoints: e, Cleanup: func() error { return nil }}, nil
+		}
+		return &pipeline.Prepared{Runtime: r, Endpoints: e, Cleanup: cleanup, Beside: beside}, nil
 	}
 }

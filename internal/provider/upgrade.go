@@ -14,13 +14,26 @@ import (
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
+// Moves says which moves an upgrade run makes.
+type Moves int
+
+const (
+	// Documented: the move Tempo documents for each line, a rolling
+	// restart for a minor release and the side-by-side switch for a major.
+	Documented Moves = iota
+	// Switches: the side-by-side switch on every line, to the new line's
+	// kafka-scheduler; between the minor lines built here it rehearses
+	// the switch 3.0 asks for.
+	Switches
+)
+
 // Upgrades moves stacks from each release line to the next: on the
 // target's combination, or on the four modes on s3 with no target. The
 // moves whose releases both build here run (the 2.8-era build to 2.9);
 // with no target the others are reported SKIPPED with why and their key
 // migration. Bad input, or a move that cannot work, is refused before
 // anything starts.
-func Upgrades(ctx context.Context, h Host, target string) error {
+func Upgrades(ctx context.Context, h Host, target string, moves Moves) error {
 	choice, err := Choose("")
 	if err != nil {
 		return err
@@ -35,14 +48,16 @@ func Upgrades(ctx context.Context, h Host, target string) error {
 	var run []upgrade.Path
 	var skip []skipped
 	for _, l := range upgrade.Lines() {
-		runnable, why := choice.canMove(l)
-		if !runnable && target != "" {
-			continue
-		}
 		for _, c := range combos {
 			c.Profile = l.From
-			p := upgrade.Rolling(c, l.To)
+			p := upgrade.For(c, l.To)
+			if moves == Switches {
+				p = upgrade.SideBySide(c, l.To)
+			}
+			runnable, why := choice.canMove(p)
 			switch err := p.Check(); {
+			case !runnable && target != "":
+				continue
 			case err != nil && target != "":
 				return err
 			case err != nil:
@@ -55,7 +70,7 @@ func Upgrades(ctx context.Context, h Host, target string) error {
 		}
 	}
 	if len(run) == 0 {
-		return fmt.Errorf("no move of %s runs here: the release lines that build here are %s", target, stack.JoinNames(stack.OfflineProfiles()))
+		return fmt.Errorf("no move of %s runs here: the release lines that build here are %s, and the side-by-side switch runs on the local runtime (TEMPO_STACK_RUNTIME=local)", target, stack.JoinNames(stack.OfflineProfiles()))
 	}
 	return onRuntime(ctx, h, choice, func(rt *Opened) error {
 		if rt.Runtime == DaggerName {
@@ -89,12 +104,14 @@ type skipped struct {
 
 // canMove says whether the choice's runtime and images can make a move:
 // the offline builds cover the lines built here; the upstream images on
-// Dagger every rolling move (not the side-by-side switch to 3.0).
-func (c Choice) canMove(l upgrade.Line) (bool, string) {
+// Dagger every rolling move. The side-by-side switch runs two deployments
+// at once, which only the local runner does yet.
+func (c Choice) canMove(p upgrade.Path) (bool, string) {
+	l := p.Line()
+	if p.SideBySide() && c.Runtime != LocalName {
+		return false, fmt.Sprintf("%s: it runs two deployments on one bucket, which the local runtime does (TEMPO_STACK_RUNTIME=local) and the %s runtime does not yet", l.Switch(), c.Runtime)
+	}
 	if c.Runtime == DaggerName && c.Images == stack.Upstream {
-		if l.SideBySide() {
-			return false, l.Switch() + ", which no runtime here runs yet"
-		}
 		return true, ""
 	}
 	return l.Offline()

@@ -34,6 +34,15 @@ type Change struct {
 
 func (c Change) String() string { return c.Object + ": " + c.Action }
 
+// Summary is changes on one line, for evidence.
+func Summary(changes []Change) string {
+	out := make([]string, len(changes))
+	for i, c := range changes {
+		out[i] = c.String()
+	}
+	return strings.Join(out, ", ")
+}
+
 // Buckets makes every bucket that does not exist. Credentials are used, never
 // printed.
 func Buckets(ctx context.Context, endpoint, accessKey, secretKey string, buckets []string) ([]Change, error) {

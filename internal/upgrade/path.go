@@ -20,10 +20,22 @@ import (
 // Path is one move: a combination from one release line to another.
 type Path struct {
 	From, To stack.Combination
+	// Beside: the side-by-side switch of Tempo's migration guide rather
+	// than a rolling restart, on a move between minor lines too (the
+	// rehearsal of 3.0's switch that runs here, 2.8 to 2.9). A move to
+	// another major release is always side by side.
+	Beside bool
 }
 
-// Name is the report's name of the move: upgrade/<from>-<to>.
-func (p Path) Name() string { return "upgrade/" + string(p.From.Profile) + "-" + string(p.To.Profile) }
+// Name is the report's name of the move: upgrade/<from>-<to>, with
+// /side-by-side for the switch.
+func (p Path) Name() string {
+	n := "upgrade/" + string(p.From.Profile) + "-" + string(p.To.Profile)
+	if p.SideBySide() {
+		n += "/side-by-side"
+	}
+	return n
+}
 
 // Rolling is the offline move this repository proves: every release line
 // built here to the next one, on the combination c (its profile is the
@@ -34,22 +46,58 @@ func Rolling(c stack.Combination, to stack.Profile) Path {
 	return Path{From: c, To: b}
 }
 
+// SideBySide is the switch of Tempo's migration guide from c to the
+// release to: that release's kafka-scheduler (3.0's one architecture)
+// beside c's stack on the same bucket, traffic switched, c's stack
+// drained and stopped, compaction handed over.
+func SideBySide(c stack.Combination, to stack.Profile) Path {
+	b := stack.Combination{Mode: stack.KafkaScheduler, Storage: c.Storage, MetricsGenerator: c.MetricsGenerator, Profile: to}
+	return Path{From: c, To: b, Beside: true}
+}
+
+// For is the move Tempo documents from c to the release to: the
+// side-by-side switch to a new major release, a rolling restart otherwise.
+func For(c stack.Combination, to stack.Profile) Path {
+	if (Line{From: c.Profile, To: to}).SideBySide() {
+		return SideBySide(c, to)
+	}
+	return Rolling(c, to)
+}
+
 // Check refuses a move that cannot work, saying why and what to do
 // instead: a release that does not have the architecture (2.x's ingester
 // modes to 3.0 are a move to another architecture), a downgrade, or a
 // release this repository does not know.
 func (p Path) Check() error {
 	from, to := p.From.Release(), p.To.Release()
-	if p.From.Mode != p.To.Mode || p.From.Storage != p.To.Storage {
-		return fmt.Errorf("an upgrade keeps the architecture and the bucket: %s and %s differ (the move between architectures is the migration: go run mage.go faults:scenario migration)", p.From.ID(), p.To.ID())
-	}
 	if index(from.Profile) >= index(to.Profile) {
 		return fmt.Errorf("Tempo %s to %s is not an upgrade: the release lines, oldest first, are %s", from.Profile, to.Profile, stack.JoinNames(lines()))
+	}
+	if p.SideBySide() {
+		return p.checkBeside()
+	}
+	if p.From.Mode != p.To.Mode || p.From.Storage != p.To.Storage {
+		return fmt.Errorf("a rolling upgrade keeps the architecture and the bucket: %s and %s differ (the move between architectures is the side-by-side switch: go run mage.go upgrade:switch %s)", p.From.ID(), p.To.ID(), p.From.ID())
 	}
 	if err := to.Check(p.To.Mode); err != nil {
 		return fmt.Errorf("Tempo %s to %s on %s is a move to another architecture, not an upgrade: %w", from.Profile, to.Profile, p.From.Mode, err)
 	}
 	return nil
+}
+
+// checkBeside: both deployments of a switch share one object-storage
+// bucket, and the new side runs 3.0's architecture.
+func (p Path) checkBeside() error {
+	if p.From.Storage != stack.S3 || p.To.Storage != stack.S3 {
+		return fmt.Errorf("the side-by-side switch runs two deployments on one object-storage bucket, as Tempo's migration guide does: %s is on %s storage; choose its s3 variant", p.From.ID(), p.From.Storage)
+	}
+	if p.To.Mode != stack.KafkaScheduler {
+		return fmt.Errorf("the new side of a side-by-side switch runs %s (3.0's one architecture), not %s", stack.KafkaScheduler, p.To.Mode)
+	}
+	if err := p.From.Release().Check(p.From.Mode); err != nil {
+		return fmt.Errorf("the old side: %w", err)
+	}
+	return p.To.Release().Check(p.To.Mode)
 }
 
 // Unreadable lists the block formats of the bucket that the new release
@@ -221,13 +269,13 @@ func Lines() []Line {
 // Offline reports whether both sides build here from the Go module proxy,
 // so the move runs on this machine; otherwise it says why not.
 func (l Line) Offline() (bool, string) {
-	how := "a runtime that moves them one service at a time"
+	how := "which the dagger runtime moves one service at a time (TEMPO_STACK_RUNTIME=dagger TEMPO_STACK_IMAGES=upstream)"
 	if l.SideBySide() {
-		how = l.Switch() + " on a runtime that runs both releases at once"
+		how = "and " + l.Switch() + ", which runs two deployments at once: the local runtime does, on the builds made here only, and the dagger runtime, which runs images, does not yet"
 	}
 	for _, p := range []stack.Profile{l.From, l.To} {
 		if stack.ReleaseOf(p).Offline == nil {
-			return false, fmt.Sprintf("Tempo %s does not build here (the Go module proxy serves no commit of it): the move %s → %s needs the upstream images %s and %s, and %s, which this repository does not have yet",
+			return false, fmt.Sprintf("Tempo %s does not build here (the Go module proxy serves no commit of it): the move %s → %s needs the upstream images %s and %s, %s",
 				p, l.From, l.To, stack.ReleaseOf(l.From).Image, stack.ReleaseOf(l.To).Image, how)
 		}
 	}
@@ -250,8 +298,9 @@ func (l Line) Switch() string {
 // Line is the move's pair of release lines.
 func (p Path) Line() Line { return Line{From: p.From.Profile, To: p.To.Profile} }
 
-// SideBySide reports whether the move is to another major release.
-func (p Path) SideBySide() bool { return p.Line().SideBySide() }
+// SideBySide reports whether the move is the side-by-side switch: asked
+// for, or to another major release.
+func (p Path) SideBySide() bool { return p.Beside || p.Line().SideBySide() }
 
 // SideBySideSteps are the switch to 3.0 of Tempo's migration guide
 // (v3.0.3, docs/sources/tempo/set-up-for-tracing/setup-tempo/migrate-to-3.md)

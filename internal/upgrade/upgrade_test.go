@@ -90,13 +90,18 @@ func TestKeyMigrationNamesTheMovedKey(t *testing.T) {
 
 func TestCheckRefuses(t *testing.T) {
 	ic := stack.Combination{Mode: stack.IngesterCompactor, Storage: stack.S3, MetricsGenerator: true, Profile: stack.Profile210}
+	ic29 := ic
+	ic29.Profile = stack.Profile29
+	local := ic
+	local.Storage = stack.Local
 	for _, tc := range []struct {
 		p    Path
 		want string
 	}{
-		{Rolling(ic, stack.Profile30), "the nearest valid mode is kafka-scheduler"},
+		{Rolling(ic, stack.Profile30), "runs kafka-scheduler (3.0's one architecture), not ingester-compactor"},
 		{Rolling(stack.Combination{Mode: stack.KafkaScheduler, Storage: stack.S3, Profile: stack.Profile29}, stack.Profile28), "is not an upgrade"},
-		{Path{From: ic, To: stack.Combination{Mode: stack.KafkaScheduler, Storage: stack.S3, Profile: stack.Profile30}}, "the migration"},
+		{Path{From: ic29, To: stack.Combination{Mode: stack.KafkaScheduler, Storage: stack.S3, Profile: stack.Profile210}}, "the side-by-side switch"},
+		{For(local, stack.Profile30), "one object-storage bucket"},
 	} {
 		err := tc.p.Check()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -105,6 +110,26 @@ func TestCheckRefuses(t *testing.T) {
 	}
 	if err := Rolling(ic, stack.Profile29).Check(); err == nil {
 		t.Error("2.10 to 2.9 is a downgrade")
+	}
+}
+
+// The guide's move from 2.x's ingester architecture to 3.0 is the switch,
+// and so is its rehearsal between the minor lines built here.
+func TestSideBySidePaths(t *testing.T) {
+	ic := stack.Combination{Mode: stack.IngesterCompactor, Storage: stack.S3, MetricsGenerator: true, Profile: stack.Profile210}
+	p := For(ic, stack.Profile30)
+	if !p.SideBySide() || p.To.Mode != stack.KafkaScheduler || p.Name() != "upgrade/2.10-3.0/side-by-side" {
+		t.Errorf("2.10 to 3.0: %+v, %s", p, p.Name())
+	}
+	if err := p.Check(); err != nil {
+		t.Error(err)
+	}
+	ic.Profile = stack.Profile28
+	if r := For(ic, stack.Profile29); r.SideBySide() || r.Name() != "upgrade/2.8-2.9" {
+		t.Errorf("2.8 to 2.9 is rolling: %+v", r)
+	}
+	if err := SideBySide(ic, stack.Profile29).Check(); err != nil {
+		t.Errorf("the rehearsal: %v", err)
 	}
 }
 
