@@ -31,7 +31,8 @@ func TestMageRejectsBadInput(t *testing.T) {
 		{[]string{"verify:mode", "ingester-compactor-s3"}, provider.EnvProfile + "=3.0 " + provider.EnvRuntime + "=dagger " + provider.EnvImages + "=upstream", []string{"Tempo 3.0 has no ingester-compactor mode", "the ingester and the compactor", "nearest valid mode is kafka-scheduler"}},
 		{[]string{"verify:mode", "scheduler"}, provider.EnvRuntime + "=docker", []string{"valid runtimes are local", "compose"}},
 		{[]string{"verify:mode", "scheduler"}, provider.EnvRuntime + "=compose " + provider.EnvImages + "=offlin", []string{"valid image sets are upstream"}},
-		{[]string{"upgrade:plan", "ingester-compactor-s3", "2.10", "3.0"}, "", []string{"a move to another architecture", "nearest valid mode is kafka-scheduler"}},
+		{[]string{"upgrade:plan", "ingester-compactor-local", "2.10", "3.0"}, "", []string{"one object-storage bucket", "choose its s3 variant"}},
+		{[]string{"upgrade:switch", "kafka-scheduler-local"}, provider.EnvRuntime + "=local", []string{"one object-storage bucket", "choose its s3 variant"}},
 		{[]string{"upgrade:plan", "kafka-scheduler-s3", "2.9", "2.8"}, "", []string{"is not an upgrade", "2.8, 2.9, 2.10, 3.0"}},
 		{[]string{"upgrade:plan", "kafka-scheduler-s3", "2.9", "2.11"}, "", []string{`unknown Tempo profile "2.11"`, "valid profiles are 3.0"}},
 		{[]string{"upgrade:mode", "kafka-scheduler-s3"}, provider.EnvRuntime + "=compose", []string{"local or the dagger runtime"}},
@@ -50,6 +51,28 @@ func TestMageRejectsBadInput(t *testing.T) {
 			if !strings.Contains(string(out), w) {
 				t.Errorf("%s go run mage.go %s: output does not name %q:\n%s", tc.env, strings.Join(tc.args, " "), w, out)
 			}
+		}
+	}
+}
+
+// The plan of a move onto 3.0 from an architecture 3.0 removed names the
+// architecture it moves to and why, and prints the switch, without
+// running anything.
+func TestMagePlansTheSwitchTo3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles the magefile")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "run", "mage.go", "upgrade:plan", "ingester-compactor-s3", "2.10", "3.0")
+	cmd.Dir = ".."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("upgrade:plan ingester-compactor-s3 2.10 3.0: %v\n%s", err, out)
+	}
+	for _, w := range []string{"a move to another architecture: ingester-compactor → kafka-scheduler", "it removed the ingester and the compactor", "side-by-side switch", "compaction_disabled: true", "- ingester.max_block_duration: removed", "runs here: no;"} {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("upgrade:plan ingester-compactor-s3 2.10 3.0 does not say %q:\n%s", w, out)
 		}
 	}
 }

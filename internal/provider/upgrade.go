@@ -206,7 +206,7 @@ func UpgradePlan(w io.Writer, target, from, to string) error {
 	if err != nil {
 		return err
 	}
-	p := upgrade.Rolling(c, t)
+	p := upgrade.For(c, t)
 	if err := p.Check(); err != nil {
 		return err
 	}
@@ -215,8 +215,11 @@ func UpgradePlan(w io.Writer, target, from, to string) error {
 		return err
 	}
 	fmt.Fprintf(w, "%s: Tempo %s (%s) → %s (%s)\n", c.ID(), p.From.Release().Version, p.From.Release().Image, p.To.Release().Version, p.To.Release().Image)
+	if why := p.Architecture(); why != "" {
+		fmt.Fprintln(w, why)
+	}
 	if p.SideBySide() {
-		fmt.Fprintf(w, "a new major release: the side-by-side switch of Tempo's migration guide, not a rolling restart:\n")
+		fmt.Fprintf(w, "a new major release: the side-by-side switch of Tempo's migration guide, not a rolling restart (go run mage.go upgrade:switch %s runs it):\n", c.ID())
 		for i, s := range upgrade.SideBySideSteps {
 			fmt.Fprintf(w, "  %d. %s\n", i+1, s)
 		}

@@ -91,13 +91,31 @@ func (p Path) checkBeside() error {
 	if p.From.Storage != stack.S3 || p.To.Storage != stack.S3 {
 		return fmt.Errorf("the side-by-side switch runs two deployments on one object-storage bucket, as Tempo's migration guide does: %s is on %s storage; choose its s3 variant", p.From.ID(), p.From.Storage)
 	}
+	if err := p.To.Release().Check(p.To.Mode); err != nil {
+		return fmt.Errorf("Tempo %s to %s on %s is a move to another architecture: %w; the side-by-side switch makes it (go run mage.go upgrade:plan %s %s %s)", p.From.Profile, p.To.Profile, p.From.Mode, err, p.From.ID(), p.From.Profile, p.To.Profile)
+	}
 	if p.To.Mode != stack.KafkaScheduler {
-		return fmt.Errorf("the new side of a side-by-side switch runs %s (3.0's one architecture), not %s", stack.KafkaScheduler, p.To.Mode)
+		return fmt.Errorf("the new side of a side-by-side switch runs %s (the architecture 3.0 keeps), not %s", stack.KafkaScheduler, p.To.Mode)
 	}
 	if err := p.From.Release().Check(p.From.Mode); err != nil {
 		return fmt.Errorf("the old side: %w", err)
 	}
-	return p.To.Release().Check(p.To.Mode)
+	return nil
+}
+
+// Architecture says, for a move onto another architecture, which one and
+// why: the new release does not have the old one (3.0 removed the
+// ingester and the compactor), or the switch was asked for. Empty when
+// the architecture stays.
+func (p Path) Architecture() string {
+	if p.From.Mode == p.To.Mode {
+		return ""
+	}
+	why := "the side-by-side switch was asked for"
+	if err := p.To.Release().Check(p.From.Mode); err != nil {
+		why = err.Error()
+	}
+	return fmt.Sprintf("a move to another architecture: %s → %s (%s)", p.From.Mode, p.To.Mode, why)
 }
 
 // Unreadable lists the block formats of the bucket that the new release

@@ -98,7 +98,9 @@ func TestCheckRefuses(t *testing.T) {
 		p    Path
 		want string
 	}{
-		{Rolling(ic, stack.Profile30), "runs kafka-scheduler (3.0's one architecture), not ingester-compactor"},
+		{Rolling(ic, stack.Profile30), "a move to another architecture: Tempo 3.0 has no ingester-compactor mode"},
+		{Rolling(ic, stack.Profile30), "the nearest valid mode is kafka-scheduler"},
+		{Path{From: ic29, To: stack.Combination{Mode: stack.KafkaCompactor, Storage: stack.S3, Profile: stack.Profile210}, Beside: true}, "runs kafka-scheduler (the architecture 3.0 keeps), not kafka-compactor"},
 		{Rolling(stack.Combination{Mode: stack.KafkaScheduler, Storage: stack.S3, Profile: stack.Profile29}, stack.Profile28), "is not an upgrade"},
 		{Path{From: ic29, To: stack.Combination{Mode: stack.KafkaScheduler, Storage: stack.S3, Profile: stack.Profile210}}, "the side-by-side switch"},
 		{For(local, stack.Profile30), "one object-storage bucket"},
