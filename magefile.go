@@ -176,7 +176,7 @@ func (Upgrade) Mode(ctx context.Context, target string) error {
 	return provider.Upgrades(ctx, host(), target, provider.Documented)
 }
 
-// Switch makes the side-by-side switch of Tempo's migration guide from one combination (a mode, alias or id on s3) to the next line's kafka-scheduler, on the same bucket: the new side up with compaction off, traffic switched, the old side drained and stopped, compaction handed over. Here it runs as the 2.8-era build to 2.9, the rehearsal of 2.x to 3.0 (docs/upgrades.md); local runtime.
+// Switch makes the side-by-side switch of Tempo's migration guide from one combination (a mode, alias or id on s3) to the next line's kafka-scheduler, on the same bucket: the new side up with compaction off, traffic switched, the old side drained and stopped, compaction handed over. Offline it runs as the 2.8-era build to 2.9, the rehearsal of 2.x to 3.0 (docs/upgrades.md); on the local or the dagger runtime (upstream images: 2.10.8 to 3.0.3).
 func (Upgrade) Switch(ctx context.Context, target string) error {
 	return provider.Upgrades(ctx, host(), target, provider.Switches)
 }

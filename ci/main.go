@@ -167,23 +167,32 @@ func (m *TempoStack) Faults(
 }
 
 // Upgrade moves running stacks from the --profile release line to --to on
-// the same bucket and topic: every Tempo service replaced by the new
+// the same bucket and topic, and counts what the new release serves
+// (found, lost, duplicated, refused while moving, time to serve), lists
+// the configuration keys that changed and the bucket's block formats and
+// levels before and after (docs/upgrades.md). The move is the one Tempo
+// documents: for a minor release every Tempo service replaced by the new
 // release's, one at a time in one rolling order, MinIO and Kafka running
-// throughout, traffic before, during and after; it counts what the new
-// release serves (found, lost, duplicated, refused while moving, time to
-// serve), lists the configuration keys that changed and the bucket's
-// block formats and levels before and after (docs/upgrades.md). With the
-// offline images: --profile=2.8 --to=2.9. Moves to 3.0 are refused: they
-// are the migration guide's side-by-side switch, not a rolling one.
+// throughout; for 3.0 the migration guide's side-by-side switch (the new
+// release's kafka-scheduler beside the old stack on its bucket, compaction
+// off; traffic switched; the old side drained and stopped; compaction
+// handed over). --side-by-side makes the switch on a minor release too.
+// With the offline images: --profile=2.8 --to=2.9; with the upstream
+// images: --profile=2.10 --to=3.0.
 // +cache="never"
 func (m *TempoStack) Upgrade(
 	ctx context.Context,
-	// the release line to move to (2.9, 2.10); later than --profile
+	// the release line to move to (2.9, 2.10, 3.0); later than --profile
 	to string,
 	// a mode, alias or combination id (see config); default: the four
 	// modes on s3
 	// +optional
 	mode string,
+	// the side-by-side switch of Tempo's migration guide on every move,
+	// to the new release's kafka-scheduler (s3 storage only), rather than
+	// a rolling restart for a minor release
+	// +optional
+	sideBySide bool,
 	// fail when a move fails; false returns the reports anyway
 	// +default=true
 	failOnError bool,
@@ -197,7 +206,7 @@ func (m *TempoStack) Upgrade(
 		if err != nil {
 			return daggermod.Reports{}, err
 		}
-		return s.Upgrade(ctx, combos, target)
+		return s.Upgrade(ctx, combos, target, sideBySide)
 	})
 }
 

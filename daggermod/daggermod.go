@@ -113,19 +113,22 @@ func (s Session) Faults(ctx context.Context, combos []stack.Combination, scenari
 }
 
 // Upgrade moves each combination from the session's profile to the
-// release line to, on Dagger services of its own: the old release's
-// services replaced one at a time on the same cache volumes, MinIO and
-// Kafka running throughout (pipeline.Upgrade); it reports on all of them.
-// A move that cannot work is refused before anything starts.
-func (s Session) Upgrade(ctx context.Context, combos []stack.Combination, to stack.Profile) (Reports, error) {
+// release line to, on Dagger services of its own, by the move Tempo
+// documents (upgrade.For) or, with sideBySide, by the side-by-side switch
+// on every line (upgrade.SideBySide): a rolling move replaces the old
+// release's services one at a time on the same cache volumes, MinIO and
+// Kafka running throughout; the switch runs the new side beside the old
+// one in the same session, on its MinIO (pipeline.Upgrade). It reports on
+// all of them. A move that cannot work is refused before anything starts.
+func (s Session) Upgrade(ctx context.Context, combos []stack.Combination, to stack.Profile, sideBySide bool) (Reports, error) {
 	var paths []upgrade.Path
 	for _, c := range combos {
-		p := upgrade.Rolling(c, to)
+		p := upgrade.For(c, to)
+		if sideBySide {
+			p = upgrade.SideBySide(c, to)
+		}
 		if err := p.Check(); err != nil {
 			return Reports{}, err
-		}
-		if p.SideBySide() {
-			return Reports{}, fmt.Errorf("%s, which the module does not run yet", p.Line().Switch())
 		}
 		paths = append(paths, p)
 	}

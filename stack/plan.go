@@ -92,6 +92,11 @@ type HealthCheck struct {
 // Service is one process (or container) of the stack.
 type Service struct {
 	Name string `json:"name"`
+	// Host is the name other containers reach the service by, when it is
+	// not Name: the new side of a side-by-side switch runs beside the old
+	// one in one network (a Dagger session's hostnames are the session's),
+	// so its services are named apart (Network.HostPrefix).
+	Host string `json:"host,omitempty"`
 	Kind Kind   `json:"kind"`
 	// Target is the Tempo -target for KindTempo services.
 	Target string `json:"target,omitempty"`
@@ -109,6 +114,14 @@ type Service struct {
 	// Unavailable says why this service cannot run with the selected images
 	// (the Redpanda console offline); runners skip it and report SKIPPED.
 	Unavailable string `json:"unavailable,omitempty"`
+}
+
+// Hostname is the name the service is reached by in containers.
+func (s Service) Hostname() string {
+	if s.Host != "" {
+		return s.Host
+	}
+	return s.Name
 }
 
 // Port returns the named port; it panics on a name the plan does not define,
@@ -165,10 +178,13 @@ func (p *Plan) Owns(s Service) bool { return !slices.Contains(p.Shared, s.Name) 
 
 // BesideNetwork is where the plan of a stack run beside p goes: on
 // loopback, the ports after p's last one and a data directory inside p's,
-// so both run at once on one host; in containers, the same network.
+// so both run at once on one host; in containers, the same network with
+// hostnames of its own ("new-distributor" beside "distributor").
 func BesideNetwork(p *Plan) Network {
 	if p.Network.Kind != Loopback {
-		return p.Network
+		n := p.Network
+		n.HostPrefix += "new-"
+		return n
 	}
 	last := p.Network.BasePort
 	for _, s := range p.Services {
@@ -340,6 +356,10 @@ type Network struct {
 	// DataDir is the root under which a loopback runner keeps per-service
 	// directories; containers use volumes instead.
 	DataDir string `json:"dataDir,omitempty"`
+	// HostPrefix, in containers, starts the hostname of every service the
+	// plan runs itself (Service.Host): a stack beside another in one
+	// network, whose names the other already holds.
+	HostPrefix string `json:"hostPrefix,omitempty"`
 }
 
 // ContainerNetwork is the addressing of docker compose and Dagger.
@@ -355,7 +375,7 @@ func (n Network) addr(s Service, p Port) string {
 	if n.Kind == Loopback {
 		return net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Host))
 	}
-	return net.JoinHostPort(s.Name, strconv.Itoa(p.Container))
+	return net.JoinHostPort(s.Hostname(), strconv.Itoa(p.Container))
 }
 
 func (n Network) validate() error {

@@ -214,7 +214,16 @@ func (b *builder) image(k Kind, upstream string) (string, string) {
 	return upstream, ""
 }
 
-func (b *builder) add(s Service) { b.plan.Services = append(b.plan.Services, s) }
+// add adds a service of this plan, its hostname under the network's prefix.
+func (b *builder) add(s Service) {
+	if s.Host == "" && b.o.Network.HostPrefix != "" {
+		s.Host = b.hostname(s.Name)
+	}
+	b.plan.Services = append(b.plan.Services, s)
+}
+
+// hostname is the name this plan's service is reached by in containers.
+func (b *builder) hostname(name string) string { return b.o.Network.HostPrefix + name }
 
 // tempoNames lists the Tempo services of the combination, in start order.
 func (b *builder) tempoNames() []tempoService {
@@ -336,6 +345,8 @@ func (b *builder) services() {
 func (b *builder) shared(name string, own func()) {
 	if b.o.Beside != nil {
 		if s, ok := b.o.Beside.Service(name); ok {
+			// Reached by the name the stack beside gave it.
+			s.Host = s.Hostname()
 			b.add(s)
 			b.plan.Shared = append(b.plan.Shared, name)
 			return
@@ -464,7 +475,7 @@ func (b *builder) kafka() {
 		Args: []string{
 			"redpanda", "start", "--mode=dev-container", "--smp=1", "--memory=1G",
 			"--kafka-addr=PLAINTEXT://" + b.listen(kp),
-			"--advertise-kafka-addr=PLAINTEXT://redpanda:" + strconv.Itoa(kp.Container),
+			"--advertise-kafka-addr=PLAINTEXT://" + b.hostname("redpanda") + ":" + strconv.Itoa(kp.Container),
 		},
 		Ports:  []Port{kp, admin},
 		Health: HealthCheck{Port: "admin", Path: "/v1/status/ready"},

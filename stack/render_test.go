@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -595,5 +596,48 @@ func TestRenderBeside(t *testing.T) {
 	plain, _ := a.File(TempoConfigFile)
 	if strings.Contains(string(plain), "compaction_disabled") {
 		t.Error("compaction off unasked")
+	}
+}
+
+// In containers both sides run in one network (a Dagger session): the new
+// side's own services are named apart, its configs reach them by those
+// names and the shared services by the old side's.
+func TestRenderBesideInContainers(t *testing.T) {
+	from := Combination{Mode: KafkaCompactor, Storage: S3, MetricsGenerator: true, Profile: Profile28}
+	to := Combination{Mode: KafkaScheduler, Storage: S3, MetricsGenerator: true, Profile: Profile29}
+	a := mustRender(t, from, CheckOptions(ContainerNetwork(), Offline))
+	o := CheckOptions(BesideNetwork(a), Offline)
+	o.Beside = a
+	b := mustRender(t, to, o)
+	if got := strings.Join(b.Shared, ","); got != "minio,prometheus,grafana,gateway" {
+		t.Errorf("shared: %s", got)
+	}
+	old := map[string]bool{}
+	for _, s := range a.Services {
+		old[s.Hostname()] = true
+	}
+	for _, s := range b.Services {
+		switch {
+		case !b.Owns(s) && s.Hostname() != s.Name:
+			t.Errorf("shared %s is reached as %s, not by the old side's name", s.Name, s.Hostname())
+		case b.Owns(s) && (old[s.Hostname()] || s.Hostname() != "new-"+s.Name):
+			t.Errorf("the new side's %s is reached as %s, a name the old side holds or not new-%s", s.Name, s.Hostname(), s.Name)
+		}
+	}
+	if b.Addr("minio", "api") != "minio:9000" || b.Addr("distributor", "http") != "new-distributor:3200" {
+		t.Errorf("addresses: minio %s, distributor %s", b.Addr("minio", "api"), b.Addr("distributor", "http"))
+	}
+	cfg, _ := b.File(TempoConfigFile)
+	for _, want := range []string{"new-redpanda:", "new-backend-scheduler:", "minio:9000"} {
+		if !strings.Contains(string(cfg), want) {
+			t.Errorf("the new side's tempo.yaml does not reach %s:\n%s", want, cfg)
+		}
+	}
+	kafka, _ := b.Service("redpanda")
+	if !slices.Contains(kafka.Args, "--advertise-kafka-addr=PLAINTEXT://new-redpanda:9092") {
+		t.Errorf("the new side's broker advertises another name: %v", kafka.Args)
+	}
+	if got := mustRender(t, to, CheckOptions(ContainerNetwork(), Offline)); got.Services[0].Host != "" {
+		t.Errorf("a stack of its own names its services apart: %+v", got.Services[0])
 	}
 }

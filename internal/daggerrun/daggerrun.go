@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -136,7 +137,7 @@ func (r *Runner) service(s stack.Service, attempt int) (*dagger.Service, error) 
 	if attempt > 1 {
 		c = c.WithEnvVariable("TEMPO_STACK_START_ATTEMPT", strconv.Itoa(attempt))
 	}
-	return c.AsService(dagger.ContainerAsServiceOpts{Args: s.Args, UseEntrypoint: true}).WithHostname(s.Name), nil
+	return c.AsService(dagger.ContainerAsServiceOpts{Args: s.Args, UseEntrypoint: true}).WithHostname(s.Hostname()), nil
 }
 
 // startAttempt starts attempt n of s; Dagger waits until every exposed
@@ -165,7 +166,41 @@ func lastLine(out string) string {
 // yet, in dependency order, waves of independent services together, and
 // returns when each answers its health check at its endpoint.
 func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) error {
-	return r.plan.StartInWaves(r.Pending(match), nil, func(s stack.Service) error { return r.start(ctx, s) })
+	pending := r.Pending(match)
+	// What the plan shares with the stack it runs beside is that stack's.
+	own := func(s stack.Service) bool { return r.plan.Owns(s) && pending(s) }
+	return r.plan.StartInWaves(own, nil, func(s stack.Service) error { return r.start(ctx, s) })
+}
+
+// Beside is a runner of next's own services beside this one's, in the same
+// session, with the same images and secrets: the new side of a
+// side-by-side switch, on cache volumes of its own and under hostnames of
+// its own (stack.BesideNetwork), reaching this stack's storage and
+// monitoring where this runner started them. The caller stops it.
+func (r *Runner) Beside(next *stack.Plan) (*Runner, error) {
+	if len(next.Shared) == 0 {
+		return nil, fmt.Errorf("%s was not rendered beside %s (stack.Options.Beside): it would start a storage of its own", next.Combination.ID(), r.plan.Combination.ID())
+	}
+	for _, name := range next.Shared {
+		if _, ok := r.plan.Service(name); !ok {
+			return nil, fmt.Errorf("%s shares %s with the stack beside it, which has no such service", next.Combination.ID(), name)
+		}
+	}
+	cfg := r.cfg
+	cfg.RunID += "-new"
+	b, err := New(cfg, next)
+	if err != nil {
+		return nil, err
+	}
+	// Only the shared services are this runner's: the new side's own
+	// services never answer with the old side's same-named ones.
+	b.Fallback = func(service, port string) string {
+		if slices.Contains(next.Shared, service) {
+			return r.Addr(service, port)
+		}
+		return ""
+	}
+	return b, nil
 }
 
 func (r *Runner) start(ctx context.Context, s stack.Service) error {

@@ -89,7 +89,7 @@ func UpgradeSkipped(p upgrade.Path, runtime, why string) report.Combination {
 func switchBeside(ctx context.Context, p upgrade.Path, pa *Prepared, render Render, o Options) verify.Result {
 	failed := func(why string) verify.Result { return unmoved(p, verify.Fail, why) }
 	if pa.Beside == nil {
-		return failed(fmt.Sprintf("the %s runtime runs one deployment at a time; the side-by-side switch runs two on one bucket (the local runtime can: TEMPO_STACK_RUNTIME=local)", pa.Runtime.Name()))
+		return failed(fmt.Sprintf("the %s runtime runs one deployment at a time; the side-by-side switch runs two on one bucket (the local and dagger runtimes can: TEMPO_STACK_RUNTIME=local|dagger)", pa.Runtime.Name()))
 	}
 	a := pa.Endpoints.Plan
 	on := stack.BesideNetwork(a)

@@ -79,12 +79,13 @@ func (cfg DaggerConfig) options() stack.Options {
 	return o
 }
 
-// DaggerRender renders another release's plan of a stack for the same
-// services (an upgrade's new side); containers need no shared network
-// settings, so on is not read.
+// DaggerRender renders another release's plan of a stack on the network
+// the stack runs on: the same services for a rolling move, hostnames of
+// their own for the new side of a side-by-side switch (stack.BesideNetwork).
 func DaggerRender(cfg DaggerConfig) pipeline.Render {
-	return func(c stack.Combination, _ stack.Network, tune pipeline.Tune) (*stack.Plan, error) {
+	return func(c stack.Combination, on stack.Network, tune pipeline.Tune) (*stack.Plan, error) {
 		o := cfg.options()
+		o.Network = on
 		if tune != nil {
 			tune(&o)
 		}
@@ -117,6 +118,13 @@ func PrepareDagger(cfg DaggerConfig, c stack.Combination) (*daggerrun.Runner, *p
 	}
 	e := verify.Endpoints{Plan: p, Stack: r, Secrets: secrets}
 	cleanup := func() error { return nil }
+	beside := func(next *stack.Plan) (*pipeline.Prepared, error) {
+		b, err := r.Beside(next)
+		if err != nil {
+			return nil, err
+		}
+		return &pipeline.Prepared{Runtime: b, Endpoints: verify.Endpoints{Plan: next, Stack: b, Secrets: secrets}, Cleanup: func() error { return nil }}, nil
+	}
 	if v, ok := p.BlocksVolume(); ok {
 		dir, err := os.MkdirTemp("", "tempo-stack-blocks-")
 		if err != nil {
@@ -127,5 +135,5 @@ func PrepareDagger(cfg DaggerConfig, c stack.Combination) (*daggerrun.Runner, *p
 		e.RefreshBlocks = func(ctx context.Context) error { return r.SnapshotVolume(ctx, image(tempo), v, dir) }
 		cleanup = func() error { return os.RemoveAll(dir) }
 	}
-	return r, &pipeline.Prepared{Runtime: r, Endpoints: e, Cleanup: cleanup}, nil
+	return r, &pipeline.Prepared{Runtime: r, Endpoints: e, Cleanup: cleanup, Beside: beside}, nil
 }

@@ -70,14 +70,14 @@ func Upgrades(ctx context.Context, h Host, target string, moves Moves) error {
 		}
 	}
 	if len(run) == 0 {
-		return fmt.Errorf("no move of %s runs here: the release lines that build here are %s, and the side-by-side switch runs on the local runtime (TEMPO_STACK_RUNTIME=local)", target, stack.JoinNames(stack.OfflineProfiles()))
+		return fmt.Errorf("no move of %s runs here: the release lines that build here are %s (the others need the upstream images on the dagger runtime: TEMPO_STACK_RUNTIME=dagger TEMPO_STACK_IMAGES=upstream)", target, stack.JoinNames(stack.OfflineProfiles()))
 	}
 	return onRuntime(ctx, h, choice, func(rt *Opened) error {
 		if rt.Runtime == DaggerName {
 			for _, sk := range skip {
 				fmt.Fprintf(h.Out, "SKIPPED %s %s: %s\n", sk.path.From.ID(), sk.path.Name(), sk.why)
 			}
-			return rt.upgradeWithModule(ctx, run, target)
+			return rt.upgradeWithModule(ctx, run, target, moves)
 		}
 		opts := rt.options()
 		out := report.Run{Started: time.Now(), Title: "tempo-stack upgrades"}
@@ -104,23 +104,18 @@ type skipped struct {
 
 // canMove says whether the choice's runtime and images can make a move:
 // the offline builds cover the lines built here; the upstream images on
-// Dagger every rolling move. The side-by-side switch runs two deployments
-// at once, which only the local runner does yet.
+// Dagger every move, the side-by-side switch included.
 func (c Choice) canMove(p upgrade.Path) (bool, string) {
-	l := p.Line()
-	if p.SideBySide() && c.Runtime != LocalName {
-		return false, fmt.Sprintf("%s: it runs two deployments on one bucket, which the local runtime does (TEMPO_STACK_RUNTIME=local) and the %s runtime does not yet", l.Switch(), c.Runtime)
-	}
 	if c.Runtime == DaggerName && c.Images == stack.Upstream {
 		return true, ""
 	}
-	return l.Offline()
+	return p.Line().Offline()
 }
 
 // upgradeWithModule runs the module's upgrade function once per release
 // line (its --profile the old side), each line's reports in a directory
 // of its own when there are several.
-func (o *Opened) upgradeWithModule(ctx context.Context, paths []upgrade.Path, target string) error {
+func (o *Opened) upgradeWithModule(ctx context.Context, paths []upgrade.Path, target string, moves Moves) error {
 	var lines []upgrade.Line
 	for _, p := range paths {
 		l := p.Line()
@@ -139,6 +134,9 @@ func (o *Opened) upgradeWithModule(ctx context.Context, paths []upgrade.Path, ta
 		args := append(append([]string(nil), base...), "--profile="+string(l.From), "upgrade", "--to="+string(l.To))
 		if target != "" {
 			args = append(args, "--mode="+paths[0].From.ID())
+		}
+		if moves == Switches {
+			args = append(args, "--side-by-side")
 		}
 		run := *o
 		if len(lines) > 1 {

@@ -16,7 +16,8 @@ import (
 // restarts. A runner embeds it and so answers Addr, Readiness and Restarts.
 type Book struct {
 	// Fallback answers Addr for a service not started (a loopback plan's
-	// addresses are known beforehand); without it such an address is one
+	// addresses are known beforehand, a shared service is another
+	// runner's); without it, or when it answers "", such an address is one
 	// that cannot resolve and names the service.
 	Fallback func(service, port string) string
 	// OnEvent receives every event; nil drops them.
@@ -146,11 +147,11 @@ func (b *Book) Addr(service, port string) string {
 		a = e.addr[port]
 	}
 	b.mu.Unlock()
-	switch {
-	case a != "":
+	if a == "" && b.Fallback != nil {
+		a = b.Fallback(service, port)
+	}
+	if a != "" {
 		return a
-	case b.Fallback != nil:
-		return b.Fallback(service, port)
 	}
 	return "unstarted-" + service + ":0"
 }

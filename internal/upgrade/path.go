@@ -289,7 +289,7 @@ func Lines() []Line {
 func (l Line) Offline() (bool, string) {
 	how := "which the dagger runtime moves one service at a time (TEMPO_STACK_RUNTIME=dagger TEMPO_STACK_IMAGES=upstream)"
 	if l.SideBySide() {
-		how = "and " + l.Switch() + ", which runs two deployments at once: the local runtime does, on the builds made here only, and the dagger runtime, which runs images, does not yet"
+		how = "which the dagger runtime runs (TEMPO_STACK_RUNTIME=dagger TEMPO_STACK_IMAGES=upstream); " + l.Switch()
 	}
 	for _, p := range []stack.Profile{l.From, l.To} {
 		if stack.ReleaseOf(p).Offline == nil {
