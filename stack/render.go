@@ -317,7 +317,13 @@ func (b *builder) services() {
 		p.Notes = append(p.Notes, "local storage: every Tempo process shares one blocks directory ("+b.blocksDir()+"); Tempo warns that the local backend is not meant for multi-process deployments, and this only works because the directory is shared")
 	}
 	if b.c.Mode.Kafka() {
-		b.kafka()
+		// Beside a Kafka stack the new side reads the same topic, as the
+		// migration guide deploys it: its block-builders resume from the
+		// old ones' committed offsets. On a topic of its own their block
+		// IDs, a hash of tenant, partition and start offset
+		// (modules/blockbuilder/util/id.go), would repeat the old side's
+		// and mark its blocks compacted (docs/upgrades.md).
+		b.shared("redpanda", b.kafka)
 		infra = append(infra, "redpanda")
 		p.Topic, p.Partitions = TopicName, Instances
 	}

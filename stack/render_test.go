@@ -601,41 +601,51 @@ func TestRenderBeside(t *testing.T) {
 
 // In containers both sides run in one network (a Dagger session): the new
 // side's own services are named apart, its configs reach them by those
-// names and the shared services by the old side's.
+// names and the shared services by the old side's. Beside a Kafka stack it
+// reads that stack's topic; beside an ingester stack it runs a broker of
+// its own, which advertises its own name.
 func TestRenderBesideInContainers(t *testing.T) {
-	from := Combination{Mode: KafkaCompactor, Storage: S3, MetricsGenerator: true, Profile: Profile28}
 	to := Combination{Mode: KafkaScheduler, Storage: S3, MetricsGenerator: true, Profile: Profile29}
-	a := mustRender(t, from, CheckOptions(ContainerNetwork(), Offline))
-	o := CheckOptions(BesideNetwork(a), Offline)
-	o.Beside = a
-	b := mustRender(t, to, o)
-	if got := strings.Join(b.Shared, ","); got != "minio,prometheus,grafana,gateway" {
-		t.Errorf("shared: %s", got)
-	}
-	old := map[string]bool{}
-	for _, s := range a.Services {
-		old[s.Hostname()] = true
-	}
-	for _, s := range b.Services {
-		switch {
-		case !b.Owns(s) && s.Hostname() != s.Name:
-			t.Errorf("shared %s is reached as %s, not by the old side's name", s.Name, s.Hostname())
-		case b.Owns(s) && (old[s.Hostname()] || s.Hostname() != "new-"+s.Name):
-			t.Errorf("the new side's %s is reached as %s, a name the old side holds or not new-%s", s.Name, s.Hostname(), s.Name)
+	for _, tc := range []struct {
+		from   Mode
+		shared string
+		kafka  string
+	}{
+		{KafkaCompactor, "minio,redpanda,prometheus,grafana,gateway", "redpanda:9092"},
+		{IngesterCompactor, "minio,prometheus,grafana,gateway", "new-redpanda:9092"},
+	} {
+		a := mustRender(t, Combination{Mode: tc.from, Storage: S3, MetricsGenerator: true, Profile: Profile28}, CheckOptions(ContainerNetwork(), Offline))
+		o := CheckOptions(BesideNetwork(a), Offline)
+		o.Beside = a
+		b := mustRender(t, to, o)
+		if got := strings.Join(b.Shared, ","); got != tc.shared {
+			t.Errorf("beside %s, shared: %s, want %s", tc.from, got, tc.shared)
 		}
-	}
-	if b.Addr("minio", "api") != "minio:9000" || b.Addr("distributor", "http") != "new-distributor:3200" {
-		t.Errorf("addresses: minio %s, distributor %s", b.Addr("minio", "api"), b.Addr("distributor", "http"))
-	}
-	cfg, _ := b.File(TempoConfigFile)
-	for _, want := range []string{"new-redpanda:", "new-backend-scheduler:", "minio:9000"} {
-		if !strings.Contains(string(cfg), want) {
-			t.Errorf("the new side's tempo.yaml does not reach %s:\n%s", want, cfg)
+		old := map[string]bool{}
+		for _, s := range a.Services {
+			old[s.Hostname()] = true
 		}
-	}
-	kafka, _ := b.Service("redpanda")
-	if !slices.Contains(kafka.Args, "--advertise-kafka-addr=PLAINTEXT://new-redpanda:9092") {
-		t.Errorf("the new side's broker advertises another name: %v", kafka.Args)
+		for _, s := range b.Services {
+			switch {
+			case !b.Owns(s) && s.Hostname() != s.Name:
+				t.Errorf("shared %s is reached as %s, not by the old side's name", s.Name, s.Hostname())
+			case b.Owns(s) && (old[s.Hostname()] || s.Hostname() != "new-"+s.Name):
+				t.Errorf("the new side's %s is reached as %s, a name the old side holds or not new-%s", s.Name, s.Hostname(), s.Name)
+			}
+		}
+		if b.Addr("minio", "api") != "minio:9000" || b.Addr("distributor", "http") != "new-distributor:3200" || b.Addr("redpanda", "kafka") != tc.kafka {
+			t.Errorf("beside %s, addresses: minio %s, distributor %s, kafka %s", tc.from, b.Addr("minio", "api"), b.Addr("distributor", "http"), b.Addr("redpanda", "kafka"))
+		}
+		cfg, _ := b.File(TempoConfigFile)
+		for _, want := range []string{"address: " + tc.kafka, "new-backend-scheduler:", "minio:9000"} {
+			if !strings.Contains(string(cfg), want) {
+				t.Errorf("beside %s, the new side's tempo.yaml does not reach %s:\n%s", tc.from, want, cfg)
+			}
+		}
+		kafka, _ := b.Service("redpanda")
+		if !slices.Contains(kafka.Args, "--advertise-kafka-addr=PLAINTEXT://"+tc.kafka) {
+			t.Errorf("beside %s, the broker advertises another name than %s: %v", tc.from, tc.kafka, kafka.Args)
+		}
 	}
 	if got := mustRender(t, to, CheckOptions(ContainerNetwork(), Offline)); got.Services[0].Host != "" {
 		t.Errorf("a stack of its own names its services apart: %+v", got.Services[0])

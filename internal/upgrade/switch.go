@@ -39,14 +39,34 @@ type Switch struct {
 	// From is the old release's stack, running.
 	From *fault.Env
 	// Render renders the new side beside the old stack: with compaction
-	// off until the handover, and, where the release has it, rf1_after at
-	// the switch (the frontend reads the old side's blocks before it and
-	// the new side's RF1 blocks after).
+	// off until the handover, and rf1_after at the switch where the new
+	// release filters by it and the old side's ingesters wrote the blocks
+	// (the frontend reads their blocks before it and the new side's RF1
+	// blocks after); a zero time keeps the default.
 	Render func(compactionDisabled bool, rf1After time.Time) (*stack.Plan, error)
 	// Up starts a rendering beside the old stack: its own services
 	// started, its topic seeded, its distributor writable.
 	Up   func(ctx context.Context, p *stack.Plan) (*Side, error)
 	Keys Keys
+}
+
+// rewritesRF1: the new side's frontend must learn the switch time when it
+// chooses blocks by replication factor (2.x) and the old side wrote blocks
+// that are not RF1 (ingesters). Blocks before rf1_after are read only if
+// they are not RF1 (tempodb.go's includeBlock at v2.9.0), so an old side
+// of block-builders, whose blocks are RF1 already, keeps the default: with
+// the switch time its blocks would vanish from the new side's queries.
+func (m Switch) rewritesRF1() bool {
+	return m.Path.To.Release().FiltersRF1() && !m.Path.From.Mode.Kafka()
+}
+
+// rf1After is the rf1_after of the new side's renderings: t where the
+// frontend is to learn the switch time, else none (the default).
+func (m Switch) rf1After(t time.Time) time.Time {
+	if m.rewritesRF1() {
+		return t
+	}
+	return time.Time{}
 }
 
 // pushing is traffic at 2 traces a second until stopped.
@@ -138,7 +158,7 @@ func (m Switch) run(ctx context.Context, up *verify.Upgrade) fault.Outcome {
 		}
 	}()
 	begin := time.Now()
-	plan, err := m.Render(true, begin)
+	plan, err := m.Render(true, m.rf1After(begin))
 	if err != nil {
 		return fail("render the new side: "+err.Error(), ev)
 	}
@@ -181,7 +201,7 @@ func (m Switch) run(ctx context.Context, up *verify.Upgrade) fault.Outcome {
 	up.Refused += oldRefused
 	ev = append(ev, fmt.Sprintf("3. traffic switched to Tempo %s %s after it was up: the old side took %d traces (%d refused%s)", up.To, switchAt.Sub(begin).Round(100*time.Millisecond), len(oldTraffic.Traces), oldRefused, oldWhy))
 	var steps []string
-	if m.Path.To.Release().FiltersRF1() {
+	if m.rewritesRF1() {
 		next, err := m.Render(true, switchAt)
 		if err != nil {
 			return fail("render the new side at the switch: "+err.Error(), ev)
@@ -244,7 +264,7 @@ func (m Switch) run(ctx context.Context, up *verify.Upgrade) fault.Outcome {
 		}
 		stoppedOld = append(stoppedOld, s.Name)
 	}
-	handover, err := m.Render(false, switchAt)
+	handover, err := m.Render(false, m.rf1After(switchAt))
 	if err != nil {
 		return m.verdict(ctx, b, both, ev, fmt.Errorf("render the handover: %w", err))
 	}
