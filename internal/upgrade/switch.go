@@ -278,7 +278,7 @@ func (m Switch) run(ctx context.Context, up *verify.Upgrade) fault.Outcome {
 	if err != nil {
 		return m.verdict(ctx, b, both, ev, fmt.Errorf("compaction handed over: %w", err))
 	}
-	ev = append(ev, fmt.Sprintf("5. the old side stopped (%s; its MinIO, Prometheus and Grafana stay, now the new side's), compaction on for Tempo %s: %s", strings.Join(stoppedOld, ", "), up.To, strings.Join(done, ", ")))
+	ev = append(ev, fmt.Sprintf("5. the old side stopped (%s; what it shares stays, now the new side's: %s), compaction on for Tempo %s: %s", strings.Join(stoppedOld, ", "), strings.Join(b.E.Plan.Shared, ", "), up.To, strings.Join(done, ", ")))
 
 	newTraffic, newRefused, newWhy, err := toNew.end()
 	newStopped = true
