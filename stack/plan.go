@@ -176,6 +176,25 @@ type Plan struct {
 // those it shares with the stack it runs beside.
 func (p *Plan) Owns(s Service) bool { return !slices.Contains(p.Shared, s.Name) }
 
+// Runs reports whether this plan's runner starts the service: it owns it
+// and the selected images have it (Service.Unavailable).
+func (p *Plan) Runs(s Service) bool { return s.Unavailable == "" && p.Owns(s) }
+
+// CheckBeside says why p cannot run beside the running stack old: it was
+// not rendered beside a stack (it would start a storage of its own), or
+// it shares a service old does not have.
+func (p *Plan) CheckBeside(old *Plan) error {
+	if len(p.Shared) == 0 {
+		return fmt.Errorf("%s was not rendered beside %s (stack.Options.Beside): it would start a storage of its own", p.Combination.ID(), old.Combination.ID())
+	}
+	for _, name := range p.Shared {
+		if _, ok := old.Service(name); !ok {
+			return fmt.Errorf("%s shares %s with the stack beside it, which has no such service", p.Combination.ID(), name)
+		}
+	}
+	return nil
+}
+
 // BesideNetwork is where the plan of a stack run beside p goes: on
 // loopback, the ports after p's last one and a data directory inside p's,
 // so both run at once on one host; in containers, the same network with
@@ -293,9 +312,10 @@ func (p *Plan) StartOrder() ([]Service, error) {
 }
 
 // Waves groups the services that include selects (all when nil; only
-// available ones) for starting: each wave's services depend only on services of earlier
-// waves or on services not selected (started already, or unavailable), so a
-// wave's services can start together.
+// those the plan runs, Plan.Runs) for starting: each wave's services
+// depend only on services of earlier waves or on services not selected
+// (started already, unavailable, or the stack beside's), so a wave's
+// services can start together.
 func (p *Plan) Waves(include func(Service) bool) ([][]Service, error) {
 	order, err := p.StartOrder()
 	if err != nil {
@@ -303,7 +323,7 @@ func (p *Plan) Waves(include func(Service) bool) ([][]Service, error) {
 	}
 	var todo []Service
 	for _, s := range order {
-		if s.Unavailable == "" && (include == nil || include(s)) {
+		if p.Runs(s) && (include == nil || include(s)) {
 			todo = append(todo, s)
 		}
 	}

@@ -166,10 +166,7 @@ func lastLine(out string) string {
 // yet, in dependency order, waves of independent services together, and
 // returns when each answers its health check at its endpoint.
 func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) error {
-	pending := r.Pending(match)
-	// What the plan shares with the stack it runs beside is that stack's.
-	own := func(s stack.Service) bool { return r.plan.Owns(s) && pending(s) }
-	return r.plan.StartInWaves(own, nil, func(s stack.Service) error { return r.start(ctx, s) })
+	return r.plan.StartInWaves(r.Pending(match), nil, func(s stack.Service) error { return r.start(ctx, s) })
 }
 
 // Beside is a runner of next's own services beside this one's, in the same
@@ -178,13 +175,8 @@ func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) erro
 // its own (stack.BesideNetwork), reaching this stack's storage and
 // monitoring where this runner started them. The caller stops it.
 func (r *Runner) Beside(next *stack.Plan) (*Runner, error) {
-	if len(next.Shared) == 0 {
-		return nil, fmt.Errorf("%s was not rendered beside %s (stack.Options.Beside): it would start a storage of its own", next.Combination.ID(), r.plan.Combination.ID())
-	}
-	for _, name := range next.Shared {
-		if _, ok := r.plan.Service(name); !ok {
-			return nil, fmt.Errorf("%s shares %s with the stack beside it, which has no such service", next.Combination.ID(), name)
-		}
+	if err := next.CheckBeside(r.plan); err != nil {
+		return nil, err
 	}
 	cfg := r.cfg
 	cfg.RunID += "-new"

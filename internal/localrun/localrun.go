@@ -117,7 +117,7 @@ func (r *Runner) Adopt(next *stack.Plan) error {
 func (r *Runner) checkBinaries(p *stack.Plan) error {
 	var missing []string
 	for _, s := range p.Services {
-		if s.Unavailable != "" || !p.Owns(s) {
+		if !p.Runs(s) {
 			continue
 		}
 		if _, err := os.Stat(r.binary(s)); err != nil {
@@ -183,10 +183,7 @@ func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) erro
 		}
 		return nil
 	}
-	pending := r.Pending(match)
-	// What the plan shares with the stack it runs beside is that stack's.
-	own := func(s stack.Service) bool { return r.plan.Owns(s) && pending(s) }
-	return r.plan.StartInWaves(own, spawn, func(s stack.Service) error { return r.startOnce(ctx, spawned[s.Name]) })
+	return r.plan.StartInWaves(r.Pending(match), spawn, func(s stack.Service) error { return r.startOnce(ctx, spawned[s.Name]) })
 }
 
 // Beside is a runner of next's own services beside this one's, with the
@@ -194,13 +191,8 @@ func (r *Runner) Start(ctx context.Context, match func(stack.Service) bool) erro
 // switch, on ports and a data directory of its own (stack.BesideNetwork),
 // sharing this stack's storage and monitoring. The caller stops it.
 func (r *Runner) Beside(next *stack.Plan) (*Runner, error) {
-	for _, name := range next.Shared {
-		if _, ok := r.plan.Service(name); !ok {
-			return nil, fmt.Errorf("%s shares %s with the stack beside it, which has no such service", next.Combination.ID(), name)
-		}
-	}
-	if len(next.Shared) == 0 {
-		return nil, fmt.Errorf("%s was not rendered beside %s (stack.Options.Beside): it would start a storage of its own", next.Combination.ID(), r.plan.Combination.ID())
+	if err := next.CheckBeside(r.plan); err != nil {
+		return nil, err
 	}
 	return New(r.cfg, next)
 }

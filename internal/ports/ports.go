@@ -20,7 +20,7 @@ func Busy(p *stack.Plan, publishedOnly bool) []string {
 	var busy []string
 	for _, s := range p.Services {
 		// A shared service is the stack beside's, bound by it.
-		if s.Unavailable != "" || !p.Owns(s) {
+		if !p.Runs(s) {
 			continue
 		}
 		for _, port := range s.Ports {
