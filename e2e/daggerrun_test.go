@@ -132,7 +132,11 @@ func TestDaggerServiceExitingEarlyIsStartedOnceMore(t *testing.T) {
 			r.OnEvent = func(e runtime.Event) { events = append(events, e) }
 			err = r.Start(ctx, nil)
 			defer r.Stop(ctx)
-			restarts := strings.Join(r.Restarts(), "; ")
+			var said []string
+			for _, rs := range r.Restarts() {
+				said = append(said, rs.String())
+			}
+			restarts := strings.Join(said, "; ")
 			if !strings.Contains(restarts, "exit code 1") {
 				t.Errorf("the early exit was not reported as a restart with its exit code: %q (events %v)", restarts, events)
 			}

@@ -222,6 +222,10 @@ func composeServices(p *Plan) (composeProject, []string, error) {
 			cs.Restart = "on-failure"
 		case KindGrafana:
 			cs.User = "0:0"
+			// Grafana can exit at its first start on a race of its own
+			// (runtime.StartupRace); the other runners restart it once,
+			// and here Docker does, counted and reported.
+			cs.Restart = "on-failure"
 			// Grafana reads the datasources from its provisioning directory.
 			cs.Volumes = append(cs.Volumes, "./"+DatasourcesFile+":"+grafanaProvPath+"/datasources/datasources.yaml:ro")
 		}

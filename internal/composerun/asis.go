@@ -163,14 +163,16 @@ func lastLine(logs string) string {
 }
 
 // Restarts lists the restarts the runner saw and those Docker's restart
-// policy made: a stack whose start order is right has none.
-func (r *Runner) Restarts() []string {
+// policy made: a stack whose start order is right has none, unless a
+// program's own known first-start race (runtime.StartupRace, in its whole
+// log: the failed attempt's lines come before the restart's) made one.
+func (r *Runner) Restarts() []runtime.Restart {
 	out := r.Book.Restarts()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cs, err := r.Containers(ctx)
 	if err != nil {
-		return append(out, "restart counts unknown: "+err.Error())
+		return append(out, runtime.Restart{Service: "(all)", Why: "restart counts unknown: " + err.Error()})
 	}
 	var names []string
 	for name, c := range cs {
@@ -180,7 +182,10 @@ func (r *Runner) Restarts() []string {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		out = append(out, fmt.Sprintf("%s restarted %d times by Docker's restart policy", name, cs[name].Restarts))
+		log, _ := r.run(ctx, "logs", "--no-color", name)
+		out = append(out, runtime.Restart{Service: name,
+			Why:  fmt.Sprintf("restarted %d times by Docker's restart policy", cs[name].Restarts),
+			Race: runtime.StartupRace(log)})
 	}
 	return out
 }

@@ -26,7 +26,7 @@ type Book struct {
 	mu       sync.Mutex
 	order    []string
 	entries  map[string]*entry
-	restarts []string
+	restarts []Restart
 }
 
 type entry struct {
@@ -87,11 +87,11 @@ func (b *Book) Ready(s stack.Service, after time.Duration, addr map[string]strin
 	b.Emit(Event{Kind: Ready, Service: s.Name, After: after, Detail: detail})
 }
 
-// Restarted records that a service had to start again, and why.
+// Restarted records that a service had to start again, and why (the
+// runner's words, with the last thing the service logged).
 func (b *Book) Restarted(name, why string) {
-	note := name + " " + why
 	b.mu.Lock()
-	b.restarts = append(b.restarts, note)
+	b.restarts = append(b.restarts, Restart{Service: name, Why: why, Race: StartupRace(why)})
 	b.mu.Unlock()
 	b.Emit(Event{Kind: Restarted, Service: name, Detail: why})
 }
@@ -168,10 +168,10 @@ func (b *Book) Readiness() map[string]time.Duration {
 }
 
 // Restarts lists the restarts, each with why.
-func (b *Book) Restarts() []string {
+func (b *Book) Restarts() []Restart {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return append([]string(nil), b.restarts...)
+	return append([]Restart(nil), b.restarts...)
 }
 
 // Describe lists a service's ports as "<container port>-><address>".

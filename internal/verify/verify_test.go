@@ -7,8 +7,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/stack"
 )
 
 func TestHexID(t *testing.T) {
@@ -117,5 +121,34 @@ func TestPercentile(t *testing.T) {
 	}
 	if p := percentile(nil, 99); p != 0 {
 		t.Errorf("p99 of nothing = %s", p)
+	}
+}
+
+// A stack run as it is fails ready on a restart of its start order, not on
+// one a program's own known first-start race made, which it still reports.
+func TestReadyBlamesOnlyStartOrderRestarts(t *testing.T) {
+	grafana := runtime.Restart{Service: "grafana", Why: "restarted 1 times by Docker's restart policy",
+		Race: runtime.StartupRace("Error: ✗ failed to create default organization: UNIQUE constraint failed: org.id")}
+	if grafana.Race == "" {
+		t.Fatal("Grafana's first-start race not recognised")
+	}
+	order := runtime.Restart{Service: "distributor", Why: "restarted 2 times by Docker's restart policy",
+		Race: runtime.StartupRace("failed to connect to minio:9000")}
+	for _, c := range []struct {
+		restarts []runtime.Restart
+		want     Status
+	}{
+		{nil, Pass},
+		{[]runtime.Restart{grafana}, Pass},
+		{[]runtime.Restart{grafana, order}, Fail},
+	} {
+		s := &Suite{E: Endpoints{Plan: &stack.Plan{}}, NoRestarts: true, Restarts: c.restarts}
+		got := s.ready(context.Background())
+		if got.status != c.want {
+			t.Errorf("restarts %v: %s (%s), want %s", c.restarts, got.status, got.reason, c.want)
+		}
+		if len(c.restarts) > 0 && !strings.Contains(strings.Join(got.evidence, "\n"), "grafana restarted 1 times") {
+			t.Errorf("restarts %v: the race restart is not reported: %v", c.restarts, got.evidence)
+		}
 	}
 }
