@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/tempo-stack/tempo-stack/internal/daggercli"
 	"github.com/tempo-stack/tempo-stack/internal/images"
 	"github.com/tempo-stack/tempo-stack/internal/loopback"
+	"github.com/tempo-stack/tempo-stack/internal/procgroup"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
@@ -71,14 +71,14 @@ func startUp(t *testing.T, env []string, name string, args ...string) *upProcess
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procgroup.Own(false)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	u := &upProcess{t: t, cmd: cmd, logPath: logPath, exited: make(chan error, 1)}
 	go func() { u.exited <- cmd.Wait() }()
 	// Whatever happens, the group goes.
-	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	t.Cleanup(func() { _ = procgroup.Signal(cmd.Process.Pid, syscall.SIGKILL) })
 	return u
 }
 
@@ -126,7 +126,7 @@ func (u *upProcess) waitServing(within time.Duration) time.Duration {
 func (u *upProcess) stop(sig syscall.Signal) (error, time.Duration) {
 	u.t.Helper()
 	start := time.Now()
-	if err := syscall.Kill(-u.cmd.Process.Pid, sig); err != nil {
+	if err := procgroup.Signal(u.cmd.Process.Pid, sig); err != nil {
 		u.t.Fatal(err)
 	}
 	var err error
@@ -238,7 +238,7 @@ func TestMageUpStopsQuietly(t *testing.T) {
 					t.Errorf("the stop is not quiet (%q):\n%s", noise, log)
 				}
 			}
-			if !strings.Contains(log, "stopped by "+unix.SignalName(sig)) {
+			if !strings.Contains(log, daggercli.Interrupted{Signal: sig}.Error()) {
 				t.Errorf("no word that it stopped:\n%s", log)
 			}
 			// The module's own lines reach mage's output, unframed.

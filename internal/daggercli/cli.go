@@ -16,8 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/tempo-stack/tempo-stack/internal/loopback"
 	"github.com/tempo-stack/tempo-stack/internal/progress"
 )
@@ -97,7 +95,15 @@ func filterProgress(r io.Reader, w io.Writer) {
 // (SIGINT) or SIGTERM. ExitStatus is the shell's convention, 128+signal.
 type Interrupted struct{ Signal syscall.Signal }
 
-func (e Interrupted) Error() string   { return "stopped by " + unix.SignalName(e.Signal) }
+func (e Interrupted) Error() string {
+	switch e.Signal {
+	case syscall.SIGINT:
+		return "stopped by SIGINT"
+	case syscall.SIGTERM:
+		return "stopped by SIGTERM"
+	}
+	return "stopped by " + e.Signal.String()
+}
 func (e Interrupted) ExitStatus() int { return 128 + int(e.Signal) }
 
 // ServeConfig says how to run a `dagger call ... up`.

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tempo-stack/tempo-stack/internal/procgroup"
 )
 
 // InstallHint is the command that installs what the compose runtime needs
@@ -68,7 +70,7 @@ func Ensure(ctx context.Context, logDir string, log io.Writer) (*Engine, error) 
 	// docker-proxy, and containers of one network share its bridge.
 	cmd := exec.Command(dockerd, "--iptables=false", "--ip-masq=false")
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procgroup.Own(false)
 	begin := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start dockerd: %w", err)
@@ -111,7 +113,7 @@ func (e *Engine) Stop() error {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+	_ = procgroup.Signal(p.Pid, syscall.SIGKILL)
 	return fmt.Errorf("dockerd (pid %d) did not stop within 30s: killed", p.Pid)
 }
 

@@ -24,6 +24,7 @@ import (
 
 	"github.com/tempo-stack/tempo-stack/internal/debian"
 	"github.com/tempo-stack/tempo-stack/internal/gosdk"
+	"github.com/tempo-stack/tempo-stack/internal/procgroup"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 )
 
@@ -67,7 +68,7 @@ func Running(c Config) (int, bool) {
 		return 0, false
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || syscall.Kill(pid, 0) != nil {
+	if err != nil || !procgroup.Alive(pid) {
 		return 0, false
 	}
 	return pid, isEngine(pid, c.engineBinary())
@@ -151,7 +152,7 @@ func Start(ctx context.Context, c Config) error {
 	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script)
 	cmd.Env = append(os.Environ(), c.Env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = procgroup.Session()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start engine: %w", err)
 	}
@@ -164,7 +165,7 @@ func Start(ctx context.Context, c Config) error {
 	var v string
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		if syscall.Kill(pid, 0) != nil {
+		if !procgroup.Alive(pid) {
 			return fmt.Errorf("the engine exited while starting; log %s:\n%s", c.logPath(), tail(c.logPath(), 20))
 		}
 		if conn, err := net.Dial("unix", socketPath()); err == nil {
@@ -200,10 +201,10 @@ func Stop(c Config) error {
 		return stopDnsmasq(c)
 	}
 	// Setsid made the engine a session and group leader: signal the group.
-	_ = syscall.Kill(-pid, syscall.SIGTERM)
+	_ = procgroup.Signal(pid, syscall.SIGTERM)
 	if !waitGone(pid, 20*time.Second) {
 		fmt.Fprintf(c.Log, "engine (pid %d) did not stop within 20s: killing\n", pid)
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		_ = procgroup.Signal(pid, syscall.SIGKILL)
 		if !waitGone(pid, 5*time.Second) {
 			return fmt.Errorf("engine pid %d survived SIGKILL", pid)
 		}
@@ -229,16 +230,16 @@ func stopDnsmasq(c Config) error {
 		return nil
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || syscall.Kill(pid, 0) != nil {
+	if err != nil || !procgroup.Alive(pid) {
 		return nil
 	}
 	comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 	if strings.TrimSpace(string(comm)) != "dnsmasq" {
 		return nil // a stale pid file naming some other process now
 	}
-	_ = syscall.Kill(pid, syscall.SIGTERM)
+	_ = procgroup.Kill(pid, syscall.SIGTERM)
 	if !waitGone(pid, 5*time.Second) {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
+		_ = procgroup.Kill(pid, syscall.SIGKILL)
 	}
 	fmt.Fprintf(c.Log, "stopped the engine network's dnsmasq (pid %d)\n", pid)
 	return nil
@@ -247,15 +248,14 @@ func stopDnsmasq(c Config) error {
 func waitGone(pid int, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		if syscall.Kill(pid, 0) != nil {
+		if !procgroup.Alive(pid) {
 			return true
 		}
 		// Reap it if it is our child (engine:start and stop in one process).
-		var ws syscall.WaitStatus
-		_, _ = syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+		procgroup.Reap(pid)
 		time.Sleep(100 * time.Millisecond)
 	}
-	return syscall.Kill(pid, 0) != nil
+	return !procgroup.Alive(pid)
 }
 
 // sessionMembers lists live processes whose session id is sid.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/tempo-stack/tempo-stack/internal/health"
 	"github.com/tempo-stack/tempo-stack/internal/ports"
+	"github.com/tempo-stack/tempo-stack/internal/procgroup"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/runtime"
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -64,6 +65,9 @@ type process struct {
 // New prepares a runner: it checks the binaries and that every port is free,
 // and writes the plan's files under the plan's data directory.
 func New(cfg Config, p *stack.Plan) (*Runner, error) {
+	if err := Supported(); err != nil {
+		return nil, err
+	}
 	if p.Network.Kind != stack.Loopback {
 		return nil, fmt.Errorf("the local runner needs a loopback plan, got %s", p.Network.Kind)
 	}
@@ -227,7 +231,7 @@ func (r *Runner) spawn(s stack.Service) (*process, error) {
 	// forks die with it, and a Ctrl-C in the terminal reaches us only.
 	// Pdeathsig is the last line of defence: if this process dies without
 	// running Stop, the kernel kills the services it started.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = procgroup.Own(true)
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("start %s: %w", s.Name, err)
@@ -363,20 +367,20 @@ func (r *Runner) terminate(p *process, grace time.Duration) error {
 	}
 	pgid := p.cmd.Process.Pid
 	if grace > 0 {
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		_ = procgroup.Signal(pgid, syscall.SIGTERM)
 		select {
 		case <-p.done:
 			return nil
 		case <-time.After(grace):
 		}
 		fmt.Fprintf(r.cfg.Log, "  %s did not stop within %s: killing (goroutine dump in its log)\n", p.svc.Name, grace)
-		_ = syscall.Kill(-pgid, syscall.SIGQUIT)
+		_ = procgroup.Signal(pgid, syscall.SIGQUIT)
 		select {
 		case <-p.done:
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	_ = procgroup.Signal(pgid, syscall.SIGKILL)
 	select {
 	case <-p.done:
 		return nil

@@ -1,3 +1,5 @@
+//go:build linux
+
 package localrun
 
 import (
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/health"
+	"github.com/tempo-stack/tempo-stack/internal/procgroup"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/runtime"
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -86,7 +89,7 @@ func helperPlan(t *testing.T, env map[string][]stack.EnvVar) (*stack.Plan, strin
 	return p, binDir
 }
 
-func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+func alive(pid int) bool { return procgroup.Alive(pid) }
 
 func TestStartWaitsForReadyAndStopLeavesNothing(t *testing.T) {
 	p, bin := helperPlan(t, map[string][]stack.EnvVar{"b": {{Name: "HELPER_STUBBORN", Value: "1"}}})

@@ -7,20 +7,16 @@
 package loopback
 
 import (
-	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/tempo-stack/tempo-stack/internal/netpipe"
 )
@@ -29,6 +25,9 @@ import (
 // network namespace and entering it need root (CAP_SYS_ADMIN), unshare(1)
 // and ip(8).
 func Available() (bool, string) {
+	if !namespaces {
+		return false, "keeping the ports on 127.0.0.1 needs Linux network namespaces (this is " + goruntime.GOOS + ")"
+	}
 	if os.Geteuid() != 0 {
 		return false, "keeping the ports on 127.0.0.1 needs root (a network namespace of its own)"
 	}
@@ -89,6 +88,12 @@ func (f *Forwarder) serve(l net.Listener) {
 	netpipe.Serve(l, func() (net.Conn, error) { return DialIn(f.pid, addr) }, nil)
 }
 
+// dialed is what dialIn made: a connection or why not.
+type dialed struct {
+	c   net.Conn
+	err error
+}
+
 // DialIn connects to addr inside the network namespace of process pid.
 // The socket is made on an OS thread that enters that namespace and
 // returns to its own before any other goroutine may run on it; a thread
@@ -99,36 +104,8 @@ func DialIn(pid int, addr string) (net.Conn, error) {
 		return nil, err
 	}
 	defer target.Close()
-	type result struct {
-		c   net.Conn
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		// This thread's own namespace, to return to: the main thread's
-		// namespace is the one /proc/net and child processes see.
-		own, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			runtime.UnlockOSThread()
-			ch <- result{nil, err}
-			return
-		}
-		defer own.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			ch <- result{nil, fmt.Errorf("enter the network namespace of pid %d: %w", pid, err)}
-			return
-		}
-		var d net.Dialer
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		c, err := d.DialContext(ctx, "tcp", addr)
-		cancel()
-		if unix.Setns(int(own.Fd()), unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread()
-		}
-		ch <- result{c, err}
-	}()
+	ch := make(chan dialed, 1)
+	go dialIn(target, pid, addr, ch)
 	r := <-ch
 	return r.c, r.err
 }

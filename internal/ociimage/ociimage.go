@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -161,13 +160,13 @@ func writeLayer(rootfs, blobs string) (Descriptor, error) {
 			hdr.Name += "/"
 		}
 		hdr.Uname, hdr.Gname = "", ""
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-			hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
-			if fi.Mode().IsRegular() && st.Nlink > 1 {
-				if first, seen := links[st.Ino]; seen {
+		if o, ok := ownerOf(fi); ok {
+			hdr.Uid, hdr.Gid = o.uid, o.gid
+			if fi.Mode().IsRegular() && o.links > 1 {
+				if first, seen := links[o.inode]; seen {
 					hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
 				} else {
-					links[st.Ino] = name
+					links[o.inode] = name
 				}
 			}
 		}

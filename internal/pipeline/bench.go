@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/bench"
@@ -333,16 +332,6 @@ func (w *sampleWatch) wait() ([]time.Duration, int) {
 	close(work)
 	w.wg.Wait()
 	return w.lat, w.lost
-}
-
-// processCPU is the CPU seconds this process used so far: during a
-// step's load, the generator's (and the timed sample's polling).
-func processCPU() float64 {
-	var u syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
-		return 0
-	}
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano()).Seconds()
 }
 
 func (o BenchOptions) samplesPerStep() int {

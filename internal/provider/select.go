@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/tempo-stack/tempo-stack/internal/localrun"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -34,6 +35,9 @@ func FromEnv() (string, error) {
 	name := os.Getenv(EnvRuntime)
 	switch name {
 	case "", LocalName:
+		if err := localrun.Supported(); err != nil {
+			return "", fmt.Errorf("%s=%q: %w", EnvRuntime, name, err)
+		}
 		return LocalName, nil
 	case DaggerName, ComposeName:
 		return name, nil

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -23,12 +24,28 @@ func Lint(ctx context.Context, out io.Writer) error {
 	if f := strings.TrimSpace(string(files)); f != "" {
 		return fmt.Errorf("not gofmt-formatted (run gofmt -w .):\n%s", f)
 	}
-	if err := run(ctx, out, "go", "vet", "-tags", "e2e", "./..."); err != nil {
+	if err := run(ctx, out, nil, "go", "vet", "-tags", "e2e", "./..."); err != nil {
 		return err
+	}
+	// Every package and the magefile build where Dagger's users work: the
+	// runners that need Linux refuse there at run time, by name, instead
+	// of mage failing to compile.
+	for _, sys := range Systems {
+		env := []string{"GOOS=" + sys.OS, "GOARCH=" + sys.Arch}
+		if err := run(ctx, out, env, "go", "vet", "-tags", "e2e", "./..."); err != nil {
+			return fmt.Errorf("%s/%s: %w (Linux-only code belongs in a _linux.go file with a counterpart that says what to use instead)", sys.OS, sys.Arch, err)
+		}
+		if err := run(ctx, out, env, "go", "vet", "-tags", "mage", "."); err != nil {
+			return fmt.Errorf("%s/%s, the magefile: %w", sys.OS, sys.Arch, err)
+		}
 	}
 	fmt.Fprintf(out, "[lint] ok in %s\n", time.Since(start).Round(time.Second))
 	return nil
 }
+
+// Systems are the ones besides Linux that every package and the magefile
+// must build for: macOS, where most Dagger users work, and Windows.
+var Systems = []struct{ OS, Arch string }{{"darwin", "arm64"}, {"windows", "amd64"}}
 
 // Phases are the test runs of `mage test`, in order.
 var Phases = []struct{ Name, Tags, Packages string }{
@@ -42,7 +59,7 @@ func Test(ctx context.Context, out io.Writer) error {
 	start := time.Now()
 	for _, p := range Phases {
 		begin := time.Now()
-		err := run(ctx, out, "go", "test", "-count=1", "-timeout=40m", "-tags="+p.Tags, "-v="+fmt.Sprint(p.Tags != ""), p.Packages)
+		err := run(ctx, out, nil, "go", "test", "-count=1", "-timeout=40m", "-tags="+p.Tags, "-v="+fmt.Sprint(p.Tags != ""), p.Packages)
 		fmt.Fprintf(out, "[test] %s in %s (total %s)\n", p.Name, time.Since(begin).Round(time.Second), time.Since(start).Round(time.Second))
 		if err != nil {
 			return err
@@ -51,9 +68,12 @@ func Test(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
-func run(ctx context.Context, out io.Writer, name string, args ...string) error {
-	fmt.Fprintf(out, "$ %s %s\n", name, strings.Join(args, " "))
+func run(ctx context.Context, out io.Writer, env []string, name string, args ...string) error {
+	fmt.Fprintf(out, "$ %s%s %s\n", strings.Join(append(env, ""), " "), name, strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, name, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = out, out
 	return cmd.Run()
 }
