@@ -1,0 +1,60 @@
+package fault
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tempo-stack/tempo-stack/internal/tracegen"
+	"github.com/tempo-stack/tempo-stack/internal/verify"
+)
+
+type addr string
+
+func (a addr) Addr(string, string) string { return string(a) }
+
+// A trace the first read by ID misses but a read within the wait returns
+// is found, and the evidence says a read had to be repeated; a trace no
+// read returns is lost.
+func TestTallyReadsAMissedTraceAgainBeforeCallingItLost(t *testing.T) {
+	flaky, gone := strings.Repeat("a", 32), strings.Repeat("b", 32)
+	ok := strings.Repeat("c", 32)
+	span := "0102030405060708"
+	var mu sync.Mutex
+	reads := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/search" {
+			fmt.Fprintf(w, `{"traces":[{"traceID":%q},{"traceID":%q}]}`, flaky, ok)
+			return
+		}
+		id := strings.TrimPrefix(r.URL.Path, "/api/traces/")
+		mu.Lock()
+		reads[id]++
+		n := reads[id]
+		mu.Unlock()
+		if id == gone || (id == flaky && n == 1) {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintf(w, `{"batches":[{"scopeSpans":[{"spans":[{"traceId":%q,"spanId":%q}]}]}]}`, id, span)
+	}))
+	defer srv.Close()
+	env := &Env{E: verify.Endpoints{Stack: addr(strings.TrimPrefix(srv.URL, "http://"))}, Wait: 2 * time.Second}
+	p := Push{RunID: "run", At: time.Now()}
+	for _, id := range []string{flaky, gone, ok} {
+		p.Traces = append(p.Traces, tracegen.Trace{ID: id, SpanIDs: []string{span}})
+	}
+	c, ev := env.Tally(context.Background(), p, 0, "")
+	if c.Pushed != 3 || c.Found != 2 || c.Lost != 1 {
+		t.Errorf("pushed %d, found %d, lost %d; want 3, 2, 1\n%s", c.Pushed, c.Found, c.Lost, strings.Join(ev, "\n"))
+	}
+	all := strings.Join(ev, "\n")
+	if !strings.Contains(all, "1 of 2 traces missed by the first read by ID") || !strings.Contains(all, gone) {
+		t.Errorf("the repeated read and the lost trace are not both in the evidence:\n%s", all)
+	}
+}
