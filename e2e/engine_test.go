@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/engine"
+	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 )
 
@@ -73,15 +74,7 @@ func daggerCall(t *testing.T, bin string, args ...string) string {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("dagger call %s: %v\n%s", strings.Join(args, " "), err, tailLines(stderr.String(), 30))
+		t.Fatalf("dagger call %s: %v\n%s", strings.Join(args, " "), err, redact.TailOf(stderr.String(), 30, ""))
 	}
 	return strings.TrimSpace(string(out))
-}
-
-func tailLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

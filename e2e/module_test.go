@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -41,7 +42,7 @@ func TestModuleMatrixAndConfigComeFromTheModel(t *testing.T) {
 	start := time.Now()
 	out, stderr, err := moduleCall(t, bin, "matrix")
 	if err != nil {
-		t.Fatalf("dagger call matrix: %v\n%s", err, tailLines(stderr, 30))
+		t.Fatalf("dagger call matrix: %v\n%s", err, redact.TailOf(stderr, 30, ""))
 	}
 	t.Logf("dagger call matrix (module load included): %s", time.Since(start).Round(time.Millisecond))
 	want, err := stack.MatrixJSON(stack.Profile210)
@@ -68,7 +69,7 @@ func TestModuleMatrixAndConfigComeFromTheModel(t *testing.T) {
 	} {
 		dir := t.TempDir()
 		if _, stderr, err := moduleCall(t, bin, append(append([]string{"config"}, tc.args...), "export", "--path="+dir)...); err != nil {
-			t.Fatalf("dagger call config %v: %v\n%s", tc.args, err, tailLines(stderr, 30))
+			t.Fatalf("dagger call config %v: %v\n%s", tc.args, err, redact.TailOf(stderr, 30, ""))
 		}
 		p, err := stack.Render(tc.want, stack.UserOptions())
 		if err != nil {
@@ -86,7 +87,7 @@ func TestModuleRefusesConflictingParts(t *testing.T) {
 	bin := needEngine(t)
 	_, stderr, err := moduleCall(t, bin, "config", "--mode=kafka-scheduler-local", "--storage=s3")
 	if err == nil || !strings.Contains(stderr, "names storage local but storage s3 was also given") {
-		t.Errorf("config --mode=kafka-scheduler-local --storage=s3: %v\n%s", err, tailLines(stderr, 20))
+		t.Errorf("config --mode=kafka-scheduler-local --storage=s3: %v\n%s", err, redact.TailOf(stderr, 20, ""))
 	}
 }
 
@@ -99,7 +100,7 @@ func TestModuleRejectsAnUnknownMode(t *testing.T) {
 	}
 	for _, valid := range []string{"kafka-compactor", "ingester-scheduler"} {
 		if !strings.Contains(stderr, valid) {
-			t.Errorf("the error does not name valid mode %s:\n%s", valid, tailLines(stderr, 20))
+			t.Errorf("the error does not name valid mode %s:\n%s", valid, redact.TailOf(stderr, 20, ""))
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tempo-stack/tempo-stack/internal/daggercli"
 	"github.com/tempo-stack/tempo-stack/internal/images"
+	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
@@ -89,14 +90,14 @@ func TestGoSDKClientRunsAnImportedImage(t *testing.T) {
 	var log strings.Builder
 	client, err := daggercli.Connect(ctx, filepath.Join(toolchain.DefaultDir(), "bin"), &log)
 	if err != nil {
-		t.Fatalf("connect: %v\n%s", err, tailLines(log.String(), 20))
+		t.Fatalf("connect: %v\n%s", err, redact.TailOf(log.String(), 20, ""))
 	}
 	defer client.Close()
 	start := time.Now()
 	stdout, err := client.Container().Import(client.Host().File(tarball)).
 		WithExec([]string{"tempo", "--version"}).Stdout(ctx)
 	if err != nil {
-		t.Fatalf("tempo --version in the imported image: %v\n%s", err, tailLines(log.String(), 20))
+		t.Fatalf("tempo --version in the imported image: %v\n%s", err, redact.TailOf(log.String(), 20, ""))
 	}
 	if !strings.Contains(stdout, "tempo, version") {
 		t.Fatalf("tempo --version printed %q", stdout)

@@ -20,6 +20,7 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/images"
 	"github.com/tempo-stack/tempo-stack/internal/loopback"
 	"github.com/tempo-stack/tempo-stack/internal/procgroup"
+	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
@@ -111,11 +112,11 @@ func (u *upProcess) waitServing(within time.Duration) time.Duration {
 		}
 		select {
 		case err := <-u.exited:
-			u.t.Fatalf("up exited before the stack answered (%v); log:\n%s", err, tailFile(u.logPath, 60))
+			u.t.Fatalf("up exited before the stack answered (%v); log:\n%s", err, redact.Tail(u.logPath, 60, ""))
 		default:
 		}
 		if time.Now().After(deadline) {
-			u.t.Fatalf("grafana.localhost/api/health and :3200/ready did not answer within %s (last: %d %v); log:\n%s", within, code, err, tailFile(u.logPath, 60))
+			u.t.Fatalf("grafana.localhost/api/health and :3200/ready did not answer within %s (last: %d %v); log:\n%s", within, code, err, redact.Tail(u.logPath, 60, ""))
 		}
 		time.Sleep(time.Second)
 	}
@@ -133,7 +134,7 @@ func (u *upProcess) stop(sig syscall.Signal) (error, time.Duration) {
 	select {
 	case err = <-u.exited:
 	case <-time.After(time.Minute):
-		u.t.Fatalf("still running a minute after %s; log:\n%s", unixSignal(sig), tailFile(u.logPath, 40))
+		u.t.Fatalf("still running a minute after %s; log:\n%s", unixSignal(sig), redact.Tail(u.logPath, 40, ""))
 	}
 	took := time.Since(start)
 	deadline := time.Now().Add(30 * time.Second)
@@ -228,7 +229,7 @@ func TestMageUpStopsQuietly(t *testing.T) {
 				t.Logf("SKIPPED the exposure check: %s", why)
 			}
 			err, took := u.stop(sig)
-			log := tailFile(u.logPath, 400)
+			log := redact.Tail(u.logPath, 400, "")
 			want := 128 + int(sig)
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != want {
 				t.Errorf("exit %v, want status %d; log:\n%s", err, want, log)
@@ -253,9 +254,4 @@ func TestMageUpStopsQuietly(t *testing.T) {
 			t.Logf("%s: exited in %s", sig, took.Round(time.Millisecond))
 		})
 	}
-}
-
-func tailFile(path string, n int) string {
-	b, _ := os.ReadFile(path)
-	return tailLines(string(b), n)
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/procgroup"
+	"github.com/tempo-stack/tempo-stack/internal/redact"
 )
 
 // InstallHint is the command that installs what the compose runtime needs
@@ -82,7 +83,7 @@ func Ensure(ctx context.Context, logDir string, log io.Writer) (*Engine, error) 
 		select {
 		case err := <-exited:
 			e.Started = nil
-			return nil, fmt.Errorf("dockerd exited (%v); its log %s ends:\n%s", err, e.logPath, tail(e.logPath, 15))
+			return nil, fmt.Errorf("dockerd exited (%v); its log %s ends:\n%s", err, e.logPath, redact.Tail(e.logPath, 15, "  "))
 		case <-ctx.Done():
 			_ = e.Stop()
 			return nil, ctx.Err()
@@ -90,7 +91,7 @@ func Ensure(ctx context.Context, logDir string, log io.Writer) (*Engine, error) 
 		}
 		if time.Since(begin) > time.Minute {
 			_ = e.Stop()
-			return nil, fmt.Errorf("dockerd did not answer within a minute; its log %s ends:\n%s", e.logPath, tail(e.logPath, 15))
+			return nil, fmt.Errorf("dockerd did not answer within a minute; its log %s ends:\n%s", e.logPath, redact.Tail(e.logPath, 15, "  "))
 		}
 	}
 	fmt.Fprintf(log, "docker: started dockerd (pid %d) in %s; log %s\n", cmd.Process.Pid, time.Since(begin).Round(time.Millisecond), e.logPath)
@@ -146,16 +147,4 @@ func composeCommand(ctx context.Context) ([]string, error) {
 		return []string{"docker", "compose"}, nil
 	}
 	return nil, errors.New("no compose command (neither docker-compose nor the docker compose plugin): " + InstallHint)
-}
-
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "  (" + err.Error() + ")"
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "  " + strings.Join(lines, "\n  ")
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/debian"
 	"github.com/tempo-stack/tempo-stack/internal/gosdk"
 	"github.com/tempo-stack/tempo-stack/internal/procgroup"
+	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 )
 
@@ -166,7 +167,7 @@ func Start(ctx context.Context, c Config) error {
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		if !procgroup.Alive(pid) {
-			return fmt.Errorf("the engine exited while starting; log %s:\n%s", c.logPath(), tail(c.logPath(), 20))
+			return fmt.Errorf("the engine exited while starting; log %s:\n%s", c.logPath(), redact.Tail(c.logPath(), 20, "    "))
 		}
 		if conn, err := net.Dial("unix", socketPath()); err == nil {
 			conn.Close()
@@ -176,7 +177,7 @@ func Start(ctx context.Context, c Config) error {
 		}
 		if time.Now().After(deadline) {
 			_ = Stop(c)
-			return fmt.Errorf("the engine did not answer within 90s; stopped it; log %s:\n%s", c.logPath(), tail(c.logPath(), 20))
+			return fmt.Errorf("the engine did not answer within 90s; stopped it; log %s:\n%s", c.logPath(), redact.Tail(c.logPath(), 20, "    "))
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
@@ -327,16 +328,4 @@ func copyExec(src, dst string) error {
 		return err
 	}
 	return os.Rename(tmp, dst)
-}
-
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "    " + strings.Join(lines, "\n    ")
 }

@@ -300,7 +300,7 @@ func (r *Runner) waitReady(ctx context.Context, p *process) error {
 	alive := func() error {
 		select {
 		case <-p.done:
-			return fmt.Errorf("%s %w (%v)\n  log %s:\n%s", p.svc.Name, errExitedEarly, p.err, p.logPath, Tail(p.logPath, 20))
+			return fmt.Errorf("%s %w (%v)\n  log %s:\n%s", p.svc.Name, errExitedEarly, p.err, p.logPath, redact.Tail(p.logPath, 20, "    "))
 		default:
 			return nil
 		}
@@ -309,7 +309,7 @@ func (r *Runner) waitReady(ctx context.Context, p *process) error {
 		if errors.Is(err, errExitedEarly) || ctx.Err() != nil {
 			return err
 		}
-		return fmt.Errorf("%w\n  log %s:\n%s", err, p.logPath, Tail(p.logPath, 20))
+		return fmt.Errorf("%w\n  log %s:\n%s", err, p.logPath, redact.Tail(p.logPath, 20, "    "))
 	}
 	ports := map[string]string{}
 	for _, port := range p.svc.Ports {
@@ -449,19 +449,6 @@ func BaseEnv() []string {
 		}
 	}
 	return out
-}
-
-// Tail returns the last n lines of a file, indented, known secrets masked.
-func Tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "    (no log: " + err.Error() + ")"
-	}
-	lines := strings.Split(strings.TrimRight(redact.String(string(b)), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "    " + strings.Join(lines, "\n    ")
 }
 
 func dedup(in []string) []string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -165,7 +164,7 @@ func benchStep(ctx context.Context, e verify.Endpoints, meter runtime.Meter, o B
 	s.Errors, s.Dropped = res.Errors, res.Dropped
 	lat, lost := w.wait()
 	s.Sampled, s.Lost = len(res.Samples), lost
-	s.P50ms, s.P99ms = ms(percentileOf(lat, 50)), ms(percentileOf(lat, 99))
+	s.P50ms, s.P99ms = ms(verify.Percentile(lat, 50)), ms(verify.Percentile(lat, 99))
 	// The search index lags the by-ID path: ask until every sampled trace
 	// is found or the wait for queryable runs out.
 	q := fmt.Sprintf(`{ span.loadgen.seed = %q && span.%s = true }`, seed, loadgen.SampledAttribute)
@@ -342,15 +341,6 @@ func (o BenchOptions) samplesPerStep() int {
 func sampleEvery(rate float64, d time.Duration, spansPerTrace, n int) int {
 	traces := rate * d.Seconds() / float64(max(spansPerTrace, 1))
 	return max(1, int(math.Round(traces/float64(max(n, 1)))))
-}
-
-func percentileOf(d []time.Duration, p int) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[(len(s)-1)*p/100]
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d) / float64(time.Millisecond)) }

@@ -8,6 +8,7 @@ package redact
 import (
 	"bytes"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -94,4 +95,24 @@ func (r *Writer) Close() error {
 	_, err := io.WriteString(r.w, String(string(r.buf)))
 	r.buf = nil
 	return err
+}
+
+// Tail is the last n lines of the file at path, known secrets masked, each
+// line after indent: the log tail an error quotes. A file that cannot be
+// read gives one line saying why.
+func Tail(path string, n int, indent string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return indent + "(no log: " + err.Error() + ")"
+	}
+	return TailOf(string(b), n, indent)
+}
+
+// TailOf is Tail of text already in hand.
+func TailOf(s string, n int, indent string) string {
+	lines := strings.Split(strings.TrimRight(String(s), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return indent + strings.Join(lines, "\n"+indent)
 }

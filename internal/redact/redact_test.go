@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -25,5 +26,21 @@ func TestStringAndWriter(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "s3cr3t") || strings.Count(out.String(), "[redacted minio-secret-key]") != 2 {
 		t.Errorf("writer output: %q", out.String())
+	}
+}
+
+// Every log tail an error quotes comes from Tail, and Tail masks.
+func TestTailMasksAndKeepsTheLastLines(t *testing.T) {
+	Register("grafana-password", "tail-secret-456")
+	path := t.TempDir() + "/log"
+	if err := os.WriteFile(path, []byte("one\ntwo tail-secret-456\nthree\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := Tail(path, 2, "  ")
+	if want := "  two " + Mask("grafana-password") + "\n  three"; got != want {
+		t.Errorf("Tail = %q, want %q", got, want)
+	}
+	if got := Tail(path+"-missing", 2, "  "); !strings.HasPrefix(got, "  (no log: ") {
+		t.Errorf("Tail of a missing file = %q", got)
 	}
 }

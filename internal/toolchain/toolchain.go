@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -143,7 +144,7 @@ func (t *Toolchain) run(ctx context.Context, steps []Step) ([]Result, error) {
 		d := time.Since(start).Round(time.Second)
 		if err != nil {
 			return results, fmt.Errorf("%s failed after %s: %w\n  full log: %s\n%s\n  retry: mage tools:only %s (finished steps are kept in %s)",
-				prefix, d, err, logPath, tail(logPath, 15), s.Name, t.Dir)
+				prefix, d, err, logPath, "  last lines:\n"+redact.Tail(logPath, 15, "    "), s.Name, t.Dir)
 		}
 		if err := os.WriteFile(t.stampPath(s), []byte(s.Stamp+"\n"), 0o644); err != nil {
 			return results, err
@@ -264,19 +265,6 @@ func size(path string) int64 {
 
 func humanSize(n int64) string {
 	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-}
-
-// tail returns the last n lines of a log, indented, for error messages.
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "  last lines:\n    " + strings.Join(lines, "\n    ")
 }
 
 // The tools each way of running needs: LocalRuntimeTools are the programs

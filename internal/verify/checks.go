@@ -333,7 +333,7 @@ func (s *Suite) traceByID(ctx context.Context) outcome {
 			lat = append(lat, at.Sub(t.PushedAt))
 		}
 	}
-	s.Measured.QueryableP50, s.Measured.QueryableP99 = percentile(lat, 50), percentile(lat, 99)
+	s.Measured.QueryableP50, s.Measured.QueryableP99 = Percentile(lat, 50), Percentile(lat, 99)
 	// Read every trace once more now, so a trace that came and went (or a
 	// watcher that never ran) cannot pass.
 	var missing []string
@@ -797,7 +797,10 @@ func firstN(s []string, n int) []string {
 	return s
 }
 
-func percentile(d []time.Duration, p int) time.Duration {
+// Percentile is the nearest-rank p-th percentile of d (0 when empty): the
+// smallest sample with at least p% of the samples at or below it, so the
+// p99 of 5 samples is the largest. Every report's percentiles are these.
+func Percentile(d []time.Duration, p int) time.Duration {
 	if len(d) == 0 {
 		return 0
 	}

@@ -113,13 +113,13 @@ func TestPercentile(t *testing.T) {
 	for i := 1; i <= 100; i++ {
 		d = append(d, time.Duration(i)*time.Millisecond)
 	}
-	if p := percentile(d, 50); p != 50*time.Millisecond {
+	if p := Percentile(d, 50); p != 50*time.Millisecond {
 		t.Errorf("p50 = %s", p)
 	}
-	if p := percentile(d, 99); p != 99*time.Millisecond {
+	if p := Percentile(d, 99); p != 99*time.Millisecond {
 		t.Errorf("p99 = %s", p)
 	}
-	if p := percentile(nil, 99); p != 0 {
+	if p := Percentile(nil, 99); p != 0 {
 		t.Errorf("p99 of nothing = %s", p)
 	}
 }
