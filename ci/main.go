@@ -266,14 +266,16 @@ func (m *TempoStack) Bench(
 	if report == nil {
 		return nil, err
 	}
-	// A failed bench still returns what it measured.
+	// Dagger drops a function's value when it returns an error, so a failed
+	// bench cannot hand back its directory: its error carries the summary
+	// of what it measured instead.
+	if err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, md)
+	}
 	dir := dag.Directory().
 		WithNewFile(id+".json", string(report)).
 		WithNewFile("summary.md", md).
 		WithNewFile("bench.log", log)
-	if err != nil {
-		return dir, err
-	}
 	fmt.Fprint(os.Stderr, md)
 	return dir, nil
 }

@@ -191,6 +191,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(cfg.Endpoint), otlptracegrpc.WithInsecure(),
 			otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}))
 		if err != nil {
+			// The workers already started end with the queue: none is left
+			// holding its exporter's connection.
+			close(queue)
+			wg.Wait()
 			return nil, fmt.Errorf("otlp exporter for %s: %w", cfg.Endpoint, err)
 		}
 		col := &collector{}

@@ -13,12 +13,12 @@ import (
 	"google.golang.org/grpc"
 )
 
-// Sink counts the spans and requests it accepted.
+// Sink counts the spans it accepted.
 type Sink struct {
 	coltrace.UnimplementedTraceServiceServer
-	spans, requests atomic.Int64
-	srv             *grpc.Server
-	addr            string
+	spans atomic.Int64
+	srv   *grpc.Server
+	addr  string
 }
 
 // Start listens on addr (host:port; port 0 picks one) and serves until Stop.
@@ -45,15 +45,11 @@ func (s *Sink) Export(_ context.Context, req *coltrace.ExportTraceServiceRequest
 		}
 	}
 	s.spans.Add(n)
-	s.requests.Add(1)
 	return &coltrace.ExportTraceServiceResponse{}, nil
 }
 
 // Spans is how many spans the sink accepted.
 func (s *Sink) Spans() int64 { return s.spans.Load() }
-
-// Requests is how many export requests the sink answered.
-func (s *Sink) Requests() int64 { return s.requests.Load() }
 
 // Stop stops serving.
 func (s *Sink) Stop() { s.srv.Stop() }
