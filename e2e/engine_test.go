@@ -14,6 +14,7 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/engine"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
+	"github.com/tempo-stack/tempo-stack/stack/stacktest"
 )
 
 // needEngine skips without an engine, except in CI, where .ci/run starts
@@ -21,13 +22,7 @@ import (
 func needEngine(t *testing.T) string {
 	t.Helper()
 	if os.Getenv(engine.RunnerHostEnv) == "" {
-		if testing.Short() {
-			t.Skip("SKIPPED (-short, unit tests only): needs a Dagger engine")
-		}
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: .ci/run starts the engine (go run mage.go engine:start) before the tests", engine.RunnerHostEnv)
-		}
-		t.Skipf("no Dagger engine: run `go run mage.go engine:start` and set %s", engine.RunnerHostEnv)
+		stacktest.Need(t, "a Dagger engine ("+engine.RunnerHostEnv+" is not set)", "run `go run mage.go engine:start` and set "+engine.RunnerHostEnv)
 	}
 	bin := filepath.Join(toolchain.DefaultDir(), "bin", "dagger")
 	if _, err := os.Stat(bin); err != nil {

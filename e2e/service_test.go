@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/stack"
+	"github.com/tempo-stack/tempo-stack/stack/stacktest"
 )
 
 // A single-binary Tempo on local storage, just enough to answer /ready.
@@ -39,13 +41,7 @@ func tempoImage(t *testing.T) string {
 	tc := toolchain.New(toolchain.DefaultDir(), "", &testLog{t})
 	name := stack.TempoBinary(stack.OfflineDefault())
 	if _, err := os.Stat(tc.Bin(name)); err != nil {
-		if testing.Short() {
-			t.Skip("SKIPPED (-short, unit tests only): needs the offline Tempo build")
-		}
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%v: .ci/run builds the toolchain first", err)
-		}
-		t.Skipf("Tempo not built: go run mage.go tools:only %s (%v)", name, err)
+		stacktest.Need(t, fmt.Sprintf("the offline Tempo build (%v)", err), "go run mage.go tools:only "+name)
 	}
 	specs, err := images.Select(images.Specs(tc), name)
 	if err != nil {

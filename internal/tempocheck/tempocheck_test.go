@@ -11,6 +11,7 @@ import (
 
 	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/stack"
+	"github.com/tempo-stack/tempo-stack/stack/stacktest"
 )
 
 // tempoBinary is the offline build of a release in the tool cache. Outside
@@ -21,14 +22,7 @@ func tempoBinary(t *testing.T, p stack.Profile) string {
 	name := stack.TempoBinary(p)
 	bin := filepath.Join(toolchain.DefaultDir(), "bin", name)
 	if _, err := os.Stat(bin); err != nil {
-		msg := fmt.Sprintf("Tempo %s binary %s not found (%v): build it with `go run mage.go tools:only %s`", p, bin, err, name)
-		if testing.Short() {
-			t.Skip("SKIPPED (-short, unit tests only): " + msg)
-		}
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip("SKIPPED: " + msg)
+		stacktest.Need(t, fmt.Sprintf("Tempo %s binary %s (%v)", p, bin, err), "build it with `go run mage.go tools:only "+name+"`")
 	}
 	return bin
 }

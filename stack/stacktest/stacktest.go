@@ -2,6 +2,7 @@
 package stacktest
 
 import (
+	"os"
 	"testing"
 
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -20,4 +21,20 @@ func ContainerPlan(t testing.TB, id string, images stack.ImageSet) *stack.Plan {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// Need is what a test does when something it needs is missing: with
+// -short (unit tests only) or on a developer's machine it is SKIPPED,
+// saying what and how to get it; in CI (CI set), where .ci/run provides
+// everything first, it fails, so a missing piece is never a silent skip.
+func Need(t testing.TB, missing, fix string) {
+	t.Helper()
+	switch {
+	case testing.Short():
+		t.Skip("SKIPPED (-short, unit tests only): needs " + missing)
+	case os.Getenv("CI") != "":
+		t.Fatalf("%s: %s (.ci/run provides it before the tests)", missing, fix)
+	default:
+		t.Skipf("SKIPPED: %s: %s", missing, fix)
+	}
 }
