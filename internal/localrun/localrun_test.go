@@ -21,6 +21,7 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/runtime"
 	"github.com/tempo-stack/tempo-stack/stack"
+	"github.com/tempo-stack/tempo-stack/stack/stacktest"
 )
 
 // The test binary doubles as the services it starts: with HELPER_PORT set
@@ -51,16 +52,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // helperPlan is a loopback plan of helper services; b depends on a.
 func helperPlan(t *testing.T, env map[string][]stack.EnvVar) (*stack.Plan, string) {
 	t.Helper()
@@ -74,7 +65,7 @@ func helperPlan(t *testing.T, env map[string][]stack.EnvVar) (*stack.Plan, strin
 	}
 	p := &stack.Plan{Network: stack.LoopbackNetwork(20000, t.TempDir())}
 	for _, name := range []string{"a", "b"} {
-		port := freePort(t)
+		port := stacktest.FreePort(t)
 		s := stack.Service{
 			Name: name, Kind: stack.KindTempo, Binary: "helper",
 			Ports:  []stack.Port{{Name: "http", Container: port, Host: port}},

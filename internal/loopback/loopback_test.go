@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tempo-stack/tempo-stack/stack/stacktest"
 )
 
 // The test binary doubles as a server inside the namespace: with
@@ -38,7 +40,7 @@ func TestForwardIntoNamespace(t *testing.T) {
 	if ok, why := Available(); !ok {
 		t.Skipf("SKIPPED: %s", why)
 	}
-	port := freePort(t)
+	port := stacktest.FreePort(t)
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -92,14 +94,4 @@ func TestListenersSeesWildcardAndLoopback(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0] != "0.0.0.0" {
 		t.Errorf("a wildcard listener: %v, %v", got, err)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

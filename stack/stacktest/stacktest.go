@@ -2,6 +2,7 @@
 package stacktest
 
 import (
+	"net"
 	"os"
 	"testing"
 
@@ -37,4 +38,15 @@ func Need(t testing.TB, missing, fix string) {
 	default:
 		t.Skipf("SKIPPED: %s: %s", missing, fix)
 	}
+}
+
+// FreePort is a loopback port nothing listened on a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
