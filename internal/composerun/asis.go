@@ -165,7 +165,7 @@ func lastLine(logs string) string {
 // Restarts lists the restarts the runner saw and those Docker's restart
 // policy made: a stack whose start order is right has none, unless a
 // program's own known first-start race (runtime.StartupRace, in its whole
-// log: the failed attempt's lines come before the restart's) made one.
+// log: the failed attempts' lines come before the restart's) made each.
 func (r *Runner) Restarts() []runtime.Restart {
 	out := r.Book.Restarts()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -185,7 +185,7 @@ func (r *Runner) Restarts() []runtime.Restart {
 		log, _ := r.run(ctx, "logs", "--no-color", name)
 		out = append(out, runtime.Restart{Service: name,
 			Why:  fmt.Sprintf("restarted %d times by Docker's restart policy", cs[name].Restarts),
-			Race: runtime.StartupRace(log)})
+			Race: runtime.RaceOf(log, cs[name].Restarts)})
 	}
 	return out
 }

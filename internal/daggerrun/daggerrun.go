@@ -206,7 +206,7 @@ func (r *Runner) start(ctx context.Context, s stack.Service) error {
 		// own database setup, as it did in CI's Dagger fault phase of
 		// 2026-12-01. The restart is reported with why, never hidden; a
 		// second exit fails the start.
-		r.Restarted(s.Name, fmt.Sprintf("exited before it was ready (exit code %d%s) and was restarted once", exited.ExitCode, lastLine(exited.Stderr+exited.Stdout)))
+		r.Restarted(s.Name, fmt.Sprintf("exited before it was ready (exit code %d%s) and was restarted once", exited.ExitCode, lastLine(exited.Stderr+exited.Stdout)), exited.Stderr+exited.Stdout)
 		if svc, err = r.startAttempt(ctx, s, 2); err != nil {
 			return fmt.Errorf("start %s (it exited before it was ready twice; its output is in the Dagger session log): %w", s.Name, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -48,6 +49,9 @@ func Ensure(ctx context.Context, logDir string, log io.Writer) (*Engine, error) 
 	if answers(ctx) {
 		fmt.Fprintln(log, "docker: using the engine that is already running")
 		return e, nil
+	}
+	if goruntime.GOOS != "linux" {
+		return nil, fmt.Errorf("no Docker engine answers (docker info failed): start Docker Desktop (this target starts dockerd itself only on Linux)")
 	}
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("no Docker engine answers (docker info failed) and starting dockerd needs root: start Docker (systemctl start docker) or run as root")

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -105,6 +106,9 @@ func Answers(ctx context.Context, c Config) (string, error) {
 // Start installs what is missing and starts the engine, unless one is
 // already running and answering.
 func Start(ctx context.Context, c Config) error {
+	if goruntime.GOOS != "linux" {
+		return fmt.Errorf("the Dagger engine built here runs as a Linux host process (this is %s): with Docker Desktop running, dagger starts its own engine; skip engine:start", goruntime.GOOS)
+	}
 	if os.Geteuid() != 0 {
 		return errors.New("the Dagger engine runs as a root host process here: run `sudo go run mage.go engine:start` (or, with Docker and a registry, let dagger start its own engine and skip this)")
 	}

@@ -11,6 +11,7 @@ package fault
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -118,25 +119,29 @@ func (env *Env) Push(ctx context.Context, label string, n, waves int) (Push, err
 // mode ("" everywhere, "blocks", "ingesters"), each as "<id>: why", and
 // counts span IDs it returns more than once within a trace.
 func (env *Env) Missing(ctx context.Context, p Push, mode string) (missing []string, duplicated int) {
-	gaps, duplicated := env.gaps(ctx, p, mode)
+	gaps, dups := env.gaps(ctx, p, mode)
 	for _, g := range gaps {
 		missing = append(missing, g.id+": "+g.why)
 	}
-	return missing, duplicated
+	return missing, sum(dups)
 }
 
-// only is the part of a push that gaps name; without is the rest.
-func only(p Push, gaps []gap) Push    { return pick(p, gaps, true) }
-func without(p Push, gaps []gap) Push { return pick(p, gaps, false) }
+func sum(m map[string]int) (n int) {
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
 
-func pick(p Push, gaps []gap, in bool) Push {
+// only is the part of a push that gaps name.
+func only(p Push, gaps []gap) Push {
 	named := map[string]bool{}
 	for _, g := range gaps {
 		named[g.id] = true
 	}
 	out := Push{RunID: p.RunID, At: p.At}
 	for _, t := range p.Traces {
-		if named[t.ID] == in {
+		if named[t.ID] {
 			out.Traces = append(out.Traces, t)
 		}
 	}
@@ -146,7 +151,10 @@ func pick(p Push, gaps []gap, in bool) Push {
 // gap is a pushed trace Tempo did not return complete, and why.
 type gap struct{ id, why string }
 
-func (env *Env) gaps(ctx context.Context, p Push, mode string) (gaps []gap, duplicated int) {
+// gaps reads every trace of p once: those not complete, and per trace the
+// span IDs returned more than once.
+func (env *Env) gaps(ctx context.Context, p Push, mode string) (gaps []gap, dups map[string]int) {
+	dups = map[string]int{}
 	for _, t := range p.Traces {
 		got, err := env.E.Trace(ctx, t.ID, mode)
 		if err != nil {
@@ -156,14 +164,16 @@ func (env *Env) gaps(ctx context.Context, p Push, mode string) (gaps []gap, dupl
 		uniq := slices.Clone(got)
 		sort.Strings(uniq)
 		uniq = slices.Compact(uniq)
-		duplicated += len(got) - len(uniq)
+		if d := len(got) - len(uniq); d > 0 {
+			dups[t.ID] = d
+		}
 		want := slices.Clone(t.SpanIDs)
 		sort.Strings(want)
 		if !slices.Equal(uniq, want) {
 			gaps = append(gaps, gap{t.ID, fmt.Sprintf("%d of %d spans", countIn(uniq, want), len(want))})
 		}
 	}
-	return gaps, duplicated
+	return gaps, dups
 }
 
 func countIn(got, want []string) int {
@@ -209,27 +219,36 @@ func where(mode string) string {
 // found, and the evidence says how many and why.
 func (env *Env) Tally(ctx context.Context, p Push, recovery time.Duration, searchGap string) (verify.Fault, []string) {
 	c := verify.Fault{Pushed: len(p.Traces), Recovery: recovery}
-	gaps, dup := env.gaps(ctx, p, "")
+	gaps, dups := env.gaps(ctx, p, "")
 	// A trace one read misses is not lost yet: the missed ones are read
 	// again within the wait, and the evidence says how many needed it, so
-	// a flaky read shows as what it is rather than as a loss.
+	// a flaky read shows as what it is rather than as a loss. A trace's
+	// duplicates are those of its last read.
 	var ev []string
-	if first := len(gaps); first > 0 {
-		why := gaps[0].id + ": " + gaps[0].why
-		begin := time.Now()
+	if first := gaps; len(first) > 0 {
+		begin, took := time.Now(), time.Duration(0)
 		verify.Poll(ctx, env.Wait, 500*time.Millisecond, func() (bool, string) {
-			var again []gap
-			again, dup = env.gaps(ctx, only(p, gaps), "")
+			again, d := env.gaps(ctx, only(p, gaps), "")
+			for _, g := range gaps {
+				delete(dups, g.id)
+			}
+			maps.Copy(dups, d)
+			if len(again) < len(gaps) {
+				took = time.Since(begin)
+			}
 			gaps = again
 			return len(gaps) == 0, ""
 		})
-		if len(gaps) < first {
-			ev = append(ev, fmt.Sprintf("%d of %d traces missed by the first read by ID (%s) were complete when read again within %s",
-				first-len(gaps), first, why, time.Since(begin).Round(100*time.Millisecond)))
+		still := map[string]bool{}
+		for _, g := range gaps {
+			still[g.id] = true
 		}
-		_, firstDup := env.gaps(ctx, without(p, gaps), "")
-		dup = firstDup
+		if back := slices.DeleteFunc(slices.Clone(first), func(g gap) bool { return still[g.id] }); len(back) > 0 {
+			ev = append(ev, fmt.Sprintf("%d of %d traces missed by the first read by ID (%s: %s) were complete when read again, the last %s later",
+				len(back), len(first), back[0].id, back[0].why, took.Round(100*time.Millisecond)))
+		}
 	}
+	dup := sum(dups)
 	c.Duplicated = dup
 	byID := map[string]bool{}
 	for _, t := range p.Traces {
@@ -286,7 +305,7 @@ func (env *Env) Tally(ctx context.Context, p Push, recovery time.Duration, searc
 func verdict(ctx context.Context, env *Env, p Push, recovery time.Duration, ev []string, stepErr error) Outcome {
 	counts, tally := env.Tally(ctx, p, recovery, "")
 	ev = append(ev, tally...)
-	return Judge(counts, ev, stepErr, "", ev[len(ev)-1])
+	return Judge(counts, ev, stepErr, "", tally[0])
 }
 
 // Judge is the outcome of counted traces: a failed step fails it, then

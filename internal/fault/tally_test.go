@@ -41,20 +41,28 @@ func TestTallyReadsAMissedTraceAgainBeforeCallingItLost(t *testing.T) {
 			http.NotFound(w, r)
 			return
 		}
+		if id == flaky {
+			fmt.Fprintf(w, `{"batches":[{"scopeSpans":[{"spans":[{"traceId":%q,"spanId":%q},{"traceId":%q,"spanId":%q}]}]}]}`, id, span, id, span)
+			return
+		}
 		fmt.Fprintf(w, `{"batches":[{"scopeSpans":[{"spans":[{"traceId":%q,"spanId":%q}]}]}]}`, id, span)
 	}))
 	defer srv.Close()
 	env := &Env{E: verify.Endpoints{Stack: addr(strings.TrimPrefix(srv.URL, "http://"))}, Wait: 2 * time.Second}
 	p := Push{RunID: "run", At: time.Now()}
-	for _, id := range []string{flaky, gone, ok} {
+	for _, id := range []string{gone, flaky, ok} { // the lost one first: the note must not name it
 		p.Traces = append(p.Traces, tracegen.Trace{ID: id, SpanIDs: []string{span}})
 	}
 	c, ev := env.Tally(context.Background(), p, 0, "")
-	if c.Pushed != 3 || c.Found != 2 || c.Lost != 1 {
-		t.Errorf("pushed %d, found %d, lost %d; want 3, 2, 1\n%s", c.Pushed, c.Found, c.Lost, strings.Join(ev, "\n"))
+	if c.Pushed != 3 || c.Found != 2 || c.Lost != 1 || c.Duplicated != 1 {
+		t.Errorf("pushed %d, found %d, lost %d, duplicated %d; want 3, 2, 1, 1\n%s", c.Pushed, c.Found, c.Lost, c.Duplicated, strings.Join(ev, "\n"))
+	}
+	if !strings.HasPrefix(ev[0], "3 pushed, 2 complete") {
+		t.Errorf("the headline is not first: %q", ev[0])
 	}
 	all := strings.Join(ev, "\n")
-	if !strings.Contains(all, "1 of 2 traces missed by the first read by ID") || !strings.Contains(all, gone) {
+	// The note names a trace that came back, never the lost one.
+	if !strings.Contains(all, "1 of 2 traces missed by the first read by ID ("+flaky) || !strings.Contains(all, gone+": ") {
 		t.Errorf("the repeated read and the lost trace are not both in the evidence:\n%s", all)
 	}
 }

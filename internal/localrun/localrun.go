@@ -272,7 +272,7 @@ func (r *Runner) startOnce(ctx context.Context, p *process) error {
 	if err == nil || !errors.Is(err, errExitedEarly) || ctx.Err() != nil {
 		return err
 	}
-	r.Restarted(p.svc.Name, fmt.Sprintf("exited before it was ready (%v) and was restarted once; its log keeps both attempts", p.err))
+	r.Restarted(p.svc.Name, fmt.Sprintf("exited before it was ready (%v) and was restarted once; its log keeps both attempts", p.err), redact.Tail(p.logPath, 50, ""))
 	r.drop(p)
 	again, serr := r.spawn(p.svc)
 	if serr != nil {

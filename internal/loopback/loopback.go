@@ -99,6 +99,12 @@ type dialed struct {
 // returns to its own before any other goroutine may run on it; a thread
 // that cannot return is never reused (its goroutine exits locked).
 func DialIn(pid int, addr string) (net.Conn, error) {
+	if !namespaces {
+		ch := make(chan dialed, 1)
+		dialIn(nil, pid, addr, ch)
+		r := <-ch
+		return r.c, r.err
+	}
 	target, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
 	if err != nil {
 		return nil, err

@@ -283,3 +283,11 @@ func tarDir(dir, path string) error {
 	}
 	return err
 }
+
+// owner is what a layer keeps of a file beyond its mode: its owner, and
+// its inode and link count, so hard links stay links (ownerOf, per system).
+type owner struct {
+	uid, gid int
+	links    uint64
+	inode    uint64
+}

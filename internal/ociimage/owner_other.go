@@ -4,12 +4,6 @@ package ociimage
 
 import "os"
 
-type owner struct {
-	uid, gid int
-	links    uint64
-	inode    uint64
-}
-
 // ownerOf: no owners or inodes here; a layer's files are root's (the
 // offline images are built on Linux, where root filesystems come from).
 func ownerOf(os.FileInfo) (owner, bool) { return owner{}, false }

@@ -7,14 +7,6 @@ import (
 	"syscall"
 )
 
-// owner is what a layer keeps of a file beyond its mode: its owner, and
-// its inode and link count, so hard links stay links.
-type owner struct {
-	uid, gid int
-	links    uint64
-	inode    uint64
-}
-
 func ownerOf(fi os.FileInfo) (owner, bool) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {

@@ -27,8 +27,9 @@ func Kill(pid int, _ syscall.Signal) error {
 	return p.Kill()
 }
 
-// Alive reports whether process pid exists (Windows opens no handle to a
-// process that is gone).
+// Alive reports whether process pid can be opened: a process that is gone
+// cannot, unless a handle to it is still open somewhere (this process's own
+// exec.Cmd holds one until Wait), so a child that exited may still count.
 func Alive(pid int) bool {
 	p, err := os.FindProcess(pid)
 	if err != nil {

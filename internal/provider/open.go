@@ -17,6 +17,7 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/engine"
 	"github.com/tempo-stack/tempo-stack/internal/fault"
 	"github.com/tempo-stack/tempo-stack/internal/images"
+	"github.com/tempo-stack/tempo-stack/internal/localrun"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/internal/ports"
 	"github.com/tempo-stack/tempo-stack/internal/report"
@@ -189,6 +190,9 @@ func (o *Opened) daggerCLI(ctx context.Context) (string, error) {
 	}
 	if os.Getenv(engine.RunnerHostEnv) == "" {
 		if ok, why := engine.DaggerProvisions(ctx); !ok {
+			if localrun.Supported() != nil {
+				return "", fmt.Errorf("the dagger runtime needs an engine and none answers (%s): start Docker Desktop, and dagger starts its own", why)
+			}
 			return "", fmt.Errorf("the dagger runtime needs an engine and none is set (%s): start the one built here with `go run mage.go engine:start` and export %s=%s, or run TEMPO_STACK_RUNTIME=local", why, engine.RunnerHostEnv, toolchain.DaggerSocket)
 		}
 	}

@@ -87,11 +87,12 @@ func (b *Book) Ready(s stack.Service, after time.Duration, addr map[string]strin
 	b.Emit(Event{Kind: Ready, Service: s.Name, After: after, Detail: detail})
 }
 
-// Restarted records that a service had to start again, and why (the
-// runner's words, with the last thing the service logged).
-func (b *Book) Restarted(name, why string) {
+// Restarted records that a service had to start again, why (the runner's
+// words), and the known start-up race, when the log of the failed attempt
+// shows one.
+func (b *Book) Restarted(name, why, log string) {
 	b.mu.Lock()
-	b.restarts = append(b.restarts, Restart{Service: name, Why: why, Race: StartupRace(why)})
+	b.restarts = append(b.restarts, Restart{Service: name, Why: why, Race: RaceOf(log, 1)})
 	b.mu.Unlock()
 	b.Emit(Event{Kind: Restarted, Service: name, Detail: why})
 }

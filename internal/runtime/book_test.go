@@ -43,7 +43,7 @@ func TestBookClearReturnsStartOrder(t *testing.T) {
 	for _, n := range []string{"minio", "redpanda", "distributor"} {
 		b.Begin(n)
 	}
-	b.Restarted("distributor", "exited before it was ready")
+	b.Restarted("distributor", "exited before it was ready", "")
 	if got := strings.Join(b.Clear(), ","); got != "minio,redpanda,distributor" {
 		t.Errorf("order %s", got)
 	}

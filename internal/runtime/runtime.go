@@ -80,12 +80,23 @@ var startupRaces = []struct{ line, what string }{
 		"Grafana's own first-start race (its org lookup misses the org it has just inserted across a second boundary; grafana/grafana#68644 does not cover it), not the start order"},
 }
 
-// StartupRace names the known first-start failure a log shows, or "".
-func StartupRace(log string) string {
+// StartupRace names the known first-start failure a log shows and how
+// many times it shows it, or "" and 0: a restart is the race's only when
+// the race happened as often as the service restarted.
+func StartupRace(log string) (what string, times int) {
 	for _, r := range startupRaces {
-		if strings.Contains(log, r.line) {
-			return r.what
+		if n := strings.Count(log, r.line); n > 0 {
+			return r.what, n
 		}
+	}
+	return "", 0
+}
+
+// RaceOf is the race that explains restarts restarts of a service whose
+// log is log, or "" when the log shows it fewer times.
+func RaceOf(log string, restarts int) string {
+	if what, n := StartupRace(log); n >= restarts {
+		return what
 	}
 	return ""
 }

@@ -51,8 +51,9 @@ type Suite struct {
 	// one-shot services): seeded reads the result back and expects no
 	// provisioning passes of ours.
 	SeededBy string
-	// NoRestarts makes ready fail on any restart: a stack whose start
-	// order is declared (compose conditions) must converge without one.
+	// NoRestarts makes ready fail on any restart a known start-up race
+	// (runtime.StartupRace) does not explain: a stack whose start order is
+	// declared (compose conditions) must converge without one.
 	NoRestarts bool
 	// OffsetsBefore are the topic's end offsets before the push.
 	OffsetsBefore map[int32]int64

@@ -128,12 +128,15 @@ func TestPercentile(t *testing.T) {
 // one a program's own known first-start race made, which it still reports.
 func TestReadyBlamesOnlyStartOrderRestarts(t *testing.T) {
 	grafana := runtime.Restart{Service: "grafana", Why: "restarted 1 times by Docker's restart policy",
-		Race: runtime.StartupRace("Error: ✗ failed to create default organization: UNIQUE constraint failed: org.id")}
+		Race: runtime.RaceOf("Error: ✗ failed to create default organization: UNIQUE constraint failed: org.id", 1)}
 	if grafana.Race == "" {
 		t.Fatal("Grafana's first-start race not recognised")
 	}
 	order := runtime.Restart{Service: "distributor", Why: "restarted 2 times by Docker's restart policy",
-		Race: runtime.StartupRace("failed to connect to minio:9000")}
+		Race: runtime.RaceOf("failed to connect to minio:9000", 1)}
+	if twice := runtime.RaceOf("failed to create default organization: UNIQUE constraint failed: org.id", 2); twice != "" {
+		t.Errorf("one race in the log explains two restarts: %q", twice)
+	}
 	for _, c := range []struct {
 		restarts []runtime.Restart
 		want     Status
