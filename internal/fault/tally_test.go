@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/runtime"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 )
@@ -64,5 +65,24 @@ func TestTallyReadsAMissedTraceAgainBeforeCallingItLost(t *testing.T) {
 	// The note names a trace that came back, never the lost one.
 	if !strings.Contains(all, "1 of 2 traces missed by the first read by ID ("+flaky) || !strings.Contains(all, gone+": ") {
 		t.Errorf("the repeated read and the lost trace are not both in the evidence:\n%s", all)
+	}
+}
+
+type logsOnly struct {
+	runtime.Runtime
+	log string
+}
+
+func (l logsOnly) Logs(context.Context, string) (string, error) { return l.log, nil }
+
+// Only the dropped-WAL race, shown by the live-store's own log, excuses a
+// trace missing from search after its restart.
+func TestDroppedWALNeedsTheLogToShowIt(t *testing.T) {
+	dropped := `level=warn msg="failed to replay block. removing." file=x err="error reading wal meta json: /data/wal/x/meta.json: no such file or directory"`
+	if got := droppedWAL(context.Background(), &Env{Runtime: logsOnly{log: "level=info msg=\"replay complete\"\n" + dropped}}, "live-store-0"); !strings.Contains(got, "failed to replay block") {
+		t.Errorf("the race in the log is not recognised: %q", got)
+	}
+	if got := droppedWAL(context.Background(), &Env{Runtime: logsOnly{log: "level=info msg=\"replay complete\""}}, "live-store-0"); got != "" {
+		t.Errorf("a clean replay excuses a search gap: %q", got)
 	}
 }
