@@ -270,7 +270,7 @@ func droppedWAL(ctx context.Context, env *Env, victim string) string {
 	}
 	for _, line := range strings.Split(log, "\n") {
 		if strings.Contains(line, "failed to replay block. removing.") {
-			return "known upstream behaviour: the kill came before its WAL block's meta.json, Tempo dropped the block at replay with its offsets already committed, so the recent-window search (live-stores only) misses its traces until they age out of query_backend_after (docs/faults.md); " + strings.TrimSpace(line)
+			return "the kill came before its WAL block's meta.json, Tempo dropped the block at replay with its offsets already committed, so the recent-window search (live-stores only) misses its traces until they age out of query_backend_after (docs/faults.md); " + strings.TrimSpace(line)
 		}
 	}
 	return ""
