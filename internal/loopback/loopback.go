@@ -100,10 +100,7 @@ type dialed struct {
 // that cannot return is never reused (its goroutine exits locked).
 func DialIn(pid int, addr string) (net.Conn, error) {
 	if !namespaces {
-		ch := make(chan dialed, 1)
-		dialIn(nil, pid, addr, ch)
-		r := <-ch
-		return r.c, r.err
+		return dialIn(nil, pid, addr)
 	}
 	target, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
 	if err != nil {
@@ -111,7 +108,10 @@ func DialIn(pid int, addr string) (net.Conn, error) {
 	}
 	defer target.Close()
 	ch := make(chan dialed, 1)
-	go dialIn(target, pid, addr, ch)
+	go func() {
+		c, err := dialIn(target, pid, addr)
+		ch <- dialed{c, err}
+	}()
 	r := <-ch
 	return r.c, r.err
 }

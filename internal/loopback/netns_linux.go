@@ -16,23 +16,23 @@ import (
 // namespaces: Linux has network namespaces, so commands can be isolated.
 const namespaces = true
 
-// dialIn dials addr from inside the network namespace target (of pid)
-// on a locked OS thread, and sends the result on ch.
-func dialIn(target *os.File, pid int, addr string, ch chan<- dialed) {
+// dialIn dials addr from inside the network namespace target (of pid) on
+// the calling goroutine's OS thread, locked; the caller runs it on a
+// goroutine of its own, which exits still locked if the thread cannot
+// return to its namespace.
+func dialIn(target *os.File, pid int, addr string) (net.Conn, error) {
 	runtime.LockOSThread()
 	// This thread's own namespace, to return to: the main thread's
 	// namespace is the one /proc/net and child processes see.
 	own, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
 		runtime.UnlockOSThread()
-		ch <- dialed{nil, err}
-		return
+		return nil, err
 	}
 	defer own.Close()
 	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
 		runtime.UnlockOSThread()
-		ch <- dialed{nil, fmt.Errorf("enter the network namespace of pid %d: %w", pid, err)}
-		return
+		return nil, fmt.Errorf("enter the network namespace of pid %d: %w", pid, err)
 	}
 	var d net.Dialer
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -41,5 +41,5 @@ func dialIn(target *os.File, pid int, addr string, ch chan<- dialed) {
 	if unix.Setns(int(own.Fd()), unix.CLONE_NEWNET) == nil {
 		runtime.UnlockOSThread()
 	}
-	ch <- dialed{c, err}
+	return c, err
 }

@@ -4,6 +4,7 @@ package loopback
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 )
@@ -12,6 +13,6 @@ import (
 // nothing here starts a command that would need one.
 const namespaces = false
 
-func dialIn(_ *os.File, pid int, _ string, ch chan<- dialed) {
-	ch <- dialed{nil, fmt.Errorf("enter the network namespace of pid %d: network namespaces need Linux (this is %s)", pid, runtime.GOOS)}
+func dialIn(_ *os.File, pid int, _ string) (net.Conn, error) {
+	return nil, fmt.Errorf("enter the network namespace of pid %d: network namespaces need Linux (this is %s)", pid, runtime.GOOS)
 }
