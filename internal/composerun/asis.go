@@ -164,7 +164,7 @@ func lastLine(logs string) string {
 
 // Restarts lists the restarts the runner saw and those Docker's restart
 // policy made: a stack whose start order is right has none, unless a
-// program's own known first-start race (runtime.StartupRace, in its whole
+// program's own known first-start race (runtime.RaceOf, in its whole
 // log: the failed attempts' lines come before the restart's) made each.
 func (r *Runner) Restarts() []runtime.Restart {
 	out := r.Book.Restarts()

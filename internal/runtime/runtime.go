@@ -54,7 +54,7 @@ type Restart struct {
 	Service string
 	Why     string
 	// Race, when set, is a known failure of the program's own first start
-	// that its log shows and that a restart cures (StartupRace): not a
+	// that its log shows and that a restart cures (RaceOf): not a
 	// fault of the stack's start order.
 	Race string
 }
@@ -80,23 +80,14 @@ var startupRaces = []struct{ line, what string }{
 		"Grafana's own first-start race (its org lookup misses the org it has just inserted across a second boundary; grafana/grafana#68644 does not cover it), not the start order"},
 }
 
-// StartupRace names the known first-start failure a log shows and how
-// many times it shows it, or "" and 0: a restart is the race's only when
-// the race happened as often as the service restarted.
-func StartupRace(log string) (what string, times int) {
-	for _, r := range startupRaces {
-		if n := strings.Count(log, r.line); n > 0 {
-			return r.what, n
-		}
-	}
-	return "", 0
-}
-
-// RaceOf is the race that explains restarts restarts of a service whose
-// log is log, or "" when the log shows it fewer times.
+// RaceOf names the known first-start race (startupRaces) that explains
+// restarts restarts of a service whose log is log: the log must show the
+// race at least as often as the service restarted; "" otherwise.
 func RaceOf(log string, restarts int) string {
-	if what, n := StartupRace(log); n >= restarts {
-		return what
+	for _, r := range startupRaces {
+		if n := strings.Count(log, r.line); n > 0 && n >= restarts {
+			return r.what
+		}
 	}
 	return ""
 }

@@ -52,7 +52,7 @@ type Suite struct {
 	// provisioning passes of ours.
 	SeededBy string
 	// NoRestarts makes ready fail on any restart a known start-up race
-	// (runtime.StartupRace) does not explain: a stack whose start order is
+	// (runtime.RaceOf) does not explain: a stack whose start order is
 	// declared (compose conditions) must converge without one.
 	NoRestarts bool
 	// OffsetsBefore are the topic's end offsets before the push.
