@@ -133,12 +133,18 @@ func sum(m map[string]int) (n int) {
 	return n
 }
 
-// only is the part of a push that gaps name.
-func only(p Push, gaps []gap) Push {
+// ids are the traces gaps name.
+func ids(gaps []gap) map[string]bool {
 	named := map[string]bool{}
 	for _, g := range gaps {
 		named[g.id] = true
 	}
+	return named
+}
+
+// only is the part of a push that gaps name.
+func only(p Push, gaps []gap) Push {
+	named := ids(gaps)
 	out := Push{RunID: p.RunID, At: p.At}
 	for _, t := range p.Traces {
 		if named[t.ID] {
@@ -239,17 +245,13 @@ func (env *Env) Tally(ctx context.Context, p Push, recovery time.Duration, searc
 			gaps = again
 			return len(gaps) == 0, ""
 		})
-		still := map[string]bool{}
-		for _, g := range gaps {
-			still[g.id] = true
-		}
+		still := ids(gaps)
 		if back := slices.DeleteFunc(slices.Clone(first), func(g gap) bool { return still[g.id] }); len(back) > 0 {
 			ev = append(ev, fmt.Sprintf("%d of %d traces missed by the first read by ID (%s: %s) were complete when read again, the last %s later",
 				len(back), len(first), back[0].id, back[0].why, took.Round(100*time.Millisecond)))
 		}
 	}
-	dup := sum(dups)
-	c.Duplicated = dup
+	c.Duplicated = sum(dups)
 	byID := map[string]bool{}
 	for _, t := range p.Traces {
 		byID[t.ID] = true
