@@ -114,6 +114,19 @@ type Service struct {
 	// Unavailable says why this service cannot run with the selected images
 	// (the Redpanda console offline); runners skip it and report SKIPPED.
 	Unavailable string `json:"unavailable,omitempty"`
+	// Held says why a runner does not start this service with the rest of
+	// the plan (Options.HoldBlockBuilders): it starts later, by name, once
+	// a plan without the hold is adopted.
+	Held string `json:"held,omitempty"`
+}
+
+// NotRun is why a runner does not start the service with its plan ("" when
+// it does): it is unavailable with the selected images, or held.
+func (s Service) NotRun() string {
+	if s.Unavailable != "" {
+		return s.Unavailable
+	}
+	return s.Held
 }
 
 // Hostname is the name the service is reached by in containers.
@@ -176,9 +189,9 @@ type Plan struct {
 // those it shares with the stack it runs beside.
 func (p *Plan) Owns(s Service) bool { return !slices.Contains(p.Shared, s.Name) }
 
-// Runs reports whether this plan's runner starts the service: it owns it
-// and the selected images have it (Service.Unavailable).
-func (p *Plan) Runs(s Service) bool { return s.Unavailable == "" && p.Owns(s) }
+// Runs reports whether this plan's runner starts the service: it owns it,
+// the selected images have it and it is not held (Service.NotRun).
+func (p *Plan) Runs(s Service) bool { return s.NotRun() == "" && p.Owns(s) }
 
 // CheckBeside says why p cannot run beside the running stack old: it was
 // not rendered beside a stack (it would start a storage of its own), or

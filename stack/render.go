@@ -51,6 +51,15 @@ type Options struct {
 	// a side-by-side switch runs while the old side still compacts the
 	// bucket they share.
 	CompactionDisabled bool
+	// HoldBlockBuilders renders this rendering's block-builders held
+	// (Service.Held): the new side of a switch beside a Kafka stack starts
+	// them only once the old side's have stopped. Both sides' block-builder
+	// N consume partition N of the one topic, and a block's ID is a hash of
+	// tenant, partition and start offset (modules/blockbuilder/util/id.go at
+	// v2.9.0), so two running at once can write one block ID twice: the
+	// bucket then holds one writer's meta.json beside the other's
+	// data.parquet (docs/upgrades.md).
+	HoldBlockBuilders bool
 }
 
 // Limits are the tenant's ingestion limits (overrides.defaults.ingestion).
@@ -318,8 +327,9 @@ func (b *builder) services() {
 	}
 	if b.c.Mode.Kafka() {
 		// Beside a Kafka stack the new side reads the same topic, as the
-		// migration guide deploys it: its block-builders resume from the
-		// old ones' committed offsets. On a topic of its own their block
+		// migration guide deploys it: its block-builders, held until the
+		// old ones stop (Options.HoldBlockBuilders), resume from their
+		// committed offsets. On a topic of its own their block
 		// IDs, a hash of tenant, partition and start offset
 		// (modules/blockbuilder/util/id.go), would repeat the old side's
 		// and mark its blocks compacted (docs/upgrades.md).
@@ -410,6 +420,9 @@ func (b *builder) tempo(t tempoService, infra []string) {
 		Mounts:    []Mount{{File: TempoConfigFile, Path: b.filePath(TempoConfigFile, tempoConfigPath)}},
 		Health:    HealthCheck{Port: "http", Path: "/ready"},
 		DependsOn: append([]string(nil), infra...),
+	}
+	if t.target == "block-builder" && b.o.HoldBlockBuilders {
+		s.Held = "held until the stack beside has stopped its block-builders, which consume the same partitions into the same block IDs"
 	}
 	if t.target == "live-store" && !b.c.Release().Has(keyLiveStoreWAL) {
 		// 2.9 has no live_store.wal key, and its flag's default

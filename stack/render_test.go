@@ -651,3 +651,42 @@ func TestRenderBesideInContainers(t *testing.T) {
 		t.Errorf("a stack of its own names its services apart: %+v", got.Services[0])
 	}
 }
+
+// Held block-builders are rendered (ports, config) but not started with
+// the plan; a rendering without the hold starts them.
+func TestHoldBlockBuilders(t *testing.T) {
+	c := Combination{Mode: KafkaScheduler, Storage: S3, MetricsGenerator: true, Profile: Profile29}
+	o := CheckOptions(LoopbackNetwork(20000, "/tmp/tempo-stack"), "")
+	o.HoldBlockBuilders = true
+	held := mustRender(t, c, o)
+	var names []string
+	for _, s := range held.Services {
+		switch {
+		case s.Target == "block-builder" && (s.Held == "" || held.Runs(s)):
+			t.Errorf("%s is not held: %q", s.Name, s.Held)
+		case s.Target != "block-builder" && s.Held != "":
+			t.Errorf("%s is held", s.Name)
+		case s.Held != "":
+			names = append(names, s.Name)
+		}
+	}
+	if strings.Join(names, ",") != "block-builder-0,block-builder-1" {
+		t.Errorf("held: %v", names)
+	}
+	waves, err := held.Waves(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range waves {
+		for _, s := range w {
+			if s.Target == "block-builder" {
+				t.Errorf("%s is in a start wave", s.Name)
+			}
+		}
+	}
+	o.HoldBlockBuilders = false
+	free := mustRender(t, c, o)
+	if s, _ := free.Service("block-builder-0"); !free.Runs(s) {
+		t.Error("block-builder-0 does not run without the hold")
+	}
+}

@@ -93,12 +93,12 @@ func switchBeside(ctx context.Context, p upgrade.Path, pa *Prepared, render Rend
 	}
 	a := pa.Endpoints.Plan
 	on := stack.BesideNetwork(a)
-	renderSide := func(disabled bool, rf1After time.Time) (*stack.Plan, error) {
+	renderSide := func(r upgrade.SideRendering) (*stack.Plan, error) {
 		return render(p.To, on, func(so *stack.Options) {
-			so.Beside, so.CompactionDisabled, so.RF1After = a, disabled, rf1After
+			so.Beside, so.CompactionDisabled, so.RF1After, so.HoldBlockBuilders = a, r.CompactionDisabled, r.RF1After, r.HoldBlockBuilders
 		})
 	}
-	final, err := renderSide(false, time.Now())
+	final, err := renderSide(upgrade.SideRendering{RF1After: time.Now()})
 	if err != nil {
 		return failed("render " + p.To.ID() + ": " + err.Error())
 	}

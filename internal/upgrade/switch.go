@@ -38,16 +38,50 @@ type Switch struct {
 	Path Path
 	// From is the old release's stack, running.
 	From *fault.Env
-	// Render renders the new side beside the old stack: with compaction
-	// off until the handover, and rf1_after at the switch where the new
-	// release filters by it and the old side's ingesters wrote the blocks
-	// (the frontend reads their blocks before it and the new side's RF1
-	// blocks after); a zero time keeps the default.
-	Render func(compactionDisabled bool, rf1After time.Time) (*stack.Plan, error)
+	// Render renders the new side beside the old stack, as one step of
+	// the switch needs it (SideRendering).
+	Render func(SideRendering) (*stack.Plan, error)
 	// Up starts a rendering beside the old stack: its own services
 	// started, its topic seeded, its distributor writable.
 	Up   func(ctx context.Context, p *stack.Plan) (*Side, error)
 	Keys Keys
+}
+
+// SideRendering is how the new side is rendered at a step of the switch.
+type SideRendering struct {
+	// CompactionDisabled until the handover: the old side compacts the
+	// bucket meanwhile.
+	CompactionDisabled bool
+	// RF1After is the switch time where the new release filters by it and
+	// the old side's ingesters wrote the blocks (the frontend reads their
+	// blocks before it and the new side's RF1 blocks after); zero keeps
+	// the default.
+	RF1After time.Time
+	// HoldBlockBuilders until the old side's have stopped, where both
+	// sides have them on the one topic (stack.Options.HoldBlockBuilders).
+	HoldBlockBuilders bool
+}
+
+// before is the new side's rendering while the old side runs: compaction
+// off and, beside block-builders, its own held.
+func (m Switch) before(rf1After time.Time) SideRendering {
+	return SideRendering{CompactionDisabled: true, RF1After: m.rf1After(rf1After), HoldBlockBuilders: m.holdsBuilders()}
+}
+
+// holdsBuilders: both sides run block-builders on the one topic (the old
+// side's Kafka architecture), so the new side's wait for the old ones to
+// stop. Two block-builders of one partition cut the same start offset into
+// the same deterministic block ID (modules/blockbuilder/util/id.go at
+// v2.9.0): on 2026-12-02, on Dagger, a block of the new side's meta.json
+// and the old side's data.parquet lost a trace ("reading parquet file
+// metadata: missing required field").
+func (m Switch) holdsBuilders() bool { return m.Path.From.Mode.Kafka() && m.Path.To.Mode.Kafka() }
+
+func heldNote(held bool) string {
+	if held {
+		return ", its block-builders held until the old side's stop"
+	}
+	return ""
 }
 
 // rewritesRF1: the new side's frontend must learn the switch time when it
@@ -158,7 +192,7 @@ func (m Switch) run(ctx context.Context, up *verify.Upgrade) fault.Outcome {
 		}
 	}()
 	begin := time.Now()
-	plan, err := m.Render(true, m.rf1After(begin))
+	plan, err := m.Render(m.before(begin))
 	if err != nil {
 		return fail("render the new side: "+err.Error(), ev)
 	}
@@ -172,7 +206,7 @@ func (m Switch) run(ctx context.Context, up *verify.Upgrade) fault.Outcome {
 	if !ok {
 		return fail(fmt.Sprintf("the new side's %s runtime cannot hand compaction over (it takes no new plan while it runs)", b.Runtime.Name()), ev)
 	}
-	ev = append(ev, fmt.Sprintf("1. Tempo %s (%s) up beside %s in %s on the same bucket, compaction off (overrides.defaults.compaction.compaction_disabled), its distributor writable", up.To, m.Path.To.ID(), up.From, time.Since(begin).Round(100*time.Millisecond)))
+	ev = append(ev, fmt.Sprintf("1. Tempo %s (%s) up beside %s in %s on the same bucket, compaction off (overrides.defaults.compaction.compaction_disabled)%s, its distributor writable", up.To, m.Path.To.ID(), up.From, time.Since(begin).Round(100*time.Millisecond), heldNote(m.holdsBuilders())))
 
 	// 2. The new side reads what the old one flushed, before traffic moves
 	// (the guide's validation).
@@ -202,7 +236,7 @@ func (m Switch) run(ctx context.Context, up *verify.Upgrade) fault.Outcome {
 	ev = append(ev, fmt.Sprintf("3. traffic switched to Tempo %s %s after it was up: the old side took %d traces (%d refused%s)", up.To, switchAt.Sub(begin).Round(100*time.Millisecond), len(oldTraffic.Traces), oldRefused, oldWhy))
 	var steps []string
 	if m.rewritesRF1() {
-		next, err := m.Render(true, switchAt)
+		next, err := m.Render(m.before(switchAt))
 		if err != nil {
 			return fail("render the new side at the switch: "+err.Error(), ev)
 		}
@@ -264,19 +298,31 @@ func (m Switch) run(ctx context.Context, up *verify.Upgrade) fault.Outcome {
 		}
 		stoppedOld = append(stoppedOld, s.Name)
 	}
-	handover, err := m.Render(false, m.rf1After(switchAt))
+	handover, err := m.Render(SideRendering{RF1After: m.rf1After(switchAt)})
 	if err != nil {
 		return m.verdict(ctx, b, both, ev, fmt.Errorf("render the handover: %w", err))
 	}
-	var compaction []string
+	var compaction, held []string
 	for _, s := range handover.ServicesOf(stack.KindTempo) {
-		if s.Target == "backend-scheduler" || s.Target == "backend-worker" || s.Target == "compactor" {
+		switch {
+		case s.Target == "backend-scheduler" || s.Target == "backend-worker" || s.Target == "compactor":
 			compaction = append(compaction, s.Name)
+		case s.Target == "block-builder" && m.holdsBuilders():
+			held = append(held, s.Name)
 		}
 	}
 	done, err := restart(ctx, mover, handover, compaction...)
 	if err != nil {
 		return m.verdict(ctx, b, both, ev, fmt.Errorf("compaction handed over: %w", err))
+	}
+	// The new side's block-builders, held until the old ones stopped, take
+	// their partitions over from the offsets those committed.
+	for _, n := range held {
+		begin := time.Now()
+		if err := mover.StartService(ctx, n); err != nil {
+			return m.verdict(ctx, b, both, ev, fmt.Errorf("start the new side's %s: %w", n, err))
+		}
+		done = append(done, fmt.Sprintf("start %s (held until the old side's stopped) %s", n, time.Since(begin).Round(100*time.Millisecond)))
 	}
 	ev = append(ev, fmt.Sprintf("5. the old side stopped (%s; what it shares stays, now the new side's: %s), compaction on for Tempo %s: %s", strings.Join(stoppedOld, ", "), strings.Join(b.E.Plan.Shared, ", "), up.To, strings.Join(done, ", ")))
 

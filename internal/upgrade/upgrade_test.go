@@ -3,6 +3,7 @@ package upgrade
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tempo-stack/tempo-stack/stack"
 )
@@ -132,6 +133,22 @@ func TestSideBySidePaths(t *testing.T) {
 	}
 	if err := SideBySide(ic, stack.Profile29).Check(); err != nil {
 		t.Errorf("the rehearsal: %v", err)
+	}
+}
+
+// Only a switch beside a Kafka stack holds the new side's block-builders:
+// beside ingesters no old block-builder shares a partition.
+func TestSwitchHoldsBuildersBesideKafka(t *testing.T) {
+	for _, tc := range []struct {
+		from stack.Mode
+		hold bool
+	}{{stack.KafkaScheduler, true}, {stack.KafkaCompactor, true}, {stack.IngesterCompactor, false}, {stack.IngesterScheduler, false}} {
+		c := stack.Combination{Mode: tc.from, Storage: stack.S3, MetricsGenerator: true, Profile: stack.Profile28}
+		m := Switch{Path: SideBySide(c, stack.Profile29)}
+		r := m.before(time.Now())
+		if r.HoldBlockBuilders != tc.hold || !r.CompactionDisabled {
+			t.Errorf("from %s: %+v, want hold %v and compaction off", tc.from, r, tc.hold)
+		}
 	}
 }
 
