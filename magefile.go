@@ -129,7 +129,7 @@ func (Bench) Smoke(ctx context.Context, target string) error {
 // Compose runs the rendered docker compose stacks on Docker.
 type Compose mg.Namespace
 
-// Smoke runs every committed stack/compose/<id>/docker-compose.yaml as it is (production timings, its own seeding; offline images through an override that swaps images only), checks it from this host through its gateway and tears it down. Starts dockerd when none runs; images from TEMPO_STACK_IMAGES.
+// Smoke runs every committed stack/compose/<id>/docker-compose.yaml as it is (one-machine timings, its own seeding; offline images through an override that swaps images only), checks it from this host through its gateway and tears it down. Starts dockerd when none runs; images from TEMPO_STACK_IMAGES.
 func (Compose) Smoke(ctx context.Context) error {
 	return provider.Smoke(ctx, host())
 }

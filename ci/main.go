@@ -331,7 +331,7 @@ func (m *TempoStack) inSession(ctx context.Context, work func(context.Context, d
 
 // Up brings one combination up as Dagger services for you to use: buckets
 // and topic seeded, Grafana's datasources provisioned, Grafana open as
-// anonymous Admin, production timings. It returns the stack's gateway;
+// anonymous Admin, one-machine timings. It returns the stack's gateway;
 // `dagger call up --mode=scheduler up` forwards its ports to your host:
 // 80 (http://grafana.localhost, minio.localhost, prometheus.localhost,
 // redpanda-console.localhost, tempo.localhost), Tempo's API 3200 and OTLP

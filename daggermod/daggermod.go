@@ -161,7 +161,7 @@ func FaultScenarios(names []string) ([]fault.Scenario, error) {
 	return scenarios, nil
 }
 
-// Up brings a combination up for a person (production timings, buckets and
+// Up brings a combination up for a person (one-machine timings, buckets and
 // topic seeded, Grafana's datasources provisioned, Grafana open as
 // anonymous Admin) and returns its gateway, the stack's front door. The
 // services keep running after the function returns: Dagger holds what a

@@ -149,7 +149,7 @@ func Render(c Combination, o Options) (*Plan, error) {
 		return nil, fmt.Errorf("render %s: %w", c.ID(), err)
 	}
 	if o.Timings.Name == "" {
-		return nil, fmt.Errorf("render %s: no timings given (use ProductionTimings or VerificationTimings)", c.ID())
+		return nil, fmt.Errorf("render %s: no timings given (use OneMachineTimings, ProductionTimings or VerificationTimings)", c.ID())
 	}
 	if _, err := ParseImageSet(string(o.Images)); err != nil {
 		return nil, err

@@ -340,15 +340,25 @@ func TestVerificationTimingsAreOnlyOptIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range plans {
-		if p.Timings.Name != "production" {
-			t.Errorf("%s: committed stacks must use production timings, got %s", p.Combination.ID(), p.Timings.Name)
+		if p.Timings.Name != "one-machine" {
+			t.Errorf("%s: committed stacks must use one-machine timings, got %s", p.Combination.ID(), p.Timings.Name)
 		}
 		tempo, _ := p.File("tempo.yaml")
 		if !strings.Contains(string(tempo), "max_block_duration: 5m") && !p.Combination.Mode.Kafka() {
 			t.Errorf("%s: production max_block_duration should be upstream's 5m", p.Combination.ID())
 		}
 	}
-	v, prod := VerificationTimings(), ProductionTimings()
+	// One-machine timings are production's but for the cluster waits: a
+	// stack for a person flushes, polls and compacts as upstream does.
+	one, prod := OneMachineTimings(), ProductionTimings()
+	one.Name, one.RingStability, one.RingMinReady, one.PartitionOwnersWait, one.LiveStoreReadinessWait = prod.Name, prod.RingStability, prod.RingMinReady, prod.PartitionOwnersWait, prod.LiveStoreReadinessWait
+	if one != prod {
+		t.Errorf("one-machine timings may differ from production only in the cluster waits: %+v vs %+v", OneMachineTimings(), prod)
+	}
+	if o := OneMachineTimings(); o.RingStability >= prod.RingStability || o.RingMinReady >= prod.RingMinReady || o.PartitionOwnersWait >= prod.PartitionOwnersWait || o.LiveStoreReadinessWait >= prod.LiveStoreReadinessWait {
+		t.Errorf("one-machine timings must cut every cluster wait: %+v", o)
+	}
+	v := VerificationTimings()
 	if v.MaxBlockDuration >= prod.MaxBlockDuration || v.BlocklistPoll >= prod.BlocklistPoll || v.ConsumeCycle >= prod.ConsumeCycle {
 		t.Errorf("verification timings must be shorter than production ones: %+v vs %+v", v, prod)
 	}

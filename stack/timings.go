@@ -51,7 +51,8 @@ type Timings struct {
 }
 
 // ProductionTimings are the values of Tempo's upstream docker-compose
-// examples, meant for a stack a person runs and explores.
+// examples; a stack for a person on one machine runs OneMachineTimings,
+// which cut their cluster waits.
 func ProductionTimings() Timings {
 	return Timings{
 		Name:                 "production",
@@ -78,6 +79,28 @@ func ProductionTimings() Timings {
 		CollectionInterval:     15 * time.Second,
 		ScrapeInterval:         15 * time.Second,
 	}
+}
+
+// OneMachineTimings are what a stack for a person on one machine runs
+// with (the committed compose stacks, the module's up): production's
+// flush, poll and compaction intervals, with the four waits that exist
+// for a cluster's rollouts cut short. One machine runs one compactor or
+// backend-worker, so there is no ring change to wait out (Tempo's
+// wait_stability_min_duration, 1m upstream); nothing rolls it out, so an
+// ingester need not hold /ready back (min_ready_duration, 15s); its
+// partitions are owned by the only instances that will ever own them
+// (min_partition_owners_duration, 10s); and a live-store on a fresh topic
+// has nothing to catch up on (readiness_max_wait: it waits the whole of
+// it when the topic is empty). With production's waits `up` served after
+// about 90 s, most of it the backend-worker's ring wait.
+func OneMachineTimings() Timings {
+	t := ProductionTimings()
+	t.Name = "one-machine"
+	t.RingStability = 0
+	t.RingMinReady = time.Second
+	t.PartitionOwnersWait = time.Second
+	t.LiveStoreReadinessWait = 5 * time.Second
+	return t
 }
 
 // VerificationTimings are short intervals for verification runs only: blocks

@@ -16,11 +16,11 @@ import (
 const ComposeDir = "stack/compose"
 
 // UserOptions render a stack for a person to open on their machine: the
-// pinned upstream images, production timings, Grafana open to anonymous
+// pinned upstream images, one-machine timings, Grafana open to anonymous
 // visitors. The committed compose stacks, the module's config and its up
 // (with the session's images) use them.
 func UserOptions() Options {
-	return Options{Network: ContainerNetwork(), Timings: ProductionTimings(), Images: Upstream, GrafanaAnonymous: true}
+	return Options{Network: ContainerNetwork(), Timings: OneMachineTimings(), Images: Upstream, GrafanaAnonymous: true}
 }
 
 // CheckOptions render a stack for verification on a network: short
@@ -36,7 +36,7 @@ var ComposeProfiles = []Profile{DefaultProfile, Profile30}
 
 // ComposeStacks are the stacks committed under ComposeDir: every combination
 // of each ComposeProfiles release's matrix, pinned upstream images and
-// production timings, as a user would run them with docker compose.
+// one-machine timings, as a user would run them with docker compose.
 func ComposeStacks() ([]*Plan, error) {
 	var out []*Plan
 	for _, prof := range ComposeProfiles {

@@ -48,7 +48,7 @@ type DaggerConfig struct {
 	// Offline is a locally built image by reference (an imported
 	// tarball, stack.OfflineTarball).
 	Offline func(ref string) *dagger.Container
-	// ForUse renders the stack for a person (up): production timings and
+	// ForUse renders the stack for a person (up): one-machine timings and
 	// Grafana open to anonymous visitors; otherwise verification timings.
 	ForUse bool
 	Log    io.Writer
