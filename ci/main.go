@@ -29,6 +29,9 @@ type TempoStack struct {
 	// The Tempo profile every function runs.
 	// +private
 	Profile string
+	// How many stacks verify-all runs at once (0: the machine's).
+	// +private
+	Parallel int
 }
 
 // New picks what every function runs: the pinned upstream images, or with
@@ -46,12 +49,19 @@ func New(
 	// (their default) and 2.8
 	// +optional
 	profile string,
+	// how many stacks verify-all runs at once, each with hostnames of its
+	// own, from 1 to 8; 0 (the default): one per core, as memory allows
+	// +optional
+	parallel int,
 ) (*TempoStack, error) {
 	p, err := daggermod.Profile(images != nil, profile)
 	if err != nil {
 		return nil, err
 	}
-	return &TempoStack{Images: images, Profile: string(p)}, nil
+	if parallel < 0 || parallel > daggermod.MaxParallel {
+		return nil, fmt.Errorf("--parallel=%d: want 0 (the machine's) or a number of stacks from 1 to %d", parallel, daggermod.MaxParallel)
+	}
+	return &TempoStack{Images: images, Profile: string(p), Parallel: parallel}, nil
 }
 
 // Matrix returns the combinations verify-all runs, as a GitHub Actions
@@ -118,8 +128,9 @@ func (m *TempoStack) Verify(
 	})
 }
 
-// VerifyAll verifies the 8 combinations (4 modes x 2 storages) one after
-// the other and returns the combined reports; it fails when a check fails.
+// VerifyAll verifies the 8 combinations (4 modes x 2 storages), as many at
+// once as the constructor's --parallel says, and returns the combined
+// reports in the matrix's order; it fails when a check fails.
 // +cache="never"
 func (m *TempoStack) VerifyAll(
 	ctx context.Context,
@@ -379,7 +390,7 @@ func (m *TempoStack) session(ctx context.Context, log io.Writer) (daggermod.Sess
 	if err != nil {
 		return daggermod.Session{}, fmt.Errorf("connect to the session: %w", err)
 	}
-	s := daggermod.Session{Client: client, Profile: stack.Profile(m.Profile), Log: log}
+	s := daggermod.Session{Client: client, Profile: stack.Profile(m.Profile), Log: log, Parallel: m.Parallel}
 	if m.Images != nil {
 		id, err := m.Images.ID(ctx)
 		if err != nil {

@@ -35,6 +35,25 @@ type Session struct {
 	// Profile is the Tempo profile every combination runs (Profile).
 	Profile stack.Profile
 	Log     io.Writer
+	// Parallel is how many stacks Verify and Faults run at once, each
+	// with hostnames of its own; 0 is the machine's (provider.Parallel).
+	Parallel int
+}
+
+// MaxParallel bounds the constructor's --parallel.
+const MaxParallel = provider.MaxParallel
+
+// parallel is how many stacks run at once, and the names that keep them
+// apart when more than one does.
+func (s Session) parallel() (int, *provider.StackNames) {
+	n := s.Parallel
+	if n == 0 {
+		n, _, _ = provider.Parallel()
+	}
+	if n <= 1 {
+		return 1, nil
+	}
+	return n, &provider.StackNames{}
 }
 
 // Profile is the Tempo profile the module runs, as its constructor's
@@ -85,12 +104,14 @@ type Reports struct {
 	Failed   int
 }
 
-// Verify runs the combinations one after the other, each stopped before the
-// next, and reports on all of them.
+// Verify runs the combinations, s.Parallel at a time (each stopped and
+// cleaned up once verified), and reports on all of them in their order.
 func (s Session) Verify(ctx context.Context, combos []stack.Combination) (Reports, error) {
 	opts := pipeline.DefaultOptions()
 	opts.Log, opts.Runtime = s.Log, provider.DaggerName
-	run := pipeline.RunAll(ctx, combos, provider.Dagger(s.config(false)), opts)
+	cfg := s.config(false)
+	opts.Parallel, cfg.Apart = s.parallel()
+	run := pipeline.RunAll(ctx, combos, provider.Dagger(cfg), opts)
 	junit, err := run.JUnit()
 	if err != nil {
 		return Reports{}, err

@@ -398,6 +398,11 @@ type Network struct {
 // ContainerNetwork is the addressing of docker compose and Dagger.
 func ContainerNetwork() Network { return Network{Kind: Containers} }
 
+// LoopbackStride is how many ports, from its base, a loopback stack and one
+// rendered beside it (BesideNetwork) may take: stacks that run at once are
+// given bases this far apart (TestLoopbackStacksFitTheirStride).
+const LoopbackStride = 200
+
 // LoopbackNetwork addresses every service on 127.0.0.1 from basePort upwards,
 // with per-service state under dataDir.
 func LoopbackNetwork(basePort int, dataDir string) Network {

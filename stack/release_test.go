@@ -128,3 +128,34 @@ func TestLoopbackPortsAcrossReleases(t *testing.T) {
 		}
 	}
 }
+
+// Stacks that run at once on loopback get bases LoopbackStride apart: every
+// release's stack, with one rendered beside it (an upgrade's new side),
+// must fit below the next base.
+func TestLoopbackStacksFitTheirStride(t *testing.T) {
+	const base = 20000
+	last := func(p *Plan) int {
+		n := p.Network.BasePort
+		for _, s := range p.Services {
+			for _, port := range s.Ports {
+				n = max(n, port.Host)
+			}
+		}
+		return n
+	}
+	for _, prof := range Profiles {
+		for _, c := range Matrix(prof) {
+			p, err := Render(c, CheckOptions(LoopbackNetwork(base, "/tmp/x"), ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			beside, err := Render(c, CheckOptions(BesideNetwork(p), ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if end := last(beside); end >= base+LoopbackStride {
+				t.Errorf("%s (Tempo %s) and the stack beside it reach port %d, past the stride (%d from %d)", c.ID(), prof, end, LoopbackStride, base)
+			}
+		}
+	}
+}

@@ -20,10 +20,10 @@ var AsIsChecks = []string{"ready", "seeded", "ingest", "trace-by-id", "grafana",
 // AsIs proves one stack that seeds itself (a committed compose file): the
 // runtime starts every service at once and the file orders and seeds the
 // start; nothing of ours provisions anything. The caller stops rt.
-func AsIs(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o Options) report.Combination {
+func AsIs(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o Options) (out report.Combination) {
 	p := e.Plan
 	start := time.Now()
-	out := report.Combination{ID: p.Combination.ID(), Profile: string(p.Combination.Profile), Runtime: rt.Name()}
+	out = report.Combination{ID: p.Combination.ID(), Profile: string(p.Combination.Profile), Runtime: rt.Name()}
 	logf := func(format string, a ...any) { fmt.Fprintf(o.Log, "[%s] "+format+"\n", append([]any{out.ID}, a...)...) }
 	s := &verify.Suite{E: e, Timeouts: o.Timeouts, RunID: fmt.Sprintf("%s-%d", out.ID, start.UnixNano()),
 		SeededBy: "the stack's own one-shot services", NoRestarts: true}
@@ -33,10 +33,13 @@ func AsIs(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o Options
 		}
 	}
 	logf("up: every service at once, in the order the file's conditions give")
+	clock := newPhaseClock(ctx, rt)
+	defer func() { out.Phases = clock.phases }()
 	if err := rt.Start(ctx, nil); err != nil {
 		out.NotStarted = err.Error()
 		return out
 	}
+	clock.mark("up, until every service is healthy")
 	out.Startup = time.Since(start)
 	s.Readiness = rt.Readiness()
 	s.Restarts = rt.Restarts()
@@ -44,12 +47,16 @@ func AsIs(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o Options
 	if d, ok := p.Service("distributor"); ok && d.Unavailable == "" {
 		one := o
 		one.Waves = 1 // the smoke proves the path, not compaction
-		if err := push(ctx, s, one, logf); err != nil {
+		if err := push(ctx, s, one, logf, clock.mark); err != nil {
 			out.Error = err.Error()
 			return out
 		}
 	}
-	out.Checks = s.RunOnly(ctx, AsIsChecks, logCheck(logf))
+	logc := logCheck(logf)
+	out.Checks = s.RunOnly(ctx, AsIsChecks, func(r verify.Result) {
+		logc(r)
+		clock.mark("check " + r.Name)
+	})
 	out.Measured = s.Measured
 	return out
 }

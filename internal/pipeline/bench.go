@@ -95,7 +95,7 @@ func Bench(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o BenchO
 	}
 	r.GeneratorHeadroomSPS = math.Round(h)
 	logf("generator headroom: %.0f spans/s into a null OTLP sink (%d workers, %d spans/trace, %d-byte attribute)", h, o.Load.Workers, o.Load.SpansPerTrace, o.Load.AttrBytes)
-	if _, err := bringUp(ctx, rt, e, logf); err != nil {
+	if _, err := bringUp(ctx, rt, e, logf, nil); err != nil {
 		r.Error = err.Error()
 		return r
 	}

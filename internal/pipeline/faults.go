@@ -3,9 +3,11 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/fault"
+	"github.com/tempo-stack/tempo-stack/internal/parallel"
 	"github.com/tempo-stack/tempo-stack/internal/report"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -20,32 +22,64 @@ const FaultWait = 2 * time.Minute
 // not apply is a SKIPPED row with the reason.
 func Faults(ctx context.Context, combos []stack.Combination, scenarios []fault.Scenario, prepare Tunable, o Options) report.Run {
 	run := report.Run{Started: time.Now(), Title: "tempo-stack faults"}
+	// Every row is decided in the list's order first (which scenario runs
+	// on which combination, which is SKIPPED and why), so the first
+	// combination of a path is the one it runs on, however many stacks
+	// run at once; then the stacks run, o.Parallel at a time.
+	type row struct {
+		combo, check int
+		sc           fault.Scenario
+	}
+	var jobs []row
 	ranOn := map[string]string{} // scenario and path: the combination it ran on
+	results := make([]report.Combination, len(combos))
 	for i, c := range combos {
-		res := report.Combination{ID: c.ID(), Profile: string(c.Profile), Runtime: o.Runtime}
-		start := time.Now()
-		fmt.Fprintf(o.Log, "=== [%d/%d] %s (Tempo %s): %d fault scenarios\n", i+1, len(combos), c.ID(), c.Profile, len(scenarios))
-		for _, sc := range scenarios {
-			if ctx.Err() != nil {
-				break
-			}
-			var r verify.Result
+		results[i] = report.Combination{ID: c.ID(), Profile: string(c.Profile), Runtime: o.Runtime, Checks: make([]verify.Result, len(scenarios))}
+		for j, sc := range scenarios {
 			path := sc.Name + ": " + sc.Path(c)
 			if why := sc.Skip(c); why != "" {
-				r = sc.Skipped(why)
+				results[i].Checks[j] = sc.Skipped(why)
 			} else if first, ok := ranOn[path]; ok && o.OnePerPath {
-				r = sc.Skipped(fmt.Sprintf("the same path (%s) ran on %s; faults:all runs it on every mode", sc.Path(c), first))
+				results[i].Checks[j] = sc.Skipped(fmt.Sprintf("the same path (%s) ran on %s; faults:all runs it on every mode", sc.Path(c), first))
 			} else {
 				ranOn[path] = c.ID()
-				timings := sc.RenderTimings()
-				r = faultOnOwnStack(ctx, c, sc, prepare(func(so *stack.Options) { so.Timings = timings }), o)
+				jobs = append(jobs, row{i, j, sc})
+				continue
 			}
-			logResult(o, c.ID(), r)
-			res.Checks = append(res.Checks, r)
+			logResult(o, c.ID(), results[i].Checks[j])
 		}
-		res.Total = time.Since(start)
+	}
+	var mu sync.Mutex // a combination's Total sums its stacks' times
+	ran := parallel.Do(ctx, o.Parallel, len(jobs), func(k int) {
+		job := jobs[k]
+		c := combos[job.combo]
+		fmt.Fprintf(o.Log, "=== [%d/%d] %s (Tempo %s): %s\n", k+1, len(jobs), c.ID(), c.Profile, job.sc.Name)
+		start := time.Now()
+		timings := job.sc.RenderTimings()
+		r := faultOnOwnStack(ctx, c, job.sc, prepare(func(so *stack.Options) { so.Timings = timings }), o)
+		logResult(o, c.ID(), r)
+		mu.Lock()
+		defer mu.Unlock()
+		results[job.combo].Checks[job.check] = r
+		results[job.combo].Total += time.Since(start)
+	})
+	notRun := map[[2]int]bool{}
+	for k, r := range ran {
+		if !r {
+			notRun[[2]int{jobs[k].combo, jobs[k].check}] = true
+		}
+	}
+	for i, res := range results {
+		var checks []verify.Result
+		for j, r := range res.Checks {
+			if !notRun[[2]int{i, j}] {
+				checks = append(checks, r)
+			}
+		}
+		res.Checks = checks
 		run.Combinations = append(run.Combinations, res)
 	}
+	run.Parallel, run.Wall = max(o.Parallel, 1), time.Since(run.Started)
 	return run
 }
 
@@ -71,7 +105,7 @@ func faultOnOwnStack(ctx context.Context, c stack.Combination, sc fault.Scenario
 func faultEnv(ctx context.Context, p *Prepared, o Options) (*fault.Env, error) {
 	id := p.Endpoints.Plan.Combination.ID()
 	logf := func(format string, a ...any) { fmt.Fprintf(o.Log, "[%s] "+format+"\n", append([]any{id}, a...)...) }
-	if _, err := bringUp(ctx, p.Runtime, p.Endpoints, logf); err != nil {
+	if _, err := bringUp(ctx, p.Runtime, p.Endpoints, logf, nil); err != nil {
 		return nil, err
 	}
 	s := &verify.Suite{E: p.Endpoints}

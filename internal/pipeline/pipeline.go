@@ -12,6 +12,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/parallel"
 	"github.com/tempo-stack/tempo-stack/internal/provision"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/report"
@@ -33,6 +34,11 @@ type Options struct {
 	Log      io.Writer
 	// Runtime names the runtime in reports of runs that failed to prepare.
 	Runtime string
+	// Parallel is how many combinations (or fault scenarios) run at once,
+	// each on a stack of its own; below 1 means one. Only a runtime whose
+	// stacks keep apart says more (the local runtime: ports and
+	// directories per stack).
+	Parallel int
 	// OnePerPath: Faults runs each scenario on the first combination of
 	// each of its code paths (fault.Scenario.Path) and reports the others
 	// SKIPPED, naming where that path ran.
@@ -65,14 +71,16 @@ func infra(s stack.Service) bool {
 }
 
 // Verify runs one combination on rt, which the caller stops afterwards.
-func Verify(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o Options) report.Combination {
+func Verify(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o Options) (out report.Combination) {
 	p := e.Plan
 	start := time.Now()
-	out := report.Combination{ID: p.Combination.ID(), Profile: string(p.Combination.Profile), Runtime: rt.Name()}
+	out = report.Combination{ID: p.Combination.ID(), Profile: string(p.Combination.Profile), Runtime: rt.Name()}
 	logf := func(format string, a ...any) { fmt.Fprintf(o.Log, "[%s] "+format+"\n", append([]any{out.ID}, a...)...) }
 	s := &verify.Suite{E: e, Timeouts: o.Timeouts, RunID: fmt.Sprintf("%s-%d", out.ID, start.UnixNano())}
 
-	seeding, err := bringUp(ctx, rt, e, logf)
+	clock := newPhaseClock(ctx, rt)
+	defer func() { out.Phases = clock.phases }()
+	seeding, err := bringUp(ctx, rt, e, logf, clock.mark)
 	s.Seeding = seeding
 	if err != nil {
 		out.NotStarted = err.Error()
@@ -95,21 +103,28 @@ func Verify(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o Optio
 			s.SeedingErr = err
 		}
 	}
-	if err := push(ctx, s, o, logf); err != nil {
+	clock.mark("provision Grafana (twice)")
+	if err := push(ctx, s, o, logf, clock.mark); err != nil {
 		out.Error = err.Error()
 		return out
 	}
-	out.Checks = s.Run(ctx, logCheck(logf))
+	logc := logCheck(logf)
+	out.Checks = s.Run(ctx, func(r verify.Result) {
+		logc(r)
+		clock.mark("check " + r.Name)
+	})
 	out.Measured = s.Measured
 	return out
 }
 
 // push waits until the stack takes writes, then pushes the run's traces
 // in o.Waves waves, each watched by the suite from the moment it is sent.
-func push(ctx context.Context, s *verify.Suite, o Options, logf func(string, ...any)) error {
+func push(ctx context.Context, s *verify.Suite, o Options, logf func(string, ...any), mark func(string)) error {
 	if err := s.WaitWritable(ctx); err != nil {
 		return fmt.Errorf("stack not writable: %w", err)
 	}
+	mark("wait until writable")
+	defer mark(fmt.Sprintf("push %d traces in %d waves", o.Traces, o.Waves))
 	addr := s.E.Addr("distributor", "otlp-grpc")
 	logf("pushing %d traces in %d waves to %s", o.Traces, o.Waves, addr)
 	s.Pushed, s.PushErr = tracegen.Push(ctx, tracegen.Config{
@@ -128,7 +143,11 @@ func logCheck(logf func(string, ...any)) func(verify.Result) {
 
 // bringUp starts the infrastructure, seeds it (buckets, topic), then starts
 // every other service. It returns what seeding did.
-func bringUp(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, logf func(string, ...any)) ([][]provision.Change, error) {
+// mark, when given, closes each phase (see phaseClock).
+func bringUp(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, logf func(string, ...any), mark func(string)) ([][]provision.Change, error) {
+	if mark == nil {
+		mark = func(string) {}
+	}
 	for _, n := range e.Plan.Notes {
 		logf("note: %s", n)
 	}
@@ -136,6 +155,7 @@ func bringUp(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, logf f
 	if err := rt.Start(ctx, infra); err != nil {
 		return nil, fmt.Errorf("start infrastructure: %w", err)
 	}
+	mark("start infrastructure, until ready")
 	logf("seeding")
 	// Readiness endpoints can answer before a service takes writes (MinIO
 	// under load: "Server not initialized yet"): the first pass retries,
@@ -145,10 +165,12 @@ func bringUp(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, logf f
 	if err != nil {
 		return seeding, fmt.Errorf("seed: %w", err)
 	}
+	mark("seed buckets and topic")
 	logf("starting Tempo, Grafana and the rest")
 	if err := rt.Start(ctx, nil); err != nil {
 		return seeding, fmt.Errorf("start services: %w", err)
 	}
+	mark("start Tempo, Grafana and the rest, until ready")
 	return seeding, nil
 }
 
@@ -159,7 +181,7 @@ func Up(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, log io.Writ
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(log, "[%s] "+format+"\n", append([]any{e.Plan.Combination.ID()}, a...)...)
 	}
-	if _, err := bringUp(ctx, rt, e, logf); err != nil {
+	if _, err := bringUp(ctx, rt, e, logf, nil); err != nil {
 		return err
 	}
 	logf("provisioning Grafana")
@@ -230,10 +252,9 @@ type Tunable func(Tune) Prepare
 // only when ctx is cancelled.
 func RunAll(ctx context.Context, combos []stack.Combination, prepare Prepare, o Options) report.Run {
 	run := report.Run{Started: time.Now()}
-	for i, c := range combos {
-		if ctx.Err() != nil {
-			break
-		}
+	results := make([]report.Combination, len(combos))
+	ran := parallel.Do(ctx, o.Parallel, len(combos), func(i int) {
+		c := combos[i]
 		fmt.Fprintf(o.Log, "=== [%d/%d] %s (Tempo %s)\n", i+1, len(combos), c.ID(), c.Profile)
 		start := time.Now()
 		res := report.Combination{ID: c.ID(), Profile: string(c.Profile), Runtime: o.Runtime}
@@ -253,8 +274,14 @@ func RunAll(ctx context.Context, combos []stack.Combination, prepare Prepare, o 
 		default:
 			fmt.Fprintf(o.Log, "=== %s: %d failed checks in %s\n", c.ID(), res.Failed(), res.Total.Round(time.Millisecond))
 		}
-		run.Combinations = append(run.Combinations, res)
+		results[i] = res
+	})
+	for i, r := range ran {
+		if r {
+			run.Combinations = append(run.Combinations, results[i])
+		}
 	}
+	run.Parallel, run.Wall = max(o.Parallel, 1), time.Since(run.Started)
 	return run
 }
 

@@ -15,9 +15,11 @@ import (
 type fakeRuntime struct {
 	runtime.Book
 	startErr error
-	panicky  bool
-	starts   int
-	stops    int
+	// failAt: the Start call (from 1) that returns startErr; 0: every one.
+	failAt  int
+	panicky bool
+	starts  int
+	stops   int
 }
 
 func (f *fakeRuntime) Name() string { return "fake" }
@@ -27,7 +29,56 @@ func (f *fakeRuntime) Start(_ context.Context, _ func(stack.Service) bool) error
 	if f.panicky {
 		panic("a runtime bug")
 	}
+	if f.failAt != 0 && f.starts != f.failAt {
+		return nil
+	}
 	return f.startErr
+}
+
+// A meter that counts a second of CPU for each reading.
+type meteredRuntime struct {
+	*fakeRuntime
+	reads float64
+}
+
+func (m *meteredRuntime) Usage(context.Context) (map[string]runtime.Usage, error) {
+	m.reads++
+	return map[string]runtime.Usage{"minio": {CPUSeconds: m.reads}}, nil
+}
+
+// Where the time went is recorded phase by phase, with CPU where the
+// runtime measures it, up to where the run stopped.
+func TestPhasesAreRecordedUpToTheFailure(t *testing.T) {
+	// Local storage on the ingester path seeds nothing, so the run gets
+	// to its second start, which fails.
+	c := stack.Combination{Mode: stack.IngesterCompactor, Storage: stack.Local, MetricsGenerator: true, Profile: stack.Profile28}
+	p, err := stack.Render(c, stack.Options{Network: stack.LoopbackNetwork(20000, t.TempDir()), Timings: stack.VerificationTimings()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := verify.LoopbackEndpoints(p, NewSecrets())
+	for _, tc := range []struct {
+		rt     runtime.Runtime
+		hasCPU bool
+	}{
+		{&fakeRuntime{startErr: errors.New("tempo exited"), failAt: 2}, false},
+		{&meteredRuntime{fakeRuntime: &fakeRuntime{startErr: errors.New("tempo exited"), failAt: 2}}, true},
+	} {
+		out := Verify(context.Background(), tc.rt, e, DefaultOptions())
+		if !strings.Contains(out.NotStarted, "tempo exited") {
+			t.Fatalf("not started %q", out.NotStarted)
+		}
+		var names []string
+		for _, ph := range out.Phases {
+			names = append(names, ph.Name)
+			if ph.HasCPU != tc.hasCPU || (tc.hasCPU && ph.CPUSeconds != 1) {
+				t.Errorf("%s: CPU %v (%.1f s), want measured=%v and 1 s a phase", ph.Name, ph.HasCPU, ph.CPUSeconds, tc.hasCPU)
+			}
+		}
+		if got := strings.Join(names, ", "); got != "start infrastructure, until ready, seed buckets and topic" {
+			t.Errorf("phases %q", got)
+		}
+	}
 }
 
 func (f *fakeRuntime) Logs(context.Context, string) (string, error) { return "", nil }

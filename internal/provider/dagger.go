@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"dagger.io/dagger"
@@ -55,7 +56,16 @@ type DaggerConfig struct {
 	// Tune changes the verification rendering (a fault scenario's
 	// timings, a bench's limits).
 	Tune pipeline.Tune
+	// Apart gives every stack prepared hostnames of its own ("s2-distributor"),
+	// so stacks run at once in one session: Dagger's hostnames are the
+	// session's.
+	Apart *StackNames
 }
+
+// StackNames numbers the stacks of one session, for DaggerConfig.Apart.
+type StackNames struct{ n atomic.Int64 }
+
+func (s *StackNames) next() string { return fmt.Sprintf("s%d-", s.n.Add(1)) }
 
 // Dagger prepares combinations as Dagger services in the client's session.
 func Dagger(cfg DaggerConfig) pipeline.Prepare {
@@ -97,7 +107,11 @@ func DaggerRender(cfg DaggerConfig) pipeline.Render {
 // returns the runner, whose services a caller can hand to Dagger's CLI
 // (the module's up returns the gateway).
 func PrepareDagger(cfg DaggerConfig, c stack.Combination) (*daggerrun.Runner, *pipeline.Prepared, error) {
-	p, err := stack.Render(c, cfg.options())
+	o := cfg.options()
+	if cfg.Apart != nil {
+		o.Network.HostPrefix = cfg.Apart.next()
+	}
+	p, err := stack.Render(c, o)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -25,7 +25,8 @@ import (
 type LocalConfig struct {
 	BinDir      string // the tool cache's bin
 	GrafanaHome string // the source-built Grafana's home path
-	BasePort    int
+	// Ports hands each stack that runs at once a base port of its own.
+	Ports *PortSlots
 	// Keep leaves each combination's directory (configs, data, logs) in
 	// place and prints where it is.
 	Keep bool
@@ -46,6 +47,35 @@ type Shared struct {
 	Dir     string
 	Secrets map[stack.Secret]string
 }
+
+// PortSlots are the base ports of the stacks the local runtime runs at
+// once, stack.LoopbackStride apart: a stack takes one when it is prepared
+// and gives it back when it is cleaned up.
+type PortSlots struct{ free chan int }
+
+// NewPortSlots makes n slots from base, or says which setting to change
+// when they would run past the last port.
+func NewPortSlots(base, n int) (*PortSlots, error) {
+	if end := base + n*stack.LoopbackStride - 1; end > 65535 {
+		return nil, fmt.Errorf("%d stacks at once from port %d need ports up to %d, past 65535: lower %s or %s", n, base, end, EnvBasePort, EnvParallel)
+	}
+	s := &PortSlots{free: make(chan int, n)}
+	for i := 0; i < n; i++ {
+		s.free <- base + i*stack.LoopbackStride
+	}
+	return s, nil
+}
+
+func (s *PortSlots) take(ctx context.Context) (int, error) {
+	select {
+	case b := <-s.free:
+		return b, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+func (s *PortSlots) give(base int) { s.free <- base }
 
 // options are the rendering options of a stack on network n.
 func (cfg LocalConfig) options(n stack.Network) stack.Options {
@@ -74,16 +104,21 @@ func LocalRender(cfg LocalConfig) pipeline.Render {
 // fresh temporary directory.
 func Local(cfg LocalConfig) pipeline.Prepare {
 	return func(ctx context.Context, c stack.Combination) (*pipeline.Prepared, error) {
+		base, err := cfg.Ports.take(ctx)
+		if err != nil {
+			return nil, err
+		}
 		dir, secrets := "", pipeline.NewSecrets()
 		if cfg.Shared != nil {
 			dir, secrets = cfg.Shared.Dir, cfg.Shared.Secrets
-		} else {
-			var err error
-			if dir, err = os.MkdirTemp("", "tempo-stack-"+c.ID()+"-"); err != nil {
-				return nil, err
-			}
+		} else if dir, err = os.MkdirTemp("", "tempo-stack-"+c.ID()+"-"); err != nil {
+			cfg.Ports.give(base)
+			return nil, err
 		}
 		cleanup := func() error {
+			// Every process is stopped before the runner cleans up, so the
+			// ports are free for the next stack.
+			defer cfg.Ports.give(base)
 			if cfg.Shared != nil {
 				return nil // the caller's, removed by it
 			}
@@ -93,7 +128,7 @@ func Local(cfg LocalConfig) pipeline.Prepare {
 			}
 			return os.RemoveAll(dir)
 		}
-		p, err := stack.Render(c, cfg.options(stack.LoopbackNetwork(cfg.BasePort, dir)))
+		p, err := stack.Render(c, cfg.options(stack.LoopbackNetwork(base, dir)))
 		if err != nil {
 			_ = cleanup()
 			return nil, err

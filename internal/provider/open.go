@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +66,9 @@ type Opened struct {
 	close   func() error
 	// onePerPath: faults run once per scenario path (FaultPaths).
 	onePerPath bool
+	// parallel: how many stacks run at once (the local runtime's; the
+	// others run one at a time).
+	parallel int
 }
 
 // Open makes the choice usable. A fresh machine's first run builds the
@@ -82,8 +86,18 @@ func Open(ctx context.Context, h Host, c Choice) (*Opened, error) {
 		if err != nil {
 			return nil, err
 		}
+		n, why, err := Parallel()
+		if err != nil {
+			return nil, err
+		}
+		slots, err := NewPortSlots(base, n)
+		if err != nil {
+			return nil, err
+		}
+		o.parallel = n
+		fmt.Fprintf(h.Out, "local runtime: up to %d at once (%s; %s sets it), each stack on ports of its own from %d, %d apart\n", n, why, EnvParallel, base, stack.LoopbackStride)
 		o.local = &LocalConfig{
-			BinDir: filepath.Join(h.Tools.Dir, "bin"), GrafanaHome: h.Tools.GrafanaHome(), BasePort: base,
+			BinDir: filepath.Join(h.Tools.Dir, "bin"), GrafanaHome: h.Tools.GrafanaHome(), Ports: slots,
 			Keep: os.Getenv(EnvKeep) == "1", Log: h.Out,
 		}
 		o.prepare = func(t pipeline.Tune) pipeline.Prepare {
@@ -125,6 +139,15 @@ func Open(ctx context.Context, h Host, c Choice) (*Opened, error) {
 		}
 		if c.Profile != c.Images.Profile() {
 			o.call = append(o.call, "--profile="+string(c.Profile))
+		}
+		// Without TEMPO_STACK_PARALLEL the module works it out from the
+		// machine it runs on, as the local runtime does here.
+		if os.Getenv(EnvParallel) != "" {
+			n, _, err := Parallel()
+			if err != nil {
+				return nil, err
+			}
+			o.call = append(o.call, "--parallel="+strconv.Itoa(n))
 		}
 	default:
 		return nil, fmt.Errorf("unknown runtime %q", c.Runtime)
@@ -233,7 +256,7 @@ func (o *Opened) Smoke(ctx context.Context) error {
 
 func (o *Opened) options() pipeline.Options {
 	opts := pipeline.DefaultOptions()
-	opts.Log, opts.Runtime, opts.OnePerPath = o.host.Out, o.Runtime, o.onePerPath
+	opts.Log, opts.Runtime, opts.OnePerPath, opts.Parallel = o.host.Out, o.Runtime, o.onePerPath, o.parallel
 	return opts
 }
 
@@ -268,6 +291,7 @@ func (o *Opened) Faults(ctx context.Context, combos []stack.Combination, scenari
 	run.Title = "tempo-stack faults"
 	if migrate && ctx.Err() == nil {
 		run.Combinations = append(run.Combinations, o.migration(ctx, opts))
+		run.Wall = time.Since(run.Started)
 	}
 	return o.report(ctx, run)
 }

@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -124,5 +126,49 @@ func TestChooseReadsTheEnvironmentOnce(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("%+v: %+v, %v; want %+v", tc, got, err, tc.want)
 		}
+	}
+}
+
+func TestParallel(t *testing.T) {
+	for env, ok := range map[string]bool{"1": true, "8": true, "0": false, "9": false, "two": false, "-1": false} {
+		t.Setenv(EnvParallel, env)
+		n, why, err := Parallel()
+		if (err == nil) != ok {
+			t.Errorf("%s=%q: error %v, want ok=%v", EnvParallel, env, err, ok)
+		}
+		if ok && (strconv.Itoa(n) != env || why != EnvParallel+"="+env) {
+			t.Errorf("%s=%q: %d (%s)", EnvParallel, env, n, why)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "from 1 to 8")) {
+			t.Errorf("%s=%q: the error must name what is valid: %v", EnvParallel, env, err)
+		}
+	}
+	t.Setenv(EnvParallel, "")
+	if n, why, err := Parallel(); err != nil || n < 1 || n > MaxParallel || why == "" {
+		t.Errorf("the machine's default: %d (%s), %v", n, why, err)
+	}
+}
+
+func TestPortSlotsStayBelowTheLastPort(t *testing.T) {
+	if _, err := NewPortSlots(65000, 3); err == nil || !strings.Contains(err.Error(), EnvBasePort) {
+		t.Errorf("slots past 65535 must be refused, naming what to change: %v", err)
+	}
+	s, err := NewPortSlots(20000, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s.take(context.Background())
+	b, _ := s.take(context.Background())
+	if a == b || a < 20000 || b < 20000 {
+		t.Errorf("two slots share or miss their bases: %d, %d", a, b)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.take(ctx); err == nil {
+		t.Error("with every slot taken, take must wait, and give up with its context")
+	}
+	s.give(a)
+	if c, err := s.take(context.Background()); err != nil || c != a {
+		t.Errorf("a slot given back is taken again: %d, %v", c, err)
 	}
 }

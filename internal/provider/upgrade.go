@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/parallel"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/internal/report"
 	"github.com/tempo-stack/tempo-stack/internal/upgrade"
@@ -80,13 +81,19 @@ func Upgrades(ctx context.Context, h Host, target string, moves Moves) error {
 			return rt.upgradeWithModule(ctx, run, target, moves)
 		}
 		opts := rt.options()
-		out := report.Run{Started: time.Now(), Title: "tempo-stack upgrades"}
-		for _, p := range run {
-			if ctx.Err() != nil {
-				break
+		out := report.Run{Started: time.Now(), Title: "tempo-stack upgrades", Parallel: max(opts.Parallel, 1)}
+		// Each move on a stack of its own (ports and directory from the
+		// runtime's slots), opts.Parallel at a time, reported in order.
+		moved := make([]report.Combination, len(run))
+		ran := parallel.Do(ctx, opts.Parallel, len(run), func(i int) {
+			moved[i] = pipeline.Upgrade(ctx, run[i], Local(*rt.local), LocalRender(*rt.local), opts)
+		})
+		for i, r := range ran {
+			if r {
+				out.Combinations = append(out.Combinations, moved[i])
 			}
-			out.Combinations = append(out.Combinations, pipeline.Upgrade(ctx, p, Local(*rt.local), LocalRender(*rt.local), opts))
 		}
+		out.Wall = time.Since(out.Started)
 		for _, sk := range skip {
 			row := pipeline.UpgradeSkipped(sk.path, rt.Runtime, sk.why)
 			row.Checks[0].Evidence = plannedKeys(sk.path)

@@ -30,6 +30,56 @@ type Combination struct {
 	// Error is what went wrong around the checks (stopping, cleaning up, a
 	// stack that never took writes), if anything.
 	Error string
+	// Phases is where the run's time went, phase by phase, in order.
+	Phases []Phase
+}
+
+// Phase is one step of a run: its wall time and, where the runtime can
+// measure it (host processes), the CPU time the stack's processes spent
+// in it. Timings are figures to read, never asserted.
+type Phase struct {
+	Name string
+	Wall time.Duration
+	// CPUSeconds is user and system time of the stack's running
+	// processes; HasCPU is false where the runtime cannot see them
+	// (Dagger's containers).
+	CPUSeconds float64
+	HasCPU     bool
+}
+
+// phaseTable is where the time of one combination went.
+func (c Combination) phaseTable() string {
+	if len(c.Phases) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	var wall time.Duration
+	var cpu float64
+	measured := false
+	for _, p := range c.Phases {
+		wall += p.Wall
+		cpu += p.CPUSeconds
+		measured = measured || p.HasCPU
+	}
+	cpuOf := func(has bool, v float64) string {
+		if !has {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f s", v)
+	}
+	fmt.Fprintf(&b, "\nWhere the time went: %s of wall time, %s of CPU in the stack's processes", ms(wall), cpuOf(measured, cpu))
+	if !measured {
+		b.WriteString(" (not measured: this runtime's containers are out of this process's reach)")
+	}
+	b.WriteString(".\n\n| phase | wall | CPU | CPU / wall |\n| --- | --- | --- | --- |\n")
+	for _, p := range c.Phases {
+		ratio := "-"
+		if p.HasCPU && p.Wall > 0 {
+			ratio = fmt.Sprintf("%.2f", p.CPUSeconds/p.Wall.Seconds())
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", p.Name, ms(p.Wall), cpuOf(p.HasCPU, p.CPUSeconds), ratio)
+	}
+	return b.String()
 }
 
 // Failed counts failed checks (a run error counts as one); a combination
@@ -74,6 +124,11 @@ type Run struct {
 	Combinations []Combination
 	// Title heads the summary (default "tempo-stack verify").
 	Title string
+	// Parallel is how many combinations ran at once and Wall the run's
+	// wall time, set by the runner: with Parallel above 1 the summary
+	// compares Wall with the sum of the combinations' times.
+	Parallel int
+	Wall     time.Duration
 }
 
 func (r Run) title() string {
@@ -213,6 +268,9 @@ func (r Run) Markdown() string {
 		notStarted = fmt.Sprintf(", %d not started", n)
 	}
 	fmt.Fprintf(&b, "# %s: %d combinations, %d failed checks%s, %s in total\n\n", r.title(), len(r.Combinations), r.Failed(), notStarted, ms(r.total()))
+	if r.Parallel > 1 && r.Wall > 0 && r.total() > 0 {
+		fmt.Fprintf(&b, "Up to %d at a time: %s of wall time for %s of combinations (ratio %.2f).\n\n", r.Parallel, ms(r.Wall), ms(r.total()), r.Wall.Seconds()/r.total().Seconds())
+	}
 	b.WriteString("| combination | profile | runtime | result | pass/fail/skip | startup | push→queryable p50 / p99 | flushed | compacted | total |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, c := range r.Combinations {
@@ -239,6 +297,7 @@ func (r Run) Markdown() string {
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", res.Name, res.Status, ms(res.Duration), cell(detail))
 		}
+		b.WriteString(c.phaseTable())
 		for _, res := range c.Checks {
 			if (res.Status == verify.Fail || res.Fault != nil) && len(res.Evidence) > 0 {
 				fmt.Fprintf(&b, "\n<details><summary>%s evidence</summary>\n\n```\n%s\n```\n</details>\n", res.Name, strings.Join(res.Evidence, "\n"))

@@ -154,3 +154,29 @@ func TestUpgradeRows(t *testing.T) {
 		t.Errorf("JUnit case name:\n%s", j)
 	}
 }
+
+func TestPhasesAndParallelRatio(t *testing.T) {
+	run := Run{Parallel: 2, Wall: 30 * time.Second, Combinations: []Combination{
+		{ID: "a", Total: 30 * time.Second, Phases: []Phase{
+			{Name: "start infrastructure, until ready", Wall: 2 * time.Second, CPUSeconds: 1, HasCPU: true},
+			{Name: "check compacted", Wall: 4 * time.Second, CPUSeconds: 0.5, HasCPU: true},
+		}},
+		{ID: "b", Total: 30 * time.Second, Phases: []Phase{{Name: "check ready", Wall: time.Second}}},
+	}}
+	md := run.Markdown()
+	for _, want := range []string{
+		"Up to 2 at a time: 30s of wall time for 1m0s of combinations (ratio 0.50)",
+		"Where the time went: 6s of wall time, 1.50 s of CPU in the stack's processes.",
+		"| check compacted | 4s | 0.50 s | 0.12 |",
+		"| check ready | 1s | - | - |",
+		"(not measured: this runtime's containers are out of this process's reach)",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	run.Parallel = 1
+	if strings.Contains(run.Markdown(), "at a time") {
+		t.Error("one at a time needs no ratio")
+	}
+}
