@@ -36,9 +36,9 @@ func (Tools) Build(ctx context.Context) error {
 	return err
 }
 
-// Only builds one tool by name (kafka-broker, gateway, minio-client, probe, prometheus, tempo-2.8, tempo-2.9, minio, grafana, dagger; tempo is every Tempo build).
-func (Tools) Only(ctx context.Context, name string) error {
-	_, err := host().Tools.Build(ctx, name)
+// Only builds the tools named, comma-separated (kafka-broker, gateway, minio-client, probe, prometheus, tempo-2.8, tempo-2.9, minio, grafana, dagger; tempo is every Tempo build).
+func (Tools) Only(ctx context.Context, names string) error {
+	_, err := host().Tools.Build(ctx, strings.Split(names, ",")...)
 	return err
 }
 

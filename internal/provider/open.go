@@ -166,7 +166,7 @@ func (o *Opened) buildTools(ctx context.Context) error {
 	var names []string
 	switch {
 	case o.Runtime == LocalName:
-		names = slices.Clone(toolchain.LocalRuntimeTools)
+		names = toolchain.LocalRuntimeTools(append([]stack.Profile{o.Profile}, o.Also...)...)
 	case o.Images == stack.Offline:
 		names = slices.Clone(toolchain.ImageTools)
 	}

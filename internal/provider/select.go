@@ -132,6 +132,9 @@ type Choice struct {
 	Runtime string
 	Images  stack.ImageSet // container runtimes only
 	Profile stack.Profile
+	// Also are the Tempo lines beside Profile a run starts (an upgrade's
+	// new sides): the local runtime builds what these need too.
+	Also []stack.Profile
 }
 
 // Choose reads the choice from the environment. A target that fixes its

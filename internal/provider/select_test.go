@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -123,7 +124,7 @@ func TestChooseReadsTheEnvironmentOnce(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || got != tc.want {
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%+v: %+v, %v; want %+v", tc, got, err, tc.want)
 		}
 	}

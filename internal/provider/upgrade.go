@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,6 +68,13 @@ func Upgrades(ctx context.Context, h Host, target string, moves Moves) error {
 				run = append(run, p)
 			default:
 				skip = append(skip, skipped{p, why})
+			}
+		}
+	}
+	for _, p := range run {
+		for _, l := range []stack.Profile{p.From.Profile, p.To.Profile} {
+			if l != choice.Profile && !slices.Contains(choice.Also, l) {
+				choice.Also = append(choice.Also, l)
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -267,18 +268,23 @@ func humanSize(n int64) string {
 	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 }
 
-// The tools each way of running needs: LocalRuntimeTools are the programs
-// the local runtime starts; ImageTools are what the offline images hold.
-var (
-	LocalRuntimeTools = withTempo("kafka-broker", "prometheus", "minio", "grafana")
-	ImageTools        = withTempo("kafka-broker", "gateway", "minio-client", "probe", "prometheus", "minio", "grafana")
-)
+// ImageTools are what the offline images hold: every Tempo release built
+// here among them, since the upgrade proofs need two at once.
+var ImageTools = withTempo([]string{"kafka-broker", "gateway", "minio-client", "probe", "prometheus", "minio", "grafana"}, stack.OfflineProfiles()...)
 
-// withTempo adds every Tempo release built here to a list of tools: the
-// upgrade proofs need two at once, and each is built once.
-func withTempo(names ...string) []string {
-	for _, p := range stack.OfflineProfiles() {
-		names = append(names, stack.TempoBinary(p))
+// LocalRuntimeTools are the programs the local runtime starts for the
+// given Tempo lines: only those lines' builds, so a run of 2.9 on a fresh
+// machine does not wait for the 2.8-era build (CI builds that one while
+// the 2.9 runs go on).
+func LocalRuntimeTools(profiles ...stack.Profile) []string {
+	return withTempo([]string{"kafka-broker", "prometheus", "minio", "grafana"}, profiles...)
+}
+
+func withTempo(names []string, profiles ...stack.Profile) []string {
+	for _, p := range profiles {
+		if b := stack.TempoBinary(p); !slices.Contains(names, b) {
+			names = append(names, b)
+		}
 	}
 	return names
 }
