@@ -268,7 +268,7 @@ func (r Run) Markdown() string {
 		notStarted = fmt.Sprintf(", %d not started", n)
 	}
 	fmt.Fprintf(&b, "# %s: %d combinations, %d failed checks%s, %s in total\n\n", r.title(), len(r.Combinations), r.Failed(), notStarted, ms(r.total()))
-	if r.Parallel > 1 && r.Wall > 0 && r.total() > 0 {
+	if r.Parallel > 1 && len(r.Combinations) > 1 && r.Wall > 0 && r.total() > 0 {
 		fmt.Fprintf(&b, "Up to %d at a time: %s of wall time for %s of combinations (ratio %.2f).\n\n", r.Parallel, ms(r.Wall), ms(r.total()), r.Wall.Seconds()/r.total().Seconds())
 	}
 	b.WriteString("| combination | profile | runtime | result | pass/fail/skip | startup | push→queryable p50 / p99 | flushed | compacted | total |\n")
