@@ -102,7 +102,7 @@ type Push struct {
 func (env *Env) Push(ctx context.Context, label string, n, waves int) (Push, error) {
 	id := fmt.Sprintf("%s-%s-%d", env.E.Plan.Combination.ID(), label, time.Now().UnixNano())
 	r, err := tracegen.Push(ctx, tracegen.Config{
-		Endpoint: env.E.Addr("distributor", "otlp-grpc"), RunID: id, Traces: n, ErrorEvery: 4,
+		Endpoint: env.E.Addr(stack.ServiceDistributor, stack.PortOTLPGRPC), RunID: id, Traces: n, ErrorEvery: 4,
 		Waves: waves, WaveGap: 4 * time.Second,
 	})
 	if err != nil {

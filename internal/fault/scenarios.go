@@ -308,7 +308,7 @@ var storageOutage = Scenario{
 		}
 		writers := writers(env.E.Plan)
 		before := env.flushFailures(ctx, writers)
-		if err := env.Runtime.StopService(ctx, "minio"); err != nil {
+		if err := env.Runtime.StopService(ctx, stack.ServiceMinIO); err != nil {
 			return failed("stop minio: " + err.Error())
 		}
 		away := time.Now()
@@ -320,7 +320,7 @@ var storageOutage = Scenario{
 		}
 		served := len(p.Traces) - len(onlyMissing(env.Missing(ctx, p, "")))
 		ev = append(ev, fmt.Sprintf("during the outage %d of %d traces were still served from recent data (%s)", served, len(p.Traces), strings.Join(recent(env.E.Plan), ", ")))
-		if err := env.Runtime.StartService(ctx, "minio"); err != nil {
+		if err := env.Runtime.StartService(ctx, stack.ServiceMinIO); err != nil {
 			return failed("restart minio: "+err.Error(), ev...)
 		}
 		begin := time.Now()
@@ -419,9 +419,9 @@ var compactionCrash = Scenario{
 	Path:   compactionPath,
 	Skip:   func(stack.Combination) string { return "" },
 	run: func(ctx context.Context, env *Env) Outcome {
-		victim := "compactor"
+		victim := stack.ServiceCompactor
 		if env.E.Plan.Combination.Mode.Scheduler() {
-			victim = "backend-worker"
+			victim = stack.ServiceBackendWorker
 		}
 		// Held off while the blocks are written, so the crash hits
 		// compaction work that is due, not done.
@@ -525,7 +525,7 @@ var queryRestart = Scenario{
 		for _, step := range []struct {
 			do   func(context.Context, string) error
 			name string
-		}{{env.Runtime.StopService, "query-frontend"}, {env.Runtime.StopService, "querier"}, {env.Runtime.StartService, "querier"}, {env.Runtime.StartService, "query-frontend"}} {
+		}{{env.Runtime.StopService, stack.ServiceQueryFrontend}, {env.Runtime.StopService, stack.ServiceQuerier}, {env.Runtime.StartService, stack.ServiceQuerier}, {env.Runtime.StartService, stack.ServiceQueryFrontend}} {
 			if stepErr = step.do(ctx, step.name); stepErr != nil {
 				break
 			}

@@ -8,6 +8,8 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/report"
 	"github.com/tempo-stack/tempo-stack/internal/runtime"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
+
+	"github.com/tempo-stack/tempo-stack/stack"
 )
 
 // AsIsChecks are what a stack started as its user starts it must show:
@@ -44,7 +46,7 @@ func AsIs(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o Options
 	s.Readiness = rt.Readiness()
 	s.Restarts = rt.Restarts()
 	logf("all services healthy in %s", out.Startup.Round(time.Millisecond))
-	if d, ok := p.Service("distributor"); ok && d.Unavailable == "" {
+	if d, ok := p.Service(stack.ServiceDistributor); ok && d.Unavailable == "" {
 		one := o
 		one.Waves = 1 // the smoke proves the path, not compaction
 		if err := push(ctx, s, one, logf, clock.mark); err != nil {

@@ -139,7 +139,7 @@ func benchStep(ctx context.Context, e verify.Endpoints, meter runtime.Meter, o B
 	}
 	w := newSampleWatch(ctx, e, o.Queryable)
 	load := o.Load
-	load.Endpoint, load.Seed, load.TargetSPS, load.Duration, load.OnSample = e.Addr("distributor", "otlp-grpc"), seed, rate, o.StepDuration, w.add
+	load.Endpoint, load.Seed, load.TargetSPS, load.Duration, load.OnSample = e.Addr(stack.ServiceDistributor, stack.PortOTLPGRPC), seed, rate, o.StepDuration, w.add
 	load.SampleEvery = sampleEvery(rate, o.StepDuration, load.SpansPerTrace, o.samplesPerStep())
 	start, cpu := time.Now(), processCPU()
 	res, err := loadgen.Run(ctx, load)
@@ -229,9 +229,9 @@ func tempoCounters(ctx context.Context, e verify.Endpoints) map[string]float64 {
 			}
 		}
 	}
-	add("received", "distributor", "tempo_distributor_spans_received_total")
-	add("refused", "distributor", "tempo_receiver_refused_spans")
-	add("discarded", "distributor", "tempo_discarded_spans_total")
+	add("received", stack.ServiceDistributor, "tempo_distributor_spans_received_total")
+	add("refused", stack.ServiceDistributor, "tempo_receiver_refused_spans")
+	add("discarded", stack.ServiceDistributor, "tempo_discarded_spans_total")
 	add("ingester_traces", "ingester", "tempo_ingester_traces_created_total")
 	add("live_store_traces", "live-store", "tempo_live_store_traces_created_total")
 	add("block_builder_records", "block-builder", "tempo_block_builder_fetch_records_total")

@@ -99,7 +99,7 @@ func Verify(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o Optio
 	}
 	s.SeedingErr = err
 	if p.Topic != "" {
-		if s.OffsetsBefore, err = verify.EndOffsets(ctx, e.Addr("redpanda", "kafka"), p.Topic); err != nil {
+		if s.OffsetsBefore, err = verify.EndOffsets(ctx, e.Addr(stack.ServiceRedpanda, stack.PortKafka), p.Topic); err != nil {
 			s.SeedingErr = err
 		}
 	}
@@ -125,7 +125,7 @@ func push(ctx context.Context, s *verify.Suite, o Options, logf func(string, ...
 	}
 	mark("wait until writable")
 	defer mark(fmt.Sprintf("push %d traces in %d waves", o.Traces, o.Waves))
-	addr := s.E.Addr("distributor", "otlp-grpc")
+	addr := s.E.Addr(stack.ServiceDistributor, stack.PortOTLPGRPC)
 	logf("pushing %d traces in %d waves to %s", o.Traces, o.Waves, addr)
 	s.Pushed, s.PushErr = tracegen.Push(ctx, tracegen.Config{
 		Endpoint: addr, RunID: s.RunID, Traces: o.Traces,
@@ -195,21 +195,21 @@ func seed(ctx context.Context, e verify.Endpoints, infra, grafana bool) ([]provi
 	p := e.Plan
 	var all []provision.Change
 	if infra && len(p.Buckets) > 0 {
-		c, err := provision.Buckets(ctx, e.Addr("minio", "api"), e.Secrets[stack.SecretMinIOAccessKey], e.Secrets[stack.SecretMinIOSecretKey], p.Buckets)
+		c, err := provision.Buckets(ctx, e.Addr(stack.ServiceMinIO, stack.PortMinIOAPI), e.Secrets[stack.SecretMinIOAccessKey], e.Secrets[stack.SecretMinIOSecretKey], p.Buckets)
 		all = append(all, c...)
 		if err != nil {
 			return all, err
 		}
 	}
 	if infra && p.Topic != "" {
-		c, err := provision.Topic(ctx, e.Addr("redpanda", "kafka"), p.Topic, p.Partitions)
+		c, err := provision.Topic(ctx, e.Addr(stack.ServiceRedpanda, stack.PortKafka), p.Topic, p.Partitions)
 		all = append(all, c...)
 		if err != nil {
 			return all, err
 		}
 	}
 	if grafana {
-		g, err := provision.NewGrafana("http://"+e.Addr("grafana", "http"), stack.GrafanaAdminUser, e.Secrets[stack.SecretGrafanaAdminPassword])
+		g, err := e.Grafana()
 		if err != nil {
 			return all, err
 		}

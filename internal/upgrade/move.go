@@ -51,9 +51,9 @@ func (s Step) String() string {
 // and what the new release no longer runs stops once nothing writes to it
 // or reads from it.
 var rank = map[string]int{
-	"compactor": 0, "backend-scheduler": 0, "backend-worker": 1,
+	stack.ServiceCompactor: 0, stack.ServiceBackendScheduler: 0, stack.ServiceBackendWorker: 1,
 	"ingester": 2, "live-store": 2, "block-builder": 3,
-	"metrics-generator": 4, "querier": 5, "query-frontend": 6, "distributor": 7,
+	stack.ServiceGenerator: 4, stack.ServiceQuerier: 5, stack.ServiceQueryFrontend: 6, stack.ServiceDistributor: 7,
 }
 
 const retired = 8
@@ -158,7 +158,7 @@ func (m Move) run(ctx context.Context, up *verify.Upgrade) fault.Outcome {
 	during := make(chan pushed, 1)
 	runID := fmt.Sprintf("%s-upgrade-during-%d", id, time.Now().UnixNano())
 	go func() {
-		r, err := tracegen.Push(ctx, tracegen.Config{Endpoint: a.E.Addr("distributor", "otlp-grpc"), RunID: runID, Traces: 10000, Rate: 2, Stop: stop})
+		r, err := tracegen.Push(ctx, tracegen.Config{Endpoint: a.E.Addr(stack.ServiceDistributor, stack.PortOTLPGRPC), RunID: runID, Traces: 10000, Rate: 2, Stop: stop})
 		during <- pushed{r, err}
 	}()
 	moveStart := time.Now()

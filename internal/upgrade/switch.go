@@ -184,7 +184,7 @@ func (m Switch) run(ctx context.Context, up *verify.Upgrade) fault.Outcome {
 	// 1. Traffic to the old side all along, and the new side up beside it
 	// with compaction off.
 	id := m.Path.From.ID()
-	toOld := startTraffic(ctx, a.E.Addr("distributor", "otlp-grpc"), fmt.Sprintf("%s-switch-old-%d", id, time.Now().UnixNano()))
+	toOld := startTraffic(ctx, a.E.Addr(stack.ServiceDistributor, stack.PortOTLPGRPC), fmt.Sprintf("%s-switch-old-%d", id, time.Now().UnixNano()))
 	stopped := false
 	defer func() {
 		if !stopped {
@@ -225,7 +225,7 @@ func (m Switch) run(ctx context.Context, up *verify.Upgrade) fault.Outcome {
 	if err != nil {
 		return fail("traffic to the old side: "+err.Error(), ev)
 	}
-	toNew := startTraffic(ctx, b.E.Addr("distributor", "otlp-grpc"), fmt.Sprintf("%s-switch-new-%d", id, time.Now().UnixNano()))
+	toNew := startTraffic(ctx, b.E.Addr(stack.ServiceDistributor, stack.PortOTLPGRPC), fmt.Sprintf("%s-switch-new-%d", id, time.Now().UnixNano()))
 	newStopped := false
 	defer func() {
 		if !newStopped {
@@ -240,7 +240,7 @@ func (m Switch) run(ctx context.Context, up *verify.Upgrade) fault.Outcome {
 		if err != nil {
 			return fail("render the new side at the switch: "+err.Error(), ev)
 		}
-		done, err := restart(ctx, mover, next, "query-frontend")
+		done, err := restart(ctx, mover, next, stack.ServiceQueryFrontend)
 		if err != nil {
 			return fail("the new side's frontend with rf1_after at the switch: "+err.Error(), ev)
 		}
@@ -262,7 +262,7 @@ func (m Switch) run(ctx context.Context, up *verify.Upgrade) fault.Outcome {
 	// grafana/tempo#3298).
 	drainStart := time.Now()
 	taken := fault.Push{RunID: before.RunID, At: before.At, Traces: slices.Concat(before.Traces, oldTraffic.Traces)}
-	if err := a.Runtime.StopService(ctx, "distributor"); err != nil {
+	if err := a.Runtime.StopService(ctx, stack.ServiceDistributor); err != nil {
 		return fail("stop the old side's distributor: "+err.Error(), ev)
 	}
 	drained := []string{"distributor stopped"}
@@ -290,7 +290,7 @@ func (m Switch) run(ctx context.Context, up *verify.Upgrade) fault.Outcome {
 	var stoppedOld []string
 	// In plan order: the write path, the query path, compaction last.
 	for _, s := range a.E.Plan.ServicesOf(stack.KindTempo) {
-		if s.Target == "distributor" {
+		if s.Target == stack.ServiceDistributor {
 			continue
 		}
 		if err := a.Runtime.StopService(ctx, s.Name); err != nil {
@@ -305,7 +305,7 @@ func (m Switch) run(ctx context.Context, up *verify.Upgrade) fault.Outcome {
 	var compaction, held []string
 	for _, s := range handover.ServicesOf(stack.KindTempo) {
 		switch {
-		case s.Target == "backend-scheduler" || s.Target == "backend-worker" || s.Target == "compactor":
+		case s.Target == stack.ServiceBackendScheduler || s.Target == stack.ServiceBackendWorker || s.Target == stack.ServiceCompactor:
 			compaction = append(compaction, s.Name)
 		case s.Target == "block-builder" && m.holdsBuilders():
 			held = append(held, s.Name)

@@ -104,7 +104,7 @@ func readMetas(blocks []string, open func(block, name string) (io.ReadCloser, er
 }
 
 func (e Endpoints) minio() (*minio.Client, error) {
-	return minio.New(e.Addr("minio", "api"), &minio.Options{Creds: credentials.NewStaticV4(
+	return minio.New(e.Addr(stack.ServiceMinIO, stack.PortMinIOAPI), &minio.Options{Creds: credentials.NewStaticV4(
 		e.Secrets[stack.SecretMinIOAccessKey], e.Secrets[stack.SecretMinIOSecretKey], "")})
 }
 

@@ -132,7 +132,9 @@ func (s *Suite) Run(ctx context.Context, progress func(Result)) []Result {
 	return out
 }
 
-func (s *Suite) tempoURL(path string) string { return s.E.url("query-frontend", "http", path) }
+func (s *Suite) tempoURL(path string) string {
+	return s.E.url(stack.ServiceQueryFrontend, stack.PortHTTP, path)
+}
 
 func (s *Suite) ready(ctx context.Context) outcome {
 	var bad, ev []string
@@ -214,7 +216,7 @@ func (s *Suite) seeded(ctx context.Context) outcome {
 		}
 	}
 	if p.Topic != "" {
-		n, err := provision.TopicPartitions(ctx, s.E.Addr("redpanda", "kafka"), p.Topic)
+		n, err := provision.TopicPartitions(ctx, s.E.Addr(stack.ServiceRedpanda, stack.PortKafka), p.Topic)
 		if err != nil || n != p.Partitions {
 			return failed(fmt.Sprintf("topic %s has %d partitions, want %d (%v)", p.Topic, n, p.Partitions, err), ev...)
 		}
@@ -223,10 +225,10 @@ func (s *Suite) seeded(ctx context.Context) outcome {
 	}
 	// The report shows the last line: what exists, in one.
 	summary := func(more string) string { return strings.Join(append(facts, more), "; ") }
-	if why := s.unavailable("grafana"); why != "" {
+	if why := s.unavailable(stack.ServiceGrafana); why != "" {
 		return passed(append(ev, summary("Grafana not run ("+why+")"))...)
 	}
-	g, err := s.grafanaClient()
+	g, err := s.E.Grafana()
 	if err != nil {
 		return failed(err.Error(), ev...)
 	}
@@ -242,12 +244,8 @@ func (s *Suite) seeded(ctx context.Context) outcome {
 	return passed(append(ev, summary(fmt.Sprintf("Grafana datasources %v", uids)))...)
 }
 
-func (s *Suite) grafanaClient() (*provision.Grafana, error) {
-	return provision.NewGrafana("http://"+s.E.Addr("grafana", "http"), stack.GrafanaAdminUser, s.E.Secrets[stack.SecretGrafanaAdminPassword])
-}
-
 func (s *Suite) ingest(context.Context) outcome {
-	if why := s.unavailable("distributor"); why != "" {
+	if why := s.unavailable(stack.ServiceDistributor); why != "" {
 		return skipped("Tempo not run: " + why)
 	}
 	if s.PushErr != nil {
@@ -255,7 +253,7 @@ func (s *Suite) ingest(context.Context) outcome {
 	}
 	r := s.Pushed
 	ev := []string{fmt.Sprintf("%d traces, %d spans, %d of %d export batches accepted in %s to %s",
-		len(r.Traces), r.Spans, r.BatchesAccepted, r.BatchesSent, r.Duration.Round(time.Millisecond), s.E.Addr("distributor", "otlp-grpc"))}
+		len(r.Traces), r.Spans, r.BatchesAccepted, r.BatchesSent, r.Duration.Round(time.Millisecond), s.E.Addr(stack.ServiceDistributor, stack.PortOTLPGRPC))}
 	if len(r.ExportErrors) > 0 || r.BatchesAccepted != r.BatchesSent || r.BatchesSent == 0 {
 		return failed(fmt.Sprintf("%d export errors", len(r.ExportErrors)), append(ev, firstN(r.ExportErrors, 5)...)...)
 	}
@@ -314,7 +312,7 @@ func (s *Suite) missingTraces(ctx context.Context, mode string, seen map[string]
 }
 
 func (s *Suite) needPush() (outcome, bool) {
-	if why := s.unavailable("distributor"); why != "" {
+	if why := s.unavailable(stack.ServiceDistributor); why != "" {
 		return skipped("Tempo not run: " + why), false
 	}
 	if s.PushErr != nil || s.Pushed == nil || len(s.Pushed.Traces) == 0 {
@@ -471,7 +469,7 @@ func (s *Suite) kafkaConsumed(ctx context.Context) outcome {
 	if o, ok := s.needPush(); !ok {
 		return o
 	}
-	broker := s.E.Addr("redpanda", "kafka")
+	broker := s.E.Addr(stack.ServiceRedpanda, stack.PortKafka)
 	ends, err := EndOffsets(ctx, broker, p.Topic)
 	if err != nil {
 		return failed(err.Error())
@@ -561,15 +559,15 @@ func (s *Suite) backendName() string {
 // compactionMetric is the component's own count of compaction work done.
 func (s *Suite) compactionMetric(ctx context.Context) (string, float64, error) {
 	if s.E.Plan.Combination.Mode.Scheduler() {
-		u := s.E.url("backend-scheduler", "http", "/metrics")
+		u := s.E.url(stack.ServiceBackendScheduler, stack.PortHTTP, "/metrics")
 		v, _, err := scrape(ctx, u, "tempo_backend_scheduler_jobs_completed_total", `job_type="JOB_TYPE_COMPACTION"`)
 		if err != nil {
 			return u, 0, err
 		}
-		w, _, err := scrape(ctx, s.E.url("backend-worker", "http", "/metrics"), "tempo_backend_worker_jobs_total")
+		w, _, err := scrape(ctx, s.E.url(stack.ServiceBackendWorker, stack.PortHTTP, "/metrics"), "tempo_backend_worker_jobs_total")
 		return fmt.Sprintf("tempo_backend_scheduler_jobs_completed_total{job_type=\"JOB_TYPE_COMPACTION\"}=%g, tempo_backend_worker_jobs_total=%g", v, w), min(v, w), err
 	}
-	u := s.E.url("compactor", "http", "/metrics")
+	u := s.E.url(stack.ServiceCompactor, stack.PortHTTP, "/metrics")
 	v, _, err := scrape(ctx, u, "tempodb_compaction_blocks_total")
 	return fmt.Sprintf("tempodb_compaction_blocks_total=%g", v), v, err
 }
@@ -622,7 +620,7 @@ func (s *Suite) compacted(ctx context.Context) outcome {
 }
 
 func (s *Suite) promQuery(ctx context.Context, q string) (promVector, string, error) {
-	u := s.E.url("prometheus", "http", "/api/v1/query?query="+url.QueryEscape(q))
+	u := s.E.url(stack.ServicePrometheus, stack.PortHTTP, "/api/v1/query?query="+url.QueryEscape(q))
 	var v promVector
 	err := getJSON(ctx, u, &v)
 	return v, u, err
@@ -668,7 +666,7 @@ func (s *Suite) grafana(ctx context.Context) outcome {
 	t := s.Pushed.Traces[0]
 	body := fmt.Sprintf(`{"queries":[{"refId":"A","datasource":{"type":"tempo","uid":%q},"queryType":"traceql","query":%q}],"from":"%d","to":"%d"}`,
 		stack.TempoUID, t.ID, t.PushedAt.Add(-time.Hour).UnixMilli(), time.Now().Add(time.Hour).UnixMilli())
-	u := "http://" + s.E.Addr("grafana", "http") + "/api/ds/query"
+	u := "http://" + s.E.Addr(stack.ServiceGrafana, stack.PortHTTP) + "/api/ds/query"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewBufferString(body))
 	if err != nil {
 		return failed(err.Error())
@@ -722,7 +720,7 @@ func (s *Suite) grafana(ctx context.Context) outcome {
 }
 
 func (s *Suite) minioConsole(ctx context.Context) outcome {
-	svc, skip, ok := s.runnable("minio", fmt.Sprintf("storage %s has no MinIO, so no MinIO console", s.E.Plan.Combination.Storage))
+	svc, skip, ok := s.runnable(stack.ServiceMinIO, fmt.Sprintf("storage %s has no MinIO, so no MinIO console", s.E.Plan.Combination.Storage))
 	if !ok {
 		return skip
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tempo-stack/tempo-stack/internal/provision"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -33,6 +34,12 @@ type Endpoints struct {
 
 // Addr is where the checks reach a service's port.
 func (e Endpoints) Addr(service, port string) string { return e.Stack.Addr(service, port) }
+
+// Grafana is the API client of the stack's Grafana, as its admin: the one
+// place seeding and the checks get it from.
+func (e Endpoints) Grafana() (*provision.Grafana, error) {
+	return provision.NewGrafana("http://"+e.Addr(stack.ServiceGrafana, stack.PortHTTP), stack.GrafanaAdminUser, e.Secrets[stack.SecretGrafanaAdminPassword])
+}
 
 // LoopbackEndpoints: on loopback the plan's own addresses are reachable,
 // and the blocks volume is a directory of this host.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/tempo-stack/tempo-stack/internal/provision"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
+
+	"github.com/tempo-stack/tempo-stack/stack"
 )
 
 // What code beyond the named checks (the fault scenarios) reads of a
@@ -29,7 +31,7 @@ func (e Endpoints) Trace(ctx context.Context, id, mode string) ([]string, error)
 
 // TraceWith is Trace with the query parameters given (rf1After, mode).
 func (e Endpoints) TraceWith(ctx context.Context, id string, q url.Values) ([]string, error) {
-	u := e.url("query-frontend", "http", "/api/traces/"+id)
+	u := e.url(stack.ServiceQueryFrontend, stack.PortHTTP, "/api/traces/"+id)
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
@@ -39,14 +41,14 @@ func (e Endpoints) TraceWith(ctx context.Context, id string, q url.Values) ([]st
 // Status is the HTTP status a GET of the query-frontend's path answers
 // (0 when nothing answered).
 func (e Endpoints) Status(ctx context.Context, path string) int {
-	_, code, _ := get(ctx, e.url("query-frontend", "http", path), "Accept", "application/json")
+	_, code, _ := get(ctx, e.url(stack.ServiceQueryFrontend, stack.PortHTTP, path), "Accept", "application/json")
 	return code
 }
 
 // RunTraces are the trace IDs a TraceQL search for a push's run id finds.
 func (e Endpoints) RunTraces(ctx context.Context, runID string, since time.Time) (map[string]bool, error) {
 	q := fmt.Sprintf(`{ span.%s = "%s" }`, tracegen.RunAttribute, runID)
-	u := e.url("query-frontend", "http", fmt.Sprintf("/api/search?limit=1000&q=%s&start=%d&end=%d",
+	u := e.url(stack.ServiceQueryFrontend, stack.PortHTTP, fmt.Sprintf("/api/search?limit=1000&q=%s&start=%d&end=%d",
 		url.QueryEscape(q), since.Add(-5*time.Minute).Unix(), time.Now().Add(5*time.Minute).Unix()))
 	var r searchResponse
 	if err := getJSON(ctx, u, &r); err != nil {
@@ -74,7 +76,7 @@ func (e Endpoints) Metric(ctx context.Context, service, metric string, labelFrag
 // Offsets are the topic's end offsets and the block-builders' committed
 // ones, by partition.
 func (e Endpoints) Offsets(ctx context.Context) (end, committed map[int32]int64, err error) {
-	broker := e.Addr("redpanda", "kafka")
+	broker := e.Addr(stack.ServiceRedpanda, stack.PortKafka)
 	if end, err = EndOffsets(ctx, broker, e.Plan.Topic); err != nil {
 		return nil, nil, err
 	}
@@ -117,7 +119,7 @@ func Poll(ctx context.Context, timeout, every time.Duration, try func() (bool, s
 // Search runs a TraceQL query over [start, end] and returns the IDs of the
 // traces it found (at most limit).
 func (e Endpoints) Search(ctx context.Context, q string, start, end time.Time, limit int) (map[string]bool, error) {
-	u := e.url("query-frontend", "http", fmt.Sprintf("/api/search?limit=%d&q=%s&start=%d&end=%d", limit, url.QueryEscape(q), start.Unix(), end.Unix()))
+	u := e.url(stack.ServiceQueryFrontend, stack.PortHTTP, fmt.Sprintf("/api/search?limit=%d&q=%s&start=%d&end=%d", limit, url.QueryEscape(q), start.Unix(), end.Unix()))
 	var r searchResponse
 	if err := getJSON(ctx, u, &r); err != nil {
 		return nil, err

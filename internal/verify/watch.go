@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
+
+	"github.com/tempo-stack/tempo-stack/stack"
 )
 
 // Watch starts measuring push-to-queryable: Watched (given to the trace
@@ -69,14 +71,14 @@ func (s *Suite) WaitWritable(ctx context.Context) error {
 	var n float64
 	ok, why := poll(ctx, 30*time.Second, 200*time.Millisecond, func() (bool, string) {
 		var err error
-		if n, err = s.partitionsActive(ctx, "distributor"); err != nil {
+		if n, err = s.partitionsActive(ctx, stack.ServiceDistributor); err != nil {
 			return false, err.Error()
 		}
 		return int(n) >= p.Partitions, fmt.Sprintf("%g of %d partitions ACTIVE", n, p.Partitions)
 	})
 	if !ok {
 		// The ring page says which partitions exist, their state and owners.
-		page, _, err := get(ctx, s.E.url("distributor", "http", "/partition-ring"))
+		page, _, err := get(ctx, s.E.url(stack.ServiceDistributor, stack.PortHTTP, "/partition-ring"))
 		if err != nil {
 			page = []byte(err.Error())
 		}
