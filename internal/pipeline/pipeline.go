@@ -247,9 +247,9 @@ type Tune func(*stack.Options)
 // the runtime's own options).
 type Tunable func(Tune) Prepare
 
-// RunAll verifies each combination in turn, always stopping and cleaning up
-// before the next, and returns the report of all of them. It stops early
-// only when ctx is cancelled.
+// RunAll verifies the combinations, o.Parallel at a time, each always
+// stopped and cleaned up once verified, and returns the report of all of
+// them in their order. It starts no more once ctx is cancelled.
 func RunAll(ctx context.Context, combos []stack.Combination, prepare Prepare, o Options) report.Run {
 	run := report.Run{Started: time.Now()}
 	results := make([]report.Combination, len(combos))

@@ -222,7 +222,8 @@ func (o *Opened) daggerCLI(ctx context.Context) (string, error) {
 	return bin, nil
 }
 
-// Verify verifies the combinations one after the other, writes the
+// Verify verifies the combinations (side by side where the runtime
+// keeps stacks apart), writes the
 // reports and prints the summary; it fails when a check failed or a
 // combination did not start.
 func (o *Opened) Verify(ctx context.Context, combos []stack.Combination) error {
