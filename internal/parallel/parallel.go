@@ -11,18 +11,18 @@ import (
 )
 
 // Do calls job(i) for i in [0, count), at most n at a time (1 when n < 1),
-// in order of i, and returns once every started job has returned. Once ctx
-// is done no further job starts; Do reports which ran. A job's panic
-// stops further jobs from starting and goes on in the caller once the
-// started ones have returned, as it would have without Do (the runners'
-// deferred teardowns run first).
-func Do(ctx context.Context, n, count int, job func(i int)) (ran []bool) {
+// starting them in order of i, and returns once every started job has
+// returned. Once ctx is done no further job starts, so the jobs that ran
+// are always the first started of them. A job's panic stops further jobs
+// from starting and goes on in the caller once the started ones have
+// returned, as it would have without Do (the runners' deferred teardowns
+// run first).
+func Do(ctx context.Context, n, count int, job func(i int)) (started int) {
 	if n < 1 {
 		n = 1
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ran = make([]bool, count)
 	slots := make(chan struct{}, n)
 	var wg sync.WaitGroup
 	var once sync.Once
@@ -33,7 +33,7 @@ func Do(ctx context.Context, n, count int, job func(i int)) (ran []bool) {
 			panic(panicked)
 		}
 	}()
-	for i := 0; i < count; i++ {
+	for ; started < count; started++ {
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
@@ -41,7 +41,6 @@ func Do(ctx context.Context, n, count int, job func(i int)) (ran []bool) {
 		if ctx.Err() != nil {
 			break
 		}
-		ran[i] = true
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
@@ -52,7 +51,15 @@ func Do(ctx context.Context, n, count int, job func(i int)) (ran []bool) {
 				}
 			}()
 			job(i)
-		}(i)
+		}(started)
 	}
-	return ran
+	return started
+}
+
+// Map is Do for jobs that each make one result from an item of a list
+// (and its index): the results of the jobs that ran, in the list's order.
+func Map[T, R any](ctx context.Context, n int, items []T, job func(i int, item T) R) []R {
+	out := make([]R, len(items))
+	started := Do(ctx, n, len(items), func(i int) { out[i] = job(i, items[i]) })
+	return out[:started]
 }

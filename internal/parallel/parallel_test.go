@@ -14,7 +14,7 @@ func TestDoBoundsConcurrencyAndRunsEveryJob(t *testing.T) {
 		done := map[int]bool{}
 		// Each job waits until n jobs run (or all that can), so a bound
 		// that is not kept shows as a peak above n.
-		ran := Do(context.Background(), n, 7, func(i int) {
+		started := Do(context.Background(), n, 7, func(i int) {
 			v := now.Add(1)
 			for {
 				p := peak.Load()
@@ -31,8 +31,11 @@ func TestDoBoundsConcurrencyAndRunsEveryJob(t *testing.T) {
 		if peak.Load() > want {
 			t.Errorf("n=%d: %d jobs ran at once", n, peak.Load())
 		}
-		for i, r := range ran {
-			if !r || !done[i] {
+		if started != 7 {
+			t.Errorf("n=%d: %d jobs started, want 7", n, started)
+		}
+		for i := 0; i < 7; i++ {
+			if !done[i] {
 				t.Errorf("n=%d: job %d did not run", n, i)
 			}
 		}
@@ -50,19 +53,14 @@ func TestDoReachesTheBound(t *testing.T) {
 func TestDoStartsNothingOnceCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var started atomic.Int32
-	ran := Do(ctx, 1, 5, func(i int) {
+	n := Do(ctx, 1, 5, func(i int) {
 		started.Add(1)
 		if i == 1 {
 			cancel()
 		}
 	})
-	if started.Load() != 2 {
-		t.Errorf("%d jobs started, want 2 (the cancelling one and the one before)", started.Load())
-	}
-	for i, r := range ran {
-		if r != (i < 2) {
-			t.Errorf("job %d ran=%v", i, r)
-		}
+	if started.Load() != 2 || n != 2 {
+		t.Errorf("%d jobs started, Do says %d; want 2 (the cancelling one and the one before)", started.Load(), n)
 	}
 }
 
@@ -86,4 +84,24 @@ func TestDoPanicsInTheCallerAfterTheStartedJobs(t *testing.T) {
 		finished.Add(1)
 	})
 	t.Error("Do returned instead of panicking")
+}
+
+func TestMapKeepsTheListsOrder(t *testing.T) {
+	items := []int{5, 1, 4, 2, 3}
+	got := Map(context.Background(), 3, items, func(_, v int) int { return v * 10 })
+	for i, v := range items {
+		if got[i] != v*10 {
+			t.Fatalf("results %v, want each item's in the list's order", got)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	got = Map(ctx, 1, items, func(_, v int) int {
+		if v == 1 {
+			cancel()
+		}
+		return v
+	})
+	if len(got) != 2 || got[0] != 5 || got[1] != 1 {
+		t.Errorf("after a cancel, the results of the jobs that ran only: %v", got)
+	}
 }

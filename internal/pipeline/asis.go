@@ -8,7 +8,6 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/report"
 	"github.com/tempo-stack/tempo-stack/internal/runtime"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
-
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 

@@ -50,7 +50,7 @@ func Faults(ctx context.Context, combos []stack.Combination, scenarios []fault.S
 		}
 	}
 	var mu sync.Mutex // a combination's Total sums its stacks' times
-	ran := parallel.Do(ctx, o.Parallel, len(jobs), func(k int) {
+	started := parallel.Do(ctx, o.Parallel, len(jobs), func(k int) {
 		job := jobs[k]
 		c := combos[job.combo]
 		fmt.Fprintf(o.Log, "=== [%d/%d] %s (Tempo %s): %s\n", k+1, len(jobs), c.ID(), c.Profile, job.sc.Name)
@@ -63,11 +63,10 @@ func Faults(ctx context.Context, combos []stack.Combination, scenarios []fault.S
 		results[job.combo].Checks[job.check] = r
 		results[job.combo].Total += time.Since(start)
 	})
+	// The jobs an interrupt kept from starting leave no row.
 	notRun := map[[2]int]bool{}
-	for k, r := range ran {
-		if !r {
-			notRun[[2]int{jobs[k].combo, jobs[k].check}] = true
-		}
+	for _, job := range jobs[started:] {
+		notRun[[2]int{job.combo, job.check}] = true
 	}
 	for i, res := range results {
 		var checks []verify.Result

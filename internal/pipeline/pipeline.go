@@ -252,9 +252,7 @@ type Tunable func(Tune) Prepare
 // them in their order. It starts no more once ctx is cancelled.
 func RunAll(ctx context.Context, combos []stack.Combination, prepare Prepare, o Options) report.Run {
 	run := report.Run{Started: time.Now()}
-	results := make([]report.Combination, len(combos))
-	ran := parallel.Do(ctx, o.Parallel, len(combos), func(i int) {
-		c := combos[i]
+	run.Combinations = parallel.Map(ctx, o.Parallel, combos, func(i int, c stack.Combination) report.Combination {
 		fmt.Fprintf(o.Log, "=== [%d/%d] %s (Tempo %s)\n", i+1, len(combos), c.ID(), c.Profile)
 		start := time.Now()
 		res := report.Combination{ID: c.ID(), Profile: string(c.Profile), Runtime: o.Runtime}
@@ -274,13 +272,8 @@ func RunAll(ctx context.Context, combos []stack.Combination, prepare Prepare, o 
 		default:
 			fmt.Fprintf(o.Log, "=== %s: %d failed checks in %s\n", c.ID(), res.Failed(), res.Total.Round(time.Millisecond))
 		}
-		results[i] = res
+		return res
 	})
-	for i, r := range ran {
-		if r {
-			run.Combinations = append(run.Combinations, results[i])
-		}
-	}
 	run.Parallel, run.Wall = max(o.Parallel, 1), time.Since(run.Started)
 	return run
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -71,12 +70,9 @@ func Upgrades(ctx context.Context, h Host, target string, moves Moves) error {
 			}
 		}
 	}
+	// The local runtime builds both lines of every move (once each).
 	for _, p := range run {
-		for _, l := range []stack.Profile{p.From.Profile, p.To.Profile} {
-			if l != choice.Profile && !slices.Contains(choice.Also, l) {
-				choice.Also = append(choice.Also, l)
-			}
-		}
+		choice.Also = append(choice.Also, p.From.Profile, p.To.Profile)
 	}
 	if len(run) == 0 {
 		return fmt.Errorf("no move of %s runs here: the release lines that build here are %s (the others need the upstream images on the dagger runtime: TEMPO_STACK_RUNTIME=dagger TEMPO_STACK_IMAGES=upstream)", target, stack.JoinNames(stack.OfflineProfiles()))
@@ -92,15 +88,9 @@ func Upgrades(ctx context.Context, h Host, target string, moves Moves) error {
 		out := report.Run{Started: time.Now(), Title: "tempo-stack upgrades", Parallel: max(opts.Parallel, 1)}
 		// Each move on a stack of its own (ports and directory from the
 		// runtime's slots), opts.Parallel at a time, reported in order.
-		moved := make([]report.Combination, len(run))
-		ran := parallel.Do(ctx, opts.Parallel, len(run), func(i int) {
-			moved[i] = pipeline.Upgrade(ctx, run[i], Local(*rt.local), LocalRender(*rt.local), opts)
+		out.Combinations = parallel.Map(ctx, opts.Parallel, run, func(_ int, p upgrade.Path) report.Combination {
+			return pipeline.Upgrade(ctx, p, Local(*rt.local), LocalRender(*rt.local), opts)
 		})
-		for i, r := range ran {
-			if r {
-				out.Combinations = append(out.Combinations, moved[i])
-			}
-		}
 		out.Wall = time.Since(out.Started)
 		for _, sk := range skip {
 			row := pipeline.UpgradeSkipped(sk.path, rt.Runtime, sk.why)

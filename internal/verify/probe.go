@@ -11,7 +11,6 @@ import (
 
 	"github.com/tempo-stack/tempo-stack/internal/provision"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
-
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
-
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
