@@ -17,9 +17,10 @@ import (
 
 	"github.com/tempo-stack/tempo-stack/internal/bench"
 	"github.com/tempo-stack/tempo-stack/internal/fault"
+	"github.com/tempo-stack/tempo-stack/internal/parallel"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/internal/progress"
-	"github.com/tempo-stack/tempo-stack/internal/provider"
+	"github.com/tempo-stack/tempo-stack/internal/provider/daggerprovider"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/report"
 	"github.com/tempo-stack/tempo-stack/internal/upgrade"
@@ -36,24 +37,24 @@ type Session struct {
 	Profile stack.Profile
 	Log     io.Writer
 	// Parallel is how many stacks Verify and Faults run at once, each
-	// with hostnames of its own; 0 is the machine's (provider.Parallel).
+	// with hostnames of its own; 0 is the machine's (parallel.Default).
 	Parallel int
 }
 
 // MaxParallel bounds the constructor's --parallel.
-const MaxParallel = provider.MaxParallel
+const MaxParallel = parallel.Max
 
 // parallel is how many stacks run at once, and the names that keep them
 // apart when more than one does.
-func (s Session) parallel() (int, *provider.StackNames) {
+func (s Session) parallel() (int, *daggerprovider.StackNames) {
 	n := s.Parallel
 	if n == 0 {
-		n, _, _ = provider.Parallel()
+		n, _ = parallel.Default()
 	}
 	if n <= 1 {
 		return 1, nil
 	}
-	return n, &provider.StackNames{}
+	return n, &daggerprovider.StackNames{}
 }
 
 // Profile is the Tempo profile the module runs, as its constructor's
@@ -79,15 +80,15 @@ func (s Session) images() stack.ImageSet {
 	return stack.Upstream
 }
 
-func (s Session) config(forUse bool) provider.DaggerConfig {
-	return provider.DaggerConfig{Client: s.Client, Images: s.images(), Offline: s.Offline, ForUse: forUse, Log: s.Log}
+func (s Session) config(forUse bool) daggerprovider.Config {
+	return daggerprovider.Config{Client: s.Client, Images: s.images(), Offline: s.Offline, ForUse: forUse, Log: s.Log}
 }
 
 // prepare makes verification stacks on Dagger services, tuned.
 func (s Session) prepare(t pipeline.Tune) pipeline.Prepare {
 	cfg := s.config(false)
 	cfg.Tune = t
-	return provider.Dagger(cfg)
+	return daggerprovider.Prepare(cfg)
 }
 
 // Combination resolves what the caller named (a mode, alias or id, and
@@ -108,10 +109,10 @@ type Reports struct {
 // cleaned up once verified), and reports on all of them in their order.
 func (s Session) Verify(ctx context.Context, combos []stack.Combination) (Reports, error) {
 	opts := pipeline.DefaultOptions()
-	opts.Log, opts.Runtime = s.Log, provider.DaggerName
+	opts.Log, opts.Runtime = s.Log, daggerprovider.Name
 	cfg := s.config(false)
 	opts.Parallel, cfg.Apart = s.parallel()
-	run := pipeline.RunAll(ctx, combos, provider.Dagger(cfg), opts)
+	run := pipeline.RunAll(ctx, combos, daggerprovider.Prepare(cfg), opts)
 	junit, err := run.JUnit()
 	if err != nil {
 		return Reports{}, err
@@ -124,7 +125,7 @@ func (s Session) Verify(ctx context.Context, combos []stack.Combination) (Report
 // and started again on its cache volumes), and reports on all of them.
 func (s Session) Faults(ctx context.Context, combos []stack.Combination, scenarios []fault.Scenario) (Reports, error) {
 	opts := pipeline.DefaultOptions()
-	opts.Log, opts.Runtime = s.Log, provider.DaggerName
+	opts.Log, opts.Runtime = s.Log, daggerprovider.Name
 	run := pipeline.Faults(ctx, combos, scenarios, s.prepare, opts)
 	junit, err := run.JUnit()
 	if err != nil {
@@ -154,13 +155,13 @@ func (s Session) Upgrade(ctx context.Context, combos []stack.Combination, to sta
 		paths = append(paths, p)
 	}
 	opts := pipeline.DefaultOptions()
-	opts.Log, opts.Runtime = s.Log, provider.DaggerName
+	opts.Log, opts.Runtime = s.Log, daggerprovider.Name
 	run := report.Run{Started: time.Now(), Title: "tempo-stack upgrades"}
 	for _, p := range paths {
 		if ctx.Err() != nil {
 			break
 		}
-		run.Combinations = append(run.Combinations, pipeline.Upgrade(ctx, p, s.prepare(nil), provider.DaggerRender(s.config(false)), opts))
+		run.Combinations = append(run.Combinations, pipeline.Upgrade(ctx, p, s.prepare(nil), daggerprovider.Render(s.config(false)), opts))
 	}
 	junit, err := run.JUnit()
 	if err != nil {
@@ -189,7 +190,7 @@ func FaultScenarios(names []string) ([]fault.Scenario, error) {
 // session started until the session ends, so `dagger call up ... up`
 // serves the very instances seeded here until Ctrl-C ends the session.
 func (s Session) Up(ctx context.Context, c stack.Combination) (*dagger.Service, error) {
-	r, p, err := provider.PrepareDagger(s.config(true), c)
+	r, p, err := daggerprovider.PrepareOne(s.config(true), c)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +248,7 @@ func Framed(w io.Writer) io.WriteCloser { return progress.Writer(w) }
 // JSON of its report and the markdown table. Dagger services' CPU and
 // memory are out of the function's reach, so cpu_s and rss_mb stay empty.
 func (s Session) Bench(ctx context.Context, c stack.Combination, o pipeline.BenchOptions) ([]byte, string, error) {
-	o.Log, o.Runtime = s.Log, provider.DaggerName
+	o.Log, o.Runtime = s.Log, daggerprovider.Name
 	r := pipeline.BenchOne(ctx, c, s.prepare, o)
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {

@@ -103,3 +103,45 @@ func TestNoAGPLModules(t *testing.T) {
 		}
 	}
 }
+
+// hostOnly are the packages of the machine mage runs on: the tool cache
+// and its builds, the engine, Docker, host processes, the CLI wrapper. The
+// Dagger module runs in the engine and must not build them (it once
+// pulled in 33 internal packages, every build of the module paying for
+// them).
+var hostOnly = []string{
+	"internal/composerun", "internal/daggercli", "internal/debian", "internal/docker",
+	"internal/engine", "internal/gosdk", "internal/images", "internal/localrun",
+	"internal/loopback", "internal/ociimage", "internal/procgroup", "internal/toolchain",
+	"internal/provider",
+}
+
+func TestModuleBuildsOnlyWhatItRuns(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", "./daggermod")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps ./daggermod: %v\n%s", err, out)
+	}
+	const self = "github.com/tempo-stack/tempo-stack/"
+	var internal int
+	for _, pkg := range strings.Fields(string(out)) {
+		rel, ok := strings.CutPrefix(pkg, self)
+		if !ok {
+			continue
+		}
+		if strings.HasPrefix(rel, "internal/") {
+			internal++
+		}
+		for _, h := range hostOnly {
+			// provider/daggerprovider is the module's side of the runtime.
+			if rel == h || (strings.HasPrefix(rel, h+"/") && h != "internal/provider") {
+				t.Errorf("the module builds %s, a package of the host mage runs on: import what the function runs, not the host's side", rel)
+			}
+		}
+	}
+	if internal == 0 {
+		t.Fatalf("no internal package listed for ./daggermod, the list was not read:\n%s", out)
+	}
+	t.Logf("the module builds %d internal packages", internal)
+}

@@ -3,18 +3,18 @@ package provider
 import (
 	"fmt"
 	"os"
-	goruntime "runtime"
 	"strconv"
-	"strings"
 
 	"github.com/tempo-stack/tempo-stack/internal/localrun"
+	"github.com/tempo-stack/tempo-stack/internal/parallel"
+	"github.com/tempo-stack/tempo-stack/internal/provider/daggerprovider"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
 // Runtime names accepted in TEMPO_STACK_RUNTIME.
 const (
 	LocalName  = "local"
-	DaggerName = "dagger"
+	DaggerName = daggerprovider.Name
 )
 
 // EnvRuntime selects the runtime of `mage verify:*`; EnvBasePort moves the
@@ -76,16 +76,11 @@ func BasePort() (int, error) {
 }
 
 // MaxParallel bounds TEMPO_STACK_PARALLEL: eight stacks are the whole matrix.
-const MaxParallel = 8
+const MaxParallel = parallel.Max
 
 // Parallel reads TEMPO_STACK_PARALLEL: how many stacks run at once, each
-// on ports and a directory (or hostnames) of its own. The default is the
-// machine's: a stack's checks mostly wait on Tempo's own timers (flushes,
-// polls, compaction cycles), not on a core, so two stacks per core, and no
-// more than one per 3 GiB of available memory (four verification stacks
-// at once used about 4 GiB here). On 2 cores, verify:all on host
-// processes took 294 s one at a time, 167 s two at a time and 105 s four
-// at a time (2026-12-03), every check passing.
+// on ports and a directory (or hostnames) of its own; by default the
+// machine's (parallel.Default).
 func Parallel() (n int, why string, err error) {
 	if v := os.Getenv(EnvParallel); v != "" {
 		n, err := strconv.Atoi(v)
@@ -94,29 +89,8 @@ func Parallel() (n int, why string, err error) {
 		}
 		return n, EnvParallel + "=" + v, nil
 	}
-	cores := goruntime.NumCPU()
-	n, why = 2*cores, fmt.Sprintf("2 per core, %d cores", cores)
-	if avail, ok := availableMemory(); ok {
-		byMem := int(avail >> 30 / 3)
-		why += fmt.Sprintf(", %.1f GiB available", float64(avail)/(1<<30))
-		n = min(n, byMem)
-	}
-	return max(1, min(n, MaxParallel)), why, nil
-}
-
-// availableMemory is MemAvailable of /proc/meminfo, where there is one.
-func availableMemory() (uint64, bool) {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0, false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemAvailable:" {
-			kb, err := strconv.ParseUint(f[1], 10, 64)
-			return kb << 10, err == nil
-		}
-	}
-	return 0, false
+	n, why = parallel.Default()
+	return n, why, nil
 }
 
 // Selection is what a mage target's argument and the environment name:
