@@ -14,6 +14,7 @@ import (
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/internal/daggercli"
 	"github.com/tempo-stack/tempo-stack/internal/engine"
 	"github.com/tempo-stack/tempo-stack/internal/images"
@@ -25,7 +26,21 @@ import (
 
 // host is where every target works: the tool cache, this repository, the
 // reports directory, stdout.
-func host() provider.Host { return provider.HostFromEnv() }
+// host is the environment (read once, here: config.Load) and the tool
+// cache. A bad value ends the target before anything starts, with the
+// error that names what is valid.
+func host() provider.Host {
+	env, err := config.Load()
+	if err == nil {
+		var h provider.Host
+		if h, err = provider.HostFrom(env); err == nil {
+			return h
+		}
+	}
+	fmt.Fprintln(os.Stderr, "Error:", err)
+	os.Exit(1)
+	panic("unreachable")
+}
 
 // Tools builds the offline toolchain into the tool cache.
 type Tools mg.Namespace
@@ -80,10 +95,13 @@ func Test(ctx context.Context) error {
 }
 
 // Verify runs the end-to-end checks of combinations on the runtime named by
-// TEMPO_STACK_RUNTIME: local (host processes from the tool cache, the
-// default), dagger (the Dagger module's verify functions) or compose (the
-// rendered compose file on Docker); the last two take
-// TEMPO_STACK_IMAGES=upstream|offline.
+// TEMPO_STACK_RUNTIME: dagger (the default: the Dagger module's verify
+// functions, what `dagger call` and the GitHub jobs run), local (host
+// processes from the tool cache, Linux: the fast inner loop) or compose (the
+// rendered compose file on Docker); the first and the last take
+// TEMPO_STACK_IMAGES=auto|upstream|offline (auto, the default: the pinned
+// upstream images when their registry answers, else the ones built here).
+// The first lines say which runtime, images and Tempo, and why.
 // Reports go to build/reports (TEMPO_STACK_REPORTS).
 type Verify mg.Namespace
 
@@ -105,7 +123,7 @@ func (Verify) Mode(ctx context.Context, target string) error {
 	})
 }
 
-// Bench offers each architecture load in steps until it loses or refuses data; results in build/bench (TEMPO_STACK_BENCH_DIR): <combination>.json, summary.md, bench.png. Knobs: TEMPO_STACK_BENCH_START_SPS (5000), _MAX_SPS (80000), _FACTOR (2), _STEPS, _STEP (60s). Runtime local (default) or compose.
+// Bench offers each architecture load in steps until it loses or refuses data; results in build/bench (TEMPO_STACK_BENCH_DIR): <combination>.json, summary.md, bench.png. Knobs: TEMPO_STACK_BENCH_START_SPS (5000), _MAX_SPS (80000), _FACTOR (2), _STEPS, _STEP (60s). Runtime from TEMPO_STACK_RUNTIME (dagger by default, local, compose).
 type Bench mg.Namespace
 
 // Mode benches one combination: a mode, alias or id (storage from TEMPO_STACK_STORAGE, default s3).
@@ -118,11 +136,6 @@ func (Bench) All(ctx context.Context) error { return provider.Bench(ctx, host(),
 
 // Smoke is CI's bench: one 10-second step of one mode at 2000 spans/s (headroom 5s); it fails unless the JSON is complete and every sampled trace was found. Numbers are not asserted. Results go to build/bench-smoke, never over a real bench's in build/bench.
 func (Bench) Smoke(ctx context.Context, target string) error {
-	for env, v := range map[string]string{provider.EnvBenchSteps: "1", provider.EnvBenchStep: "10s", provider.EnvBenchStart: "2000", provider.EnvBenchHeadroom: "5s", provider.EnvBenchDir: "build/bench-smoke"} {
-		if os.Getenv(env) == "" {
-			os.Setenv(env, v)
-		}
-	}
 	return provider.Bench(ctx, host(), target, true)
 }
 
@@ -139,7 +152,7 @@ func (Compose) Verify(ctx context.Context) error {
 	return provider.Verify(ctx, host(), provider.ComposeName, func(c provider.Choice) ([]stack.Combination, error) { return stack.Ends(c.Profile), nil })
 }
 
-// Faults injects crashes and outages into running stacks and counts what comes back: pushed, found, lost, duplicated, recovery (docs/faults.md). Runtime from TEMPO_STACK_RUNTIME (local by default); reports in build/reports (TEMPO_STACK_REPORTS).
+// Faults injects crashes and outages into running stacks and counts what comes back: pushed, found, lost, duplicated, recovery (docs/faults.md). Runtime from TEMPO_STACK_RUNTIME (dagger by default, local, compose); reports in build/reports (TEMPO_STACK_REPORTS).
 type Faults mg.Namespace
 
 // All runs every applicable scenario on the four modes on s3, then the migration from ingester-compactor-s3 to kafka-scheduler-s3.
@@ -183,10 +196,10 @@ func (Upgrade) Switch(ctx context.Context, target string) error {
 
 // Plan prints a move without running it: whether it can work (3.0 has no ingester or compactor), the rolling order and the configuration keys that change, e.g. upgrade:plan kafka-scheduler-s3 2.10 3.0.
 func (Upgrade) Plan(target, from, to string) error {
-	return provider.UpgradePlan(os.Stdout, target, from, to)
+	return provider.UpgradePlan(os.Stdout, host(), target, from, to)
 }
 
-// Up serves one combination on this host until Ctrl-C (or SIGTERM): exactly `dagger call up --mode=<id> up`, the README's command, with this repository's module. The gateway's ports: 80 (http://grafana.localhost, anonymous Admin; minio.localhost, prometheus.localhost, redpanda-console.localhost, tempo.localhost), Tempo's API 3200, OTLP 4317/4318. The target is a mode, alias or combination id (storage from TEMPO_STACK_STORAGE, default s3); images from TEMPO_STACK_IMAGES (upstream, or offline: built first).
+// Up serves one combination on this host until Ctrl-C (or SIGTERM): exactly `dagger call up --mode=<id> up`, the README's command, with this repository's module. The gateway's ports: 80 (http://grafana.localhost, anonymous Admin; minio.localhost, prometheus.localhost, redpanda-console.localhost, tempo.localhost), Tempo's API 3200, OTLP 4317/4318. The target is a mode, alias or combination id (storage from TEMPO_STACK_STORAGE, default s3); images from TEMPO_STACK_IMAGES (auto: upstream when the registry answers, else offline, built first).
 func Up(ctx context.Context, target string) error {
 	err := provider.Up(ctx, host(), target)
 	var stopped daggercli.Interrupted
@@ -199,9 +212,9 @@ func Up(ctx context.Context, target string) error {
 // CI holds what CI workflows read.
 type CI mg.Namespace
 
-// Matrix prints the combinations as a GitHub Actions matrix ({"include":[{id,mode,storage,metricsGenerator,profile}]}), the list verify:all runs on the dagger runtime; the profile is TEMPO_STACK_PROFILE, default that of TEMPO_STACK_IMAGES (upstream: 2.10).
+// Matrix prints the combinations as a GitHub Actions matrix ({"include":[{id,mode,storage,metricsGenerator,profile}]}), the list verify:all runs on the dagger runtime; the profile is TEMPO_STACK_PROFILE, default that of TEMPO_STACK_IMAGES (upstream: 2.10; auto probes the registry).
 func (CI) Matrix() error {
-	choice, err := provider.Choose(provider.DaggerName)
+	choice, err := provider.Choose(context.Background(), host().Env, provider.DaggerName)
 	if err != nil {
 		return err
 	}
@@ -219,8 +232,8 @@ func engineConfig() engine.Config { return engine.ForToolchain(host().Tools) }
 
 // Start installs the engine's Debian packages and CNI plugins, starts the engine built here (unless Docker and registry.dagger.io answer: then dagger provisions its own; TEMPO_STACK_ENGINE=host|dagger decides) on unix:///run/dagger/engine.sock and waits until it answers; prints the _EXPERIMENTAL_DAGGER_RUNNER_HOST value to use.
 func (Engine) Start(ctx context.Context) error {
-	if ok, why := engine.DaggerProvisions(ctx); ok {
-		fmt.Printf("not starting an engine: %s, so dagger provisions its own (registry.dagger.io/engine:%s); set %s=host to run the one built here\n", why, toolchain.DaggerVersion, engine.EnvEngine)
+	if ok, why := engine.DaggerProvisions(ctx, host().Env.Engine); ok {
+		fmt.Printf("not starting an engine: %s, so dagger provisions its own (registry.dagger.io/engine:%s); set %s=host to run the one built here\n", why, toolchain.DaggerVersion, config.EnvEngine)
 		return nil
 	}
 	if _, err := host().Tools.Build(ctx, "dagger"); err != nil {

@@ -13,10 +13,10 @@ import (
 
 	"dagger.io/dagger"
 
+	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/internal/daggercli"
 	"github.com/tempo-stack/tempo-stack/internal/daggerrun"
 	"github.com/tempo-stack/tempo-stack/internal/runtime"
-	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/stack"
 	"github.com/tempo-stack/tempo-stack/stack/stacktest"
 )
@@ -106,7 +106,7 @@ func TestContainersFromThePlan(t *testing.T) {
 func TestDaggerServiceExitingEarlyIsStartedOnceMore(t *testing.T) {
 	ctx := context.Background()
 	client := daggerClient(t)
-	busybox := client.Container().Import(client.Host().File(filepath.Join(toolchain.DefaultDir(), "images", stack.OfflineTarball(stack.OfflineImage(stack.KindBusybox)))))
+	busybox := client.Container().Import(client.Host().File(filepath.Join(config.MustLoad().Cache, "images", stack.OfflineTarball(stack.OfflineImage(stack.KindBusybox)))))
 	for _, tc := range []struct {
 		name, script string
 		ok           bool
@@ -158,7 +158,7 @@ func TestDaggerServiceExitingEarlyIsStartedOnceMore(t *testing.T) {
 func daggerClient(t *testing.T) *dagger.Client {
 	t.Helper()
 	needEngine(t)
-	client, err := daggercli.Connect(context.Background(), filepath.Join(toolchain.DefaultDir(), "bin"), io.Discard)
+	client, err := daggercli.Connect(context.Background(), filepath.Join(config.MustLoad().Cache, "bin"), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/internal/engine"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
-	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 	"github.com/tempo-stack/tempo-stack/stack/stacktest"
 )
 
@@ -21,10 +21,10 @@ import (
 // one first and a missing engine is a failure, never a silent skip.
 func needEngine(t *testing.T) string {
 	t.Helper()
-	if os.Getenv(engine.RunnerHostEnv) == "" {
+	if config.MustLoad().RunnerHost == "" {
 		stacktest.Need(t, "a Dagger engine ("+engine.RunnerHostEnv+" is not set)", "run `go run mage.go engine:start` and set "+engine.RunnerHostEnv)
 	}
-	bin := filepath.Join(toolchain.DefaultDir(), "bin", "dagger")
+	bin := filepath.Join(config.MustLoad().Cache, "bin", "dagger")
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("dagger CLI not built: %v (go run mage.go tools:only dagger)", err)
 	}

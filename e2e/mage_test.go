@@ -4,7 +4,7 @@ package e2e
 
 import (
 	"context"
-	"github.com/tempo-stack/tempo-stack/internal/provider"
+	"github.com/tempo-stack/tempo-stack/internal/config"
 	"os"
 	"os/exec"
 	"strings"
@@ -25,17 +25,17 @@ func TestMageRejectsBadInput(t *testing.T) {
 	}{
 		{[]string{"verify:mode", "kafak"}, "", []string{"ingester-compactor", "kafka-scheduler"}},
 		{[]string{"up", "schedular"}, "", []string{"ingester-scheduler"}},
-		{[]string{"verify:mode", "kafka-scheduler-local"}, provider.EnvStorage + "=s3", []string{"names storage local but storage s3 was also given"}},
-		{[]string{"up", "kafka-scheduler-local"}, provider.EnvStorage + "=s3", []string{"names storage local but storage s3 was also given"}},
-		{[]string{"verify:mode", "scheduler"}, provider.EnvProfile + "=v2.10.8 " + provider.EnvRuntime + "=compose " + provider.EnvImages + "=offline", []string{"Tempo 2.10 needs the upstream images (grafana/tempo:2.10.8) (TEMPO_STACK_IMAGES=upstream)", "built here (2.8, 2.9)"}},
-		{[]string{"verify:mode", "ingester-compactor-s3"}, provider.EnvProfile + "=3.0 " + provider.EnvRuntime + "=dagger " + provider.EnvImages + "=upstream", []string{"Tempo 3.0 has no ingester-compactor mode", "the ingester and the compactor", "nearest valid mode is kafka-scheduler"}},
-		{[]string{"verify:mode", "scheduler"}, provider.EnvRuntime + "=docker", []string{"valid runtimes are local", "compose"}},
-		{[]string{"verify:mode", "scheduler"}, provider.EnvRuntime + "=compose " + provider.EnvImages + "=offlin", []string{"valid image sets are upstream"}},
+		{[]string{"verify:mode", "kafka-scheduler-local"}, config.EnvStorage + "=s3", []string{"names storage local but storage s3 was also given"}},
+		{[]string{"up", "kafka-scheduler-local"}, config.EnvStorage + "=s3", []string{"names storage local but storage s3 was also given"}},
+		{[]string{"verify:mode", "scheduler"}, config.EnvProfile + "=v2.10.8 " + config.EnvRuntime + "=compose " + config.EnvImages + "=offline", []string{"Tempo 2.10 needs the upstream images (grafana/tempo:2.10.8) (TEMPO_STACK_IMAGES=upstream)", "built here (2.8, 2.9)"}},
+		{[]string{"verify:mode", "ingester-compactor-s3"}, config.EnvProfile + "=3.0 " + config.EnvRuntime + "=dagger " + config.EnvImages + "=upstream", []string{"Tempo 3.0 has no ingester-compactor mode", "the ingester and the compactor", "nearest valid mode is kafka-scheduler"}},
+		{[]string{"verify:mode", "scheduler"}, config.EnvRuntime + "=docker", []string{"valid runtimes are dagger", "local (host processes", "compose"}},
+		{[]string{"verify:mode", "scheduler"}, config.EnvRuntime + "=compose " + config.EnvImages + "=offlin", []string{"valid image sets are auto", "upstream", "offline"}},
 		{[]string{"upgrade:plan", "ingester-compactor-local", "2.10", "3.0"}, "", []string{"one object-storage bucket", "choose its s3 variant"}},
-		{[]string{"upgrade:switch", "kafka-scheduler-local"}, provider.EnvRuntime + "=local", []string{"one object-storage bucket", "choose its s3 variant"}},
+		{[]string{"upgrade:switch", "kafka-scheduler-local"}, config.EnvRuntime + "=local", []string{"one object-storage bucket", "choose its s3 variant"}},
 		{[]string{"upgrade:plan", "kafka-scheduler-s3", "2.9", "2.8"}, "", []string{"is not an upgrade", "2.8, 2.9, 2.10, 3.0"}},
 		{[]string{"upgrade:plan", "kafka-scheduler-s3", "2.9", "2.11"}, "", []string{`unknown Tempo profile "2.11"`, "valid profiles are 3.0"}},
-		{[]string{"upgrade:mode", "kafka-scheduler-s3"}, provider.EnvRuntime + "=compose", []string{"local or the dagger runtime"}},
+		{[]string{"upgrade:mode", "kafka-scheduler-s3"}, config.EnvRuntime + "=compose", []string{"local or the dagger runtime"}},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		cmd := exec.CommandContext(ctx, "go", append([]string{"run", "mage.go"}, tc.args...)...)

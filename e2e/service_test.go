@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/internal/daggercli"
 	"github.com/tempo-stack/tempo-stack/internal/images"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
@@ -38,7 +39,7 @@ storage:
 // built (or found up to date) by the images package from the tool cache.
 func tempoImage(t *testing.T) string {
 	t.Helper()
-	tc := toolchain.New(toolchain.DefaultDir(), "", &testLog{t})
+	tc := toolchain.New(config.MustLoad().Cache, "", &testLog{t})
 	name := stack.TempoBinary(stack.OfflineDefault())
 	if _, err := os.Stat(tc.Bin(name)); err != nil {
 		stacktest.Need(t, fmt.Sprintf("the offline Tempo build (%v)", err), "go run mage.go tools:only "+name)
@@ -84,7 +85,7 @@ func TestGoSDKClientRunsAnImportedImage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var log strings.Builder
-	client, err := daggercli.Connect(ctx, filepath.Join(toolchain.DefaultDir(), "bin"), &log)
+	client, err := daggercli.Connect(ctx, filepath.Join(config.MustLoad().Cache, "bin"), &log)
 	if err != nil {
 		t.Fatalf("connect: %v\n%s", err, redact.TailOf(log.String(), 20, ""))
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/internal/daggercli"
 	"github.com/tempo-stack/tempo-stack/internal/images"
 	"github.com/tempo-stack/tempo-stack/internal/loopback"
@@ -31,7 +32,7 @@ var upPorts = []int{80, 3200, 4317, 4318}
 
 func offlineImages(t *testing.T) string {
 	t.Helper()
-	tc := toolchain.New(toolchain.DefaultDir(), "", &testLog{t})
+	tc := toolchain.New(config.MustLoad().Cache, "", &testLog{t})
 	b := images.New(tc)
 	if _, err := b.Build(context.Background(), images.Specs(tc)); err != nil {
 		t.Fatalf("offline images: %v", err)

@@ -16,17 +16,23 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/internal/loopback"
 	"github.com/tempo-stack/tempo-stack/internal/progress"
 )
 
-// Call runs `dagger <args>` with the CLI at bin in dir. The CLI's full
+// CLI is a dagger CLI to run: its binary, the directory it runs in (the
+// module's repository) and the engine it talks to (RunnerHost; "" leaves
+// the CLI to the environment's engine or its own provisioning).
+type CLI struct{ Bin, Dir, RunnerHost string }
+
+// Call runs `dagger <args>` with the CLI. The CLI's full
 // progress stream (every service's output) goes to logPath; progress gets
 // the lines tempo-stack's own code logs inside the function (service ready,
 // checks, summaries), so a long run shows how it goes without the noise.
-func Call(ctx context.Context, bin, dir, logPath string, progress io.Writer, args ...string) error {
-	cmd := exec.CommandContext(ctx, bin, append([]string{"--progress=plain"}, args...)...)
-	wait, err := startCLI(cmd, dir, logPath, progress, args)
+func Call(ctx context.Context, cli CLI, logPath string, progress io.Writer, args ...string) error {
+	cmd := exec.CommandContext(ctx, cli.Bin, append([]string{"--progress=plain"}, args...)...)
+	wait, err := startCLI(cmd, cli, logPath, progress, args)
 	if err != nil {
 		return err
 	}
@@ -40,14 +46,17 @@ func Call(ctx context.Context, bin, dir, logPath string, progress io.Writer, arg
 // was given, for the echo), in dir: its full output goes to logPath, and
 // progress gets tempo-stack's own lines and the CLI's errors. wait waits
 // for the CLI to exit and for its output to be copied.
-func startCLI(cmd *exec.Cmd, dir, logPath string, progress io.Writer, args []string) (wait func() error, err error) {
+func startCLI(cmd *exec.Cmd, cli CLI, logPath string, progress io.Writer, args []string) (wait func() error, err error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(progress, "$ dagger %s\n  (the full Dagger progress, with every service's output: %s)\n", strings.Join(args, " "), logPath)
-	cmd.Dir = dir
+	cmd.Dir = cli.Dir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1", "DAGGER_NO_NAG=1")
+	if cli.RunnerHost != "" {
+		cmd.Env = append(cmd.Env, config.EnvRunnerHost+"="+cli.RunnerHost)
+	}
 	pr, pw := io.Pipe()
 	cmd.Stdout = io.MultiWriter(progress, logf)
 	cmd.Stderr = io.MultiWriter(pw, logf)
@@ -108,8 +117,9 @@ func (e Interrupted) ExitStatus() int { return 128 + int(e.Signal) }
 
 // ServeConfig says how to run a `dagger call ... up`.
 type ServeConfig struct {
-	Bin, Dir, LogPath string
-	Progress          io.Writer
+	CLI
+	LogPath  string
+	Progress io.Writer
 	// Grace is how long the CLI gets to end its session after an interrupt.
 	Grace time.Duration
 	// Ports are the ports up serves. Dagger's CLI binds them on every
@@ -138,7 +148,7 @@ func Serve(ctx context.Context, c ServeConfig, args ...string) error {
 		cmd = exec.Command(c.Bin, cliArgs...)
 		fmt.Fprintf(c.Progress, "note: Dagger's CLI listens on every interface (0.0.0.0); %s (docs/dagger.md: how to restrict it)\n", why)
 	}
-	wait, err := startCLI(cmd, c.Dir, c.LogPath, c.Progress, args)
+	wait, err := startCLI(cmd, c.CLI, c.LogPath, c.Progress, args)
 	if err != nil {
 		return err
 	}

@@ -16,13 +16,9 @@ import (
 // Suite is the Debian release of every root filesystem we make: the host's.
 const Suite = "bookworm"
 
-// Mirror is where packages come from (TEMPO_STACK_DEBIAN_MIRROR overrides).
-func Mirror() string {
-	if m := os.Getenv("TEMPO_STACK_DEBIAN_MIRROR"); m != "" {
-		return m
-	}
-	return "http://deb.debian.org/debian"
-}
+// DefaultMirror is where packages come from unless a mirror is given
+// (config.EnvDebianMirror).
+const DefaultMirror = "http://deb.debian.org/debian"
 
 // Ensure installs the packages that dpkg does not already know as installed.
 func Ensure(ctx context.Context, log io.Writer, pkgs ...string) error {
@@ -50,7 +46,11 @@ func Ensure(ctx context.Context, log io.Writer, pkgs ...string) error {
 // Bootstrap makes a minimal Debian root filesystem at dir with the given
 // extra packages, unless marker (a path inside dir) already exists. A
 // half-made dir from an interrupted run is removed first, never reused.
-func Bootstrap(ctx context.Context, log io.Writer, dir, marker string, include ...string) error {
+// Packages come from mirror ("": DefaultMirror).
+func Bootstrap(ctx context.Context, log io.Writer, mirror, dir, marker string, include ...string) error {
+	if mirror == "" {
+		mirror = DefaultMirror
+	}
 	if _, err := os.Stat(filepath.Join(dir, marker)); err == nil {
 		return nil
 	}
@@ -67,10 +67,10 @@ func Bootstrap(ctx context.Context, log io.Writer, dir, marker string, include .
 	if len(include) > 0 {
 		args = append(args, "--include="+strings.Join(include, ","))
 	}
-	fmt.Fprintf(log, "debootstrap %s (minbase, %s) from %s into %s\n", Suite, strings.Join(include, ","), Mirror(), dir)
-	if err := Run(ctx, log, "", nil, "debootstrap", append(args, Suite, dir, Mirror())...); err != nil {
+	fmt.Fprintf(log, "debootstrap %s (minbase, %s) from %s into %s\n", Suite, strings.Join(include, ","), mirror, dir)
+	if err := Run(ctx, log, "", nil, "debootstrap", append(args, Suite, dir, mirror)...); err != nil {
 		_ = os.RemoveAll(dir)
-		return fmt.Errorf("debootstrap (is %s reachable? set TEMPO_STACK_DEBIAN_MIRROR): %w", Mirror(), err)
+		return fmt.Errorf("debootstrap (is %s reachable? set TEMPO_STACK_DEBIAN_MIRROR): %w", mirror, err)
 	}
 	return nil
 }

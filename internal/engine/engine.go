@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/internal/debian"
 	"github.com/tempo-stack/tempo-stack/internal/gosdk"
 	"github.com/tempo-stack/tempo-stack/internal/procgroup"
@@ -31,7 +32,7 @@ import (
 )
 
 // RunnerHostEnv is how a dagger CLI or SDK client is pointed at this engine.
-const RunnerHostEnv = "_EXPERIMENTAL_DAGGER_RUNNER_HOST"
+const RunnerHostEnv = config.EnvRunnerHost
 
 // Packages are the Debian packages the engine needs on the host.
 var Packages = []string{"runc", "containernetworking-plugins", "dnsmasq-base", "iptables"}
@@ -45,13 +46,16 @@ type Config struct {
 	// Env is extra environment for the engine, such as the Go SDK runtime's
 	// manifest digest.
 	Env []string
-	Log io.Writer
+	// Mirror is where the Go SDK runtime's Debian packages come from ("":
+	// debian.DefaultMirror).
+	Mirror string
+	Log    io.Writer
 }
 
 // ForToolchain is the engine of a tool cache: its binaries, its logs, and
 // /run/dagger for the pid file and the socket.
 func ForToolchain(tc *toolchain.Toolchain) Config {
-	return Config{BinDir: filepath.Join(tc.Dir, "bin"), CacheDir: tc.Dir, RunDir: "/run/dagger", LogDir: filepath.Join(tc.Dir, "logs"), Log: tc.Out}
+	return Config{BinDir: filepath.Join(tc.Dir, "bin"), CacheDir: tc.Dir, RunDir: "/run/dagger", LogDir: filepath.Join(tc.Dir, "logs"), Mirror: tc.DebianMirror, Log: tc.Out}
 }
 
 func (c Config) pidFile() string    { return filepath.Join(c.RunDir, "tempo-stack-engine.pid") }
@@ -130,7 +134,7 @@ func Start(ctx context.Context, c Config) error {
 	if err := install(c); err != nil {
 		return err
 	}
-	digest, err := gosdk.Build(ctx, c.CacheDir, c.BinDir, c.Log)
+	digest, err := gosdk.Build(ctx, c.CacheDir, c.BinDir, c.Mirror, c.Log)
 	if err != nil {
 		return fmt.Errorf("Go SDK runtime image: %w", err)
 	}

@@ -2,37 +2,32 @@ package engine
 
 import (
 	"context"
-	"fmt"
-	"net/http"
-	"os"
 	"os/exec"
 	"time"
+
+	"github.com/tempo-stack/tempo-stack/internal/config"
+	"github.com/tempo-stack/tempo-stack/internal/registry"
+	"github.com/tempo-stack/tempo-stack/internal/toolchain"
 )
 
-// EnvEngine chooses who provides the engine: "host" (engine:start runs the
-// one built here) or "dagger" (the CLI provisions its own container from
-// registry.dagger.io through Docker). Unset, the machine decides.
-const EnvEngine = "TEMPO_STACK_ENGINE"
-
 // DaggerProvisions says whether the normal Dagger provisioning works here
-// (Docker answers and Dagger's registry is reachable), and why.
-func DaggerProvisions(ctx context.Context) (bool, string) {
-	switch os.Getenv(EnvEngine) {
+// (Docker answers and Dagger's registry is reachable), and why. choice is
+// config.EnvEngine's value: host (run the one built here), dagger (let the
+// CLI provision its own) or "" (the machine decides).
+func DaggerProvisions(ctx context.Context, choice string) (bool, string) {
+	switch choice {
 	case "host":
-		return false, EnvEngine + "=host"
+		return false, config.EnvEngine + "=host"
 	case "dagger":
-		return true, EnvEngine + "=dagger"
+		return true, config.EnvEngine + "=dagger"
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := exec.CommandContext(ctx, "docker", "info").Run(); err != nil {
 		return false, "no Docker engine answers `docker info`"
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://registry.dagger.io/v2/", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false, fmt.Sprintf("registry.dagger.io is not reachable (%v)", err)
+	if ok, why := registry.Reachable(ctx, "registry.dagger.io/engine:"+toolchain.DaggerVersion); !ok {
+		return false, why
 	}
-	resp.Body.Close()
 	return true, "Docker answers and registry.dagger.io is reachable"
 }

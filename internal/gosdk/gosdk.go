@@ -27,7 +27,7 @@ const DigestEnv = "DAGGER_GO_SDK_MANIFEST_DIGEST"
 // SDK's dependencies; written as an OCI image into the engine's content
 // directory. It returns the manifest digest, reusing a previous build of
 // the same inputs. cacheDir is the tool cache.
-func Build(ctx context.Context, cacheDir, binDir string, log io.Writer) (string, error) {
+func Build(ctx context.Context, cacheDir, binDir, mirror string, log io.Writer) (string, error) {
 	goroot, goversion, err := hostGo(ctx)
 	if err != nil {
 		return "", err
@@ -48,7 +48,7 @@ func Build(ctx context.Context, cacheDir, binDir string, log io.Writer) (string,
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return "", err
 	}
-	if err := debian.Bootstrap(ctx, log, rootfs, "usr/bin/git", "git", "ca-certificates", "openssh-client"); err != nil {
+	if err := debian.Bootstrap(ctx, log, mirror, rootfs, "usr/bin/git", "git", "ca-certificates", "openssh-client"); err != nil {
 		return "", err
 	}
 	fmt.Fprintf(log, "[go-sdk] adding Go %s, codegen and a warm module cache\n", goversion)

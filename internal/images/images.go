@@ -134,12 +134,15 @@ type Builder struct {
 	Dir string // where <kind>.tar and its stamp go
 	// Work is where base root filesystems are cached.
 	Work string
-	Log  io.Writer
+	// Mirror is where the Debian base's packages come from ("":
+	// debian.DefaultMirror).
+	Mirror string
+	Log    io.Writer
 }
 
 // New is the builder of the tool cache's images.
 func New(tc *toolchain.Toolchain) *Builder {
-	return &Builder{Dir: filepath.Join(tc.Dir, "images"), Work: filepath.Join(tc.Dir, "src", "image-base"), Log: tc.Out}
+	return &Builder{Dir: filepath.Join(tc.Dir, "images"), Work: filepath.Join(tc.Dir, "src", "image-base"), Mirror: tc.DebianMirror, Log: tc.Out}
 }
 
 // Path is where the image ref is written.
@@ -241,7 +244,7 @@ func (b *Builder) build(ctx context.Context, s Spec, path string) error {
 		}
 	case Debian:
 		base := filepath.Join(b.Work, "rootfs")
-		if err := debian.Bootstrap(ctx, b.Log, base, "etc/ssl/certs/ca-certificates.crt", "ca-certificates"); err != nil {
+		if err := debian.Bootstrap(ctx, b.Log, b.Mirror, base, "etc/ssl/certs/ca-certificates.crt", "ca-certificates"); err != nil {
 			return err
 		}
 		if err := trimDebian(base); err != nil {

@@ -2,76 +2,52 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/bench"
-	"github.com/tempo-stack/tempo-stack/internal/daggercli"
+	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
-// The bench's knobs (the defaults are pipeline.DefaultBenchOptions).
-const (
-	EnvBenchStart  = "TEMPO_STACK_BENCH_START_SPS"
-	EnvBenchMax    = "TEMPO_STACK_BENCH_MAX_SPS"
-	EnvBenchFactor = "TEMPO_STACK_BENCH_FACTOR"
-	EnvBenchSteps  = "TEMPO_STACK_BENCH_STEPS"
-	EnvBenchStep   = "TEMPO_STACK_BENCH_STEP"
-	EnvBenchDir    = "TEMPO_STACK_BENCH_DIR"
-	// EnvBenchHeadroom is how long the generator runs into the null sink.
-	EnvBenchHeadroom = "TEMPO_STACK_BENCH_HEADROOM"
-)
+// SmokeBench is bench:smoke's knobs, under what the environment sets: one
+// 10-second step at 2000 spans/s, results apart from a real bench's.
+var SmokeBench = config.Bench{Steps: 1, Step: 10 * time.Second, StartSPS: 2000, Headroom: 5 * time.Second, Dir: filepath.Join("build", "bench-smoke")}
 
-// BenchOptionsFromEnv reads the knobs over the defaults, refusing values
-// that cannot be a rate, a count or a duration.
-func BenchOptionsFromEnv() (pipeline.BenchOptions, error) {
+// BenchOptions are the knobs over the bench's defaults
+// (pipeline.DefaultBenchOptions), refusing a range that cannot climb.
+func BenchOptions(b config.Bench) (pipeline.BenchOptions, error) {
 	o := pipeline.DefaultBenchOptions()
-	floats := []struct {
-		env string
-		to  *float64
-		min float64
-	}{{EnvBenchStart, &o.StartSPS, 1}, {EnvBenchMax, &o.MaxSPS, 1}, {EnvBenchFactor, &o.Factor, 1.01}}
-	for _, f := range floats {
-		if v := os.Getenv(f.env); v != "" {
-			x, err := strconv.ParseFloat(v, 64)
-			if err != nil || x < f.min {
-				return o, fmt.Errorf("%s=%q: want a number of at least %g", f.env, v, f.min)
-			}
-			*f.to = x
+	for _, f := range []struct {
+		from float64
+		to   *float64
+	}{{b.StartSPS, &o.StartSPS}, {b.MaxSPS, &o.MaxSPS}, {b.Factor, &o.Factor}} {
+		if f.from != 0 {
+			*f.to = f.from
 		}
 	}
-	if v := os.Getenv(EnvBenchSteps); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return o, fmt.Errorf("%s=%q: want a number of steps of at least 1", EnvBenchSteps, v)
-		}
-		o.Steps = n
+	if b.Steps != 0 {
+		o.Steps = b.Steps
 	}
-	for env, to := range map[string]*time.Duration{EnvBenchStep: &o.StepDuration, EnvBenchHeadroom: &o.Headroom} {
-		if v := os.Getenv(env); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d < time.Second {
-				return o, fmt.Errorf("%s=%q: want a duration such as 60s (at least 1s)", env, v)
-			}
-			*to = d
-		}
+	if b.Step != 0 {
+		o.StepDuration = b.Step
+	}
+	if b.Headroom != 0 {
+		o.Headroom = b.Headroom
 	}
 	if o.MaxSPS < o.StartSPS {
-		return o, fmt.Errorf("%s=%g is below %s=%g", EnvBenchMax, o.MaxSPS, EnvBenchStart, o.StartSPS)
+		return o, fmt.Errorf("%s=%g is below %s=%g", config.EnvBenchMax, o.MaxSPS, config.EnvBenchStart, o.StartSPS)
 	}
 	return o, nil
 }
 
-// BenchDir is where bench results go (build/bench).
-func BenchDir() string {
-	if d := os.Getenv(EnvBenchDir); d != "" {
-		return d
+// benchDir is where bench results go (build/bench).
+func benchDir(b config.Bench) string {
+	if b.Dir != "" {
+		return b.Dir
 	}
 	return filepath.Join("build", "bench")
 }
@@ -79,43 +55,46 @@ func BenchDir() string {
 // Bench benches the target's combination, or the four modes on s3 with no
 // target, one stack after the other; each writes <combination>.json, and
 // the table and the chart are redrawn over every result in the directory.
-func Bench(ctx context.Context, h Host, target string, check bool) error {
-	o, err := BenchOptionsFromEnv()
+// smoke takes SmokeBench's knobs where the environment sets none, and holds
+// each report to bench.Report.Complete. A combination whose bench fails is
+// recorded and the others still run, on every runtime.
+func Bench(ctx context.Context, h Host, target string, smoke bool) error {
+	knobs := h.Env.Bench
+	if smoke {
+		knobs = knobs.Or(SmokeBench)
+	}
+	o, err := BenchOptions(knobs)
 	if err != nil {
 		return err
 	}
-	choice, err := Choose("")
+	choice, err := Choose(ctx, h.Env, "")
 	if err != nil {
 		return err
+	}
+	if choice.Runtime == DaggerName && o.Factor != 2 {
+		return fmt.Errorf("the module's bench doubles the rate each step: unset %s", config.EnvBenchFactor)
 	}
 	combos, err := choice.TargetOrModes(target)
 	if err != nil {
 		return err
 	}
-	return onRuntime(ctx, h, choice, func(rt *Opened) error { return rt.Bench(ctx, combos, o, check) })
+	return onRuntime(ctx, h, choice, func(rt Runtime) error { return benchAll(ctx, h, rt, combos, o, benchDir(knobs), smoke) })
 }
 
-// Bench benches each combination in turn and redraws the table and the
+// benchAll benches each combination in turn and redraws the table and the
 // chart; check holds each report to bench.Report.Complete.
-func (rt *Opened) Bench(ctx context.Context, combos []stack.Combination, o pipeline.BenchOptions, check bool) error {
-	h := rt.host
-	o.Log, o.Runtime = h.Out, rt.Runtime
-	dir := BenchDir()
+func benchAll(ctx context.Context, h Host, rt Runtime, combos []stack.Combination, o pipeline.BenchOptions, dir string, check bool) error {
 	var problems []error
 	for i, c := range combos {
 		if ctx.Err() != nil {
 			break // an earlier combination's result stays as it was
 		}
 		fmt.Fprintf(h.Out, "=== [%d/%d] bench %s (Tempo %s)\n", i+1, len(combos), c.ID(), c.Profile)
-		var r bench.Report
-		if rt.Runtime == DaggerName {
-			var err error
-			if r, err = rt.benchWithModule(ctx, c, o, dir); err != nil {
-				return err
-			}
-			fmt.Fprintln(h.Out) // the CLI prints the export path with no newline
-		} else {
-			r = pipeline.BenchOne(ctx, c, rt.prepare, o)
+		r, err := rt.Bench(ctx, c, o, dir)
+		if err != nil {
+			// Recorded like a bench that failed on its own: the table
+			// shows the combination with why.
+			r = bench.Report{Combination: c.ID(), Profile: string(c.Profile), Runtime: rt.Name(), Error: err.Error()}
 		}
 		path, err := r.Write(dir)
 		if err != nil {
@@ -148,35 +127,4 @@ func (rt *Opened) Bench(ctx context.Context, combos []stack.Combination, o pipel
 		return fmt.Errorf("%v", problems)
 	}
 	return nil
-}
-
-// benchWithModule runs the module's bench function for one combination
-// and reads back the report it exported.
-func (o *Opened) benchWithModule(ctx context.Context, c stack.Combination, b pipeline.BenchOptions, dir string) (bench.Report, error) {
-	if b.Factor != 2 {
-		return bench.Report{}, fmt.Errorf("the module's bench doubles the rate each step: unset %s", EnvBenchFactor)
-	}
-	steps := b.Steps
-	if steps == 0 {
-		steps = int(math.Floor(math.Log2(b.MaxSPS/b.StartSPS))) + 1
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return bench.Report{}, err
-	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return bench.Report{}, err
-	}
-	args := append(append([]string(nil), o.call...), "bench", "--mode="+c.ID(),
-		fmt.Sprintf("--start-sps=%.0f", b.StartSPS), fmt.Sprintf("--steps=%d", steps), fmt.Sprintf("--step-seconds=%.0f", b.StepDuration.Seconds()),
-		"export", "--path="+abs)
-	if err := daggercli.Call(ctx, o.cli, o.host.ProjectDir, filepath.Join(abs, "dagger-session.log"), o.host.Out, args...); err != nil {
-		return bench.Report{}, err
-	}
-	raw, err := os.ReadFile(filepath.Join(abs, c.ID()+".json"))
-	if err != nil {
-		return bench.Report{}, fmt.Errorf("the module exported no bench report: %w", err)
-	}
-	var r bench.Report
-	return r, json.Unmarshal(raw, &r)
 }

@@ -4,25 +4,27 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tempo-stack/tempo-stack/internal/config"
 )
 
-func TestBenchKnobs(t *testing.T) {
-	t.Setenv(EnvBenchStart, "1000")
-	t.Setenv(EnvBenchStep, "10s")
-	t.Setenv(EnvBenchSteps, "2")
-	o, err := BenchOptionsFromEnv()
+func TestBenchOptions(t *testing.T) {
+	o, err := BenchOptions(config.Bench{StartSPS: 1000, Step: 10 * time.Second, Steps: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.StartSPS != 1000 || o.StepDuration != 10*time.Second || o.Steps != 2 || o.MaxSPS != 80000 {
+	if o.StartSPS != 1000 || o.StepDuration != 10*time.Second || o.Steps != 2 || o.MaxSPS != 80000 || o.Factor != 2 {
 		t.Fatalf("options %+v", o)
 	}
-	for env, bad := range map[string]string{EnvBenchStart: "fast", EnvBenchFactor: "1", EnvBenchSteps: "0", EnvBenchStep: "5", EnvBenchMax: "10"} {
-		t.Run(env, func(t *testing.T) {
-			t.Setenv(env, bad)
-			if _, err := BenchOptionsFromEnv(); err == nil || !strings.Contains(err.Error(), env) {
-				t.Fatalf("%s=%s: %v, want an error naming the variable", env, bad, err)
-			}
-		})
+	if _, err := BenchOptions(config.Bench{MaxSPS: 10}); err == nil || !strings.Contains(err.Error(), config.EnvBenchMax) {
+		t.Fatalf("a maximum below the start: %v, want an error naming %s", err, config.EnvBenchMax)
+	}
+}
+
+// bench:smoke's knobs fill only what the environment left unset.
+func TestSmokeBenchUnderTheEnvironment(t *testing.T) {
+	b := config.Bench{StartSPS: 500}.Or(SmokeBench)
+	if b.StartSPS != 500 || b.Steps != 1 || b.Step != 10*time.Second || b.Dir != SmokeBench.Dir {
+		t.Errorf("%+v", b)
 	}
 }

@@ -15,9 +15,6 @@ import (
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
-// ComposeName is the compose runtime's name in TEMPO_STACK_RUNTIME.
-const ComposeName = "compose"
-
 // ComposeConfig configures the compose runtime.
 type ComposeConfig struct {
 	Images  stack.ImageSet

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/internal/localrun"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
@@ -57,7 +58,7 @@ type PortSlots struct{ free chan int }
 // when they would run past the last port.
 func NewPortSlots(base, n int) (*PortSlots, error) {
 	if end := base + n*stack.LoopbackStride - 1; end > 65535 {
-		return nil, fmt.Errorf("%d stacks at once from port %d need ports up to %d, past 65535: lower %s or %s", n, base, end, EnvBasePort, EnvParallel)
+		return nil, fmt.Errorf("%d stacks at once from port %d need ports up to %d, past 65535: lower %s or %s", n, base, end, config.EnvBasePort, config.EnvParallel)
 	}
 	s := &PortSlots{free: make(chan int, n)}
 	for i := 0; i < n; i++ {

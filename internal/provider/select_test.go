@@ -3,60 +3,58 @@ package provider
 import (
 	"context"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
-func TestRuntimeFromEnv(t *testing.T) {
+// registryAnswers makes the image probe answer ok (or not) for a test.
+func registryAnswers(t *testing.T, ok bool) {
+	old := Probe
+	Probe = func(context.Context) (bool, string) {
+		if ok {
+			return true, "registry-1.docker.io answers"
+		}
+		return false, "registry-1.docker.io does not answer (no route)"
+	}
+	t.Cleanup(func() { Probe = old })
+}
+
+func TestRuntimeName(t *testing.T) {
 	for _, tc := range []struct{ env, want, err string }{
-		{"", LocalName, ""},
-		{"local", LocalName, ""},
+		{"", DaggerName, ""},
 		{"dagger", DaggerName, ""},
+		{"local", LocalName, ""},
 		{"compose", ComposeName, ""},
-		{"docker", "", `unknown runtime; valid runtimes are local`},
+		{"docker", "", `unknown runtime; valid runtimes are dagger`},
 	} {
-		t.Setenv(EnvRuntime, tc.env)
-		got, err := FromEnv()
+		got, err := runtimeName(config.Env{Runtime: tc.env})
 		if got != tc.want || (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {
-			t.Errorf("%s=%q: got %q, %v; want %q, error containing %q", EnvRuntime, tc.env, got, err, tc.want, tc.err)
+			t.Errorf("%s=%q: got %q, %v; want %q, error containing %q", config.EnvRuntime, tc.env, got, err, tc.want, tc.err)
 		}
 	}
 }
 
 func TestLocalProfile(t *testing.T) {
-	t.Setenv(EnvProfile, "")
-	if p, err := LocalProfile(); err != nil || p != stack.Profile29 {
+	if p, err := LocalProfile(""); err != nil || p != stack.Profile29 {
 		t.Errorf("default: %s, %v", p, err)
 	}
-	t.Setenv(EnvProfile, "2.8")
-	if p, err := LocalProfile(); err != nil || p != stack.Profile28 {
+	if p, err := LocalProfile("2.8"); err != nil || p != stack.Profile28 {
 		t.Errorf("2.8: %s, %v", p, err)
 	}
-	t.Setenv(EnvProfile, "2.10")
-	if _, err := LocalProfile(); err == nil || !strings.Contains(err.Error(), "the local runtime runs the Tempo builds of the tool cache") || !strings.Contains(err.Error(), "(2.8, 2.9)") {
+	if _, err := LocalProfile("2.10"); err == nil || !strings.Contains(err.Error(), "the local runtime runs the Tempo builds of the tool cache") || !strings.Contains(err.Error(), "(2.8, 2.9)") {
 		t.Errorf("2.10 on the local runtime: %v", err)
 	}
-	t.Setenv(EnvProfile, "3.5")
-	if _, err := LocalProfile(); err == nil || !strings.Contains(err.Error(), "valid profiles are") {
+	if _, err := LocalProfile("3.5"); err == nil || !strings.Contains(err.Error(), "valid profiles are") {
 		t.Errorf("unknown profile: %v", err)
-	}
-}
-
-func TestBasePort(t *testing.T) {
-	for env, ok := range map[string]bool{"": true, "30000": true, "80": false, "abc": false, "70000": false} {
-		t.Setenv(EnvBasePort, env)
-		if _, err := BasePort(); (err == nil) != ok {
-			t.Errorf("%s=%q: error %v, want ok=%v", EnvBasePort, env, err, ok)
-		}
 	}
 }
 
 // Mage's targets read the combination through the one parser, with
 // TEMPO_STACK_STORAGE for a bare mode and a refusal when the two disagree.
-func TestSelection(t *testing.T) {
+func TestCombination(t *testing.T) {
 	for _, tc := range []struct{ arg, storage, want, err string }{
 		{"scheduler", "", "ingester-scheduler-s3", ""},
 		{"kafka", "local", "kafka-compactor-local", ""},
@@ -65,8 +63,7 @@ func TestSelection(t *testing.T) {
 		{"kafka-scheduler-local", "s3", "", "names storage local but storage s3"},
 		{"kafak", "", "", "ingester-compactor"},
 	} {
-		t.Setenv(EnvStorage, tc.storage)
-		c, err := Selection(tc.arg, stack.Profile28)
+		c, err := Choice{Profile: stack.Profile28, Storage: tc.storage}.Combination(tc.arg)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%s (storage %q): %v, want an error containing %q", tc.arg, tc.storage, err, tc.err)
@@ -83,41 +80,63 @@ func TestSelection(t *testing.T) {
 // profile, and 2.10 with them says what to do instead.
 func TestContainerProfile(t *testing.T) {
 	for _, v := range []string{"2.8.4", "v2.8", "2.8"} {
-		t.Setenv(EnvProfile, v)
-		if p, err := ContainerProfile(stack.Offline); err != nil || p != stack.Profile28 {
-			t.Errorf("%s=%s with offline images: %s, %v", EnvProfile, v, p, err)
+		if p, err := ContainerProfile(stack.Offline, v); err != nil || p != stack.Profile28 {
+			t.Errorf("%s=%s with offline images: %s, %v", config.EnvProfile, v, p, err)
 		}
 	}
-	t.Setenv(EnvProfile, "v2.10.8")
-	if _, err := ContainerProfile(stack.Offline); err == nil || !strings.Contains(err.Error(), EnvImages+"=upstream") {
+	if _, err := ContainerProfile(stack.Offline, "v2.10.8"); err == nil || !strings.Contains(err.Error(), config.EnvImages+"=upstream") {
 		t.Errorf("2.10 with offline images: %v", err)
 	}
-	if p, err := ContainerProfile(stack.Upstream); err != nil || p != stack.Profile210 {
+	if p, err := ContainerProfile(stack.Upstream, "v2.10.8"); err != nil || p != stack.Profile210 {
 		t.Errorf("2.10 upstream: %s, %v", p, err)
 	}
 }
 
-// One function reads the whole choice, with one default each: local runs
-// the 2.8 build; containers run their images' profile unless told.
-func TestChooseReadsTheEnvironmentOnce(t *testing.T) {
+// auto takes the pinned images when their registry answers and the ones
+// built here when it does not, and says which and why; a name it does not
+// know is refused with the valid ones.
+func TestChooseImages(t *testing.T) {
+	registryAnswers(t, true)
+	if set, why, err := ChooseImages(context.Background(), ""); err != nil || set != stack.Upstream || !strings.Contains(why, "answers") {
+		t.Errorf("auto, registry answers: %s (%s), %v", set, why, err)
+	}
+	registryAnswers(t, false)
+	for _, v := range []string{"", "auto"} {
+		if set, why, err := ChooseImages(context.Background(), v); err != nil || set != stack.Offline || !strings.Contains(why, "does not answer") || !strings.Contains(why, config.EnvImages+"=upstream") {
+			t.Errorf("%q, registry silent: %s (%s), %v", v, set, why, err)
+		}
+	}
+	if set, why, err := ChooseImages(context.Background(), "upstream"); err != nil || set != stack.Upstream || why != config.EnvImages+"=upstream" {
+		t.Errorf("upstream named, registry silent: %s (%s), %v", set, why, err)
+	}
+	if _, _, err := ChooseImages(context.Background(), "offlin"); err == nil || !strings.Contains(err.Error(), "valid image sets are auto") {
+		t.Errorf("unknown image set: %v", err)
+	}
+}
+
+// One function reads the whole choice, with one default each: dagger, on
+// the images auto chooses; local runs the newest build; containers run
+// their images' profile unless told.
+func TestChoose(t *testing.T) {
+	registryAnswers(t, false)
+	offline := "registry-1.docker.io does not answer (no route): the images built here; TEMPO_STACK_IMAGES=upstream insists on the registry"
 	for _, tc := range []struct {
-		runtime, env, images, profile string
-		want                          Choice
-		err                           string
+		runtime string
+		env     config.Env
+		want    Choice
+		err     string
 	}{
-		{"", "", "", "", Choice{Runtime: LocalName, Profile: stack.Profile29}, ""},
-		{"", "", "", "2.8", Choice{Runtime: LocalName, Profile: stack.Profile28}, ""},
-		{"", "dagger", "upstream", "3.0", Choice{Runtime: DaggerName, Images: stack.Upstream, Profile: stack.Profile30}, ""},
-		{"", "dagger", "", "", Choice{Runtime: DaggerName, Images: stack.Upstream, Profile: stack.Profile210}, ""},
-		{"", "dagger", "upstream", "2.8", Choice{Runtime: DaggerName, Images: stack.Upstream, Profile: stack.Profile28}, ""},
-		{ComposeName, "local", "offline", "", Choice{Runtime: ComposeName, Images: stack.Offline, Profile: stack.Profile29}, ""},
-		{"", "compose", "offline", "2.10", Choice{}, "needs the upstream images"},
-		{"", "local", "", "2.10", Choice{}, "the local runtime runs the Tempo builds of the tool cache"},
+		{"", config.Env{}, Choice{Runtime: DaggerName, Images: stack.Offline, ImagesWhy: offline, Profile: stack.Profile29}, ""},
+		{"", config.Env{Runtime: "local"}, Choice{Runtime: LocalName, Profile: stack.Profile29}, ""},
+		{"", config.Env{Runtime: "local", Profile: "2.8", Storage: "local"}, Choice{Runtime: LocalName, Profile: stack.Profile28, Storage: "local"}, ""},
+		{"", config.Env{Runtime: "dagger", Images: "upstream", Profile: "3.0"}, Choice{Runtime: DaggerName, Images: stack.Upstream, ImagesWhy: "TEMPO_STACK_IMAGES=upstream", Profile: stack.Profile30}, ""},
+		{"", config.Env{Runtime: "dagger", Images: "upstream"}, Choice{Runtime: DaggerName, Images: stack.Upstream, ImagesWhy: "TEMPO_STACK_IMAGES=upstream", Profile: stack.Profile210}, ""},
+		{ComposeName, config.Env{Runtime: "local", Images: "offline"}, Choice{Runtime: ComposeName, Images: stack.Offline, ImagesWhy: "TEMPO_STACK_IMAGES=offline", Profile: stack.Profile29}, ""},
+		{"", config.Env{Runtime: "compose", Images: "offline", Profile: "2.10"}, Choice{}, "needs the upstream images"},
+		{"", config.Env{Profile: "2.10"}, Choice{}, "needs the upstream images"},
+		{"", config.Env{Runtime: "local", Profile: "2.10"}, Choice{}, "the local runtime runs the Tempo builds of the tool cache"},
 	} {
-		t.Setenv(EnvRuntime, tc.env)
-		t.Setenv(EnvImages, tc.images)
-		t.Setenv(EnvProfile, tc.profile)
-		got, err := Choose(tc.runtime)
+		got, err := Choose(context.Background(), tc.env, tc.runtime)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%+v: %v, want an error with %q", tc, err, tc.err)
@@ -131,27 +150,16 @@ func TestChooseReadsTheEnvironmentOnce(t *testing.T) {
 }
 
 func TestParallel(t *testing.T) {
-	for env, ok := range map[string]bool{"1": true, "8": true, "0": false, "9": false, "two": false, "-1": false} {
-		t.Setenv(EnvParallel, env)
-		n, why, err := Parallel()
-		if (err == nil) != ok {
-			t.Errorf("%s=%q: error %v, want ok=%v", EnvParallel, env, err, ok)
-		}
-		if ok && (strconv.Itoa(n) != env || why != EnvParallel+"="+env) {
-			t.Errorf("%s=%q: %d (%s)", EnvParallel, env, n, why)
-		}
-		if !ok && (err == nil || !strings.Contains(err.Error(), "from 1 to 8")) {
-			t.Errorf("%s=%q: the error must name what is valid: %v", EnvParallel, env, err)
-		}
+	if n, why := Parallel(config.Env{Parallel: 3}); n != 3 || why != config.EnvParallel+"=3" {
+		t.Errorf("set: %d (%s)", n, why)
 	}
-	t.Setenv(EnvParallel, "")
-	if n, why, err := Parallel(); err != nil || n < 1 || n > MaxParallel || why == "" {
-		t.Errorf("the machine's default: %d (%s), %v", n, why, err)
+	if n, why := Parallel(config.Env{}); n < 1 || n > MaxParallel || why == "" {
+		t.Errorf("the machine's default: %d (%s)", n, why)
 	}
 }
 
 func TestPortSlotsStayBelowTheLastPort(t *testing.T) {
-	if _, err := NewPortSlots(65000, 3); err == nil || !strings.Contains(err.Error(), EnvBasePort) {
+	if _, err := NewPortSlots(65000, 3); err == nil || !strings.Contains(err.Error(), config.EnvBasePort) {
 		t.Errorf("slots past 65535 must be refused, naming what to change: %v", err)
 	}
 	s, err := NewPortSlots(20000, 2)

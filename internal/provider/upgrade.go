@@ -4,13 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
-	"time"
 
-	"github.com/tempo-stack/tempo-stack/internal/parallel"
-	"github.com/tempo-stack/tempo-stack/internal/pipeline"
-	"github.com/tempo-stack/tempo-stack/internal/report"
 	"github.com/tempo-stack/tempo-stack/internal/upgrade"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
@@ -35,7 +30,7 @@ const (
 // migration. Bad input, or a move that cannot work, is refused before
 // anything starts.
 func Upgrades(ctx context.Context, h Host, target string, moves Moves) error {
-	choice, err := Choose("")
+	choice, err := Choose(ctx, h.Env, "")
 	if err != nil {
 		return err
 	}
@@ -77,28 +72,7 @@ func Upgrades(ctx context.Context, h Host, target string, moves Moves) error {
 	if len(run) == 0 {
 		return fmt.Errorf("no move of %s runs here: the release lines that build here are %s (the others need the upstream images on the dagger runtime: TEMPO_STACK_RUNTIME=dagger TEMPO_STACK_IMAGES=upstream)", target, stack.JoinNames(stack.OfflineProfiles()))
 	}
-	return onRuntime(ctx, h, choice, func(rt *Opened) error {
-		if rt.Runtime == DaggerName {
-			for _, sk := range skip {
-				fmt.Fprintf(h.Out, "SKIPPED %s %s: %s\n", sk.path.From.ID(), sk.path.Name(), sk.why)
-			}
-			return rt.upgradeWithModule(ctx, run, target, moves)
-		}
-		opts := rt.options()
-		out := report.Run{Started: time.Now(), Title: "tempo-stack upgrades", Parallel: max(opts.Parallel, 1)}
-		// Each move on a stack of its own (ports and directory from the
-		// runtime's slots), opts.Parallel at a time, reported in order.
-		out.Combinations = parallel.Map(ctx, opts.Parallel, run, func(_ int, p upgrade.Path) report.Combination {
-			return pipeline.Upgrade(ctx, p, Local(*rt.local), LocalRender(*rt.local), opts)
-		})
-		out.Wall = time.Since(out.Started)
-		for _, sk := range skip {
-			row := pipeline.UpgradeSkipped(sk.path, rt.Runtime, sk.why)
-			row.Checks[0].Evidence = plannedKeys(sk.path)
-			out.Combinations = append(out.Combinations, row)
-		}
-		return rt.report(ctx, out)
-	})
+	return onRuntime(ctx, h, choice, func(rt Runtime) error { return rt.Upgrade(ctx, run, skip, target, moves) })
 }
 
 // skipped is a move a run cannot make, with why.
@@ -115,46 +89,6 @@ func (c Choice) canMove(p upgrade.Path) (bool, string) {
 		return true, ""
 	}
 	return p.Line().Offline()
-}
-
-// upgradeWithModule runs the module's upgrade function once per release
-// line (its --profile the old side), each line's reports in a directory
-// of its own when there are several.
-func (o *Opened) upgradeWithModule(ctx context.Context, paths []upgrade.Path, target string, moves Moves) error {
-	var lines []upgrade.Line
-	for _, p := range paths {
-		l := p.Line()
-		if len(lines) == 0 || lines[len(lines)-1] != l {
-			lines = append(lines, l)
-		}
-	}
-	var base []string
-	for _, a := range o.call {
-		if !strings.HasPrefix(a, "--profile=") {
-			base = append(base, a)
-		}
-	}
-	var failed []string
-	for _, l := range lines {
-		args := append(append([]string(nil), base...), "--profile="+string(l.From), "upgrade", "--to="+string(l.To))
-		if target != "" {
-			args = append(args, "--mode="+paths[0].From.ID())
-		}
-		if moves == Switches {
-			args = append(args, "--side-by-side")
-		}
-		run := *o
-		if len(lines) > 1 {
-			run.host.Reports = filepath.Join(o.host.Reports, string(l.From)+"-"+string(l.To))
-		}
-		if err := run.callModule(ctx, args); err != nil {
-			failed = append(failed, fmt.Sprintf("%s → %s: %v", l.From, l.To, err))
-		}
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("%s", strings.Join(failed, "; "))
-	}
-	return nil
 }
 
 // upstreamPlans are a move's two renderings for the upstream images: what
@@ -196,7 +130,7 @@ func keyLines(p upgrade.Path, a, b *stack.Plan) []string {
 // UpgradePlan prints a move without running it: whether it can work, the
 // rolling order and the key migration (from the renderings for the
 // upstream images and the key tables).
-func UpgradePlan(w io.Writer, target, from, to string) error {
+func UpgradePlan(w io.Writer, h Host, target, from, to string) error {
 	f, err := stack.ParseProfile(from)
 	if err != nil {
 		return err
@@ -205,7 +139,7 @@ func UpgradePlan(w io.Writer, target, from, to string) error {
 	if err != nil {
 		return err
 	}
-	c, err := Selection(target, f)
+	c, err := stack.Selection{Target: target, Storage: h.Env.Storage, Profile: f}.Combination()
 	if err != nil {
 		return err
 	}

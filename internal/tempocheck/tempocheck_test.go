@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tempo-stack/tempo-stack/internal/toolchain"
+	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/stack"
 	"github.com/tempo-stack/tempo-stack/stack/stacktest"
 )
@@ -20,7 +20,7 @@ import (
 func tempoBinary(t *testing.T, p stack.Profile) string {
 	t.Helper()
 	name := stack.TempoBinary(p)
-	bin := filepath.Join(toolchain.DefaultDir(), "bin", name)
+	bin := filepath.Join(config.MustLoad().Cache, "bin", name)
 	if _, err := os.Stat(bin); err != nil {
 		stacktest.Need(t, fmt.Sprintf("Tempo %s binary %s (%v)", p, bin, err), "build it with `go run mage.go tools:only "+name+"`")
 	}

@@ -22,20 +22,6 @@ import (
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
-// EnvCacheDir overrides where tools are built and kept.
-const EnvCacheDir = "TEMPO_STACK_CACHE"
-
-// DefaultDir is $TEMPO_STACK_CACHE, else the user cache dir's tempo-stack.
-func DefaultDir() string {
-	if d := os.Getenv(EnvCacheDir); d != "" {
-		return d
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "tempo-stack")
-	}
-	return filepath.Join(os.TempDir(), "tempo-stack-cache")
-}
-
 // Toolchain is a tool cache directory.
 type Toolchain struct {
 	Dir string
@@ -45,6 +31,9 @@ type Toolchain struct {
 	ProjectDir string
 	// Heartbeat is how often a long step reports that it is still running.
 	Heartbeat time.Duration
+	// DebianMirror is where Debian packages come from ("":
+	// debian.DefaultMirror).
+	DebianMirror string
 }
 
 // New returns the toolchain in dir.

@@ -84,10 +84,3 @@ func TestUnknownTool(t *testing.T) {
 		t.Errorf("error %v must name the valid tools", err)
 	}
 }
-
-func TestDefaultDir(t *testing.T) {
-	t.Setenv(EnvCacheDir, "/x/y")
-	if DefaultDir() != "/x/y" {
-		t.Errorf("DefaultDir ignores %s", EnvCacheDir)
-	}
-}

@@ -3,9 +3,9 @@ package stacktest
 
 import (
 	"net"
-	"os"
 	"testing"
 
+	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -33,7 +33,7 @@ func Need(t testing.TB, missing, fix string) {
 	switch {
 	case testing.Short():
 		t.Skip("SKIPPED (-short, unit tests only): needs " + missing)
-	case os.Getenv("CI") != "":
+	case config.MustLoad().CI:
 		t.Fatalf("%s: %s (.ci/run provides it before the tests)", missing, fix)
 	default:
 		t.Skipf("SKIPPED: %s: %s", missing, fix)
