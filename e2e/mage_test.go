@@ -36,6 +36,8 @@ func TestMageRejectsBadInput(t *testing.T) {
 		{[]string{"upgrade:plan", "kafka-scheduler-s3", "2.9", "2.8"}, "", []string{"is not an upgrade", "2.8, 2.9, 2.10, 3.0"}},
 		{[]string{"upgrade:plan", "kafka-scheduler-s3", "2.9", "2.11"}, "", []string{`unknown Tempo profile "2.11"`, "valid profiles are 3.0"}},
 		{[]string{"upgrade:mode", "kafka-scheduler-s3"}, config.EnvRuntime + "=compose", []string{"local or the dagger runtime"}},
+		{[]string{"verify:all"}, config.EnvParallel + "=9", []string{"TEMPO_STACK_PARALLEL=\"9\": want a number of stacks from 1 to 8"}},
+		{[]string{"bench:smoke", "scheduler"}, config.EnvBenchStep + "=5", []string{"TEMPO_STACK_BENCH_STEP=\"5\": want a duration"}},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		cmd := exec.CommandContext(ctx, "go", append([]string{"run", "mage.go"}, tc.args...)...)

@@ -1,8 +1,9 @@
 // Package parallel runs a list's jobs at most n at a time, for the runners
 // that verify combinations side by side (pipeline.RunAll, pipeline.Faults):
 // each job writes its own result slot, so the reports keep the list's
-// order however the jobs finish. How many at once is the caller's (the
-// provider reads TEMPO_STACK_PARALLEL and the machine).
+// order however the jobs finish. How many at once is the caller's
+// (TEMPO_STACK_PARALLEL through the provider, or the module's --parallel);
+// Default is the machine's.
 package parallel
 
 import (
