@@ -404,3 +404,78 @@ func (m *TempoStack) session(ctx context.Context, log io.Writer) (daggermod.Sess
 	}
 	return s, nil
 }
+
+// Checks: `dagger check` runs them with no arguments, on the constructor's
+// defaults (the pinned upstream images); `dagger check -l` lists them.
+
+// Quick renders every combination of every Tempo release line and checks
+// every rendered key against its release's key table: nothing started,
+// no image pulled, seconds (daggermod.Quick).
+// +check
+func (m *TempoStack) Quick() (string, error) {
+	var b bytes.Buffer
+	err := daggermod.Quick(io.MultiWriter(&b, os.Stdout))
+	return b.String(), err
+}
+
+// check verifies one combination end to end and fails when a check fails.
+func (m *TempoStack) check(ctx context.Context, id string) error {
+	_, err := m.Verify(ctx, id, "", true, true)
+	return err
+}
+
+// VerifyIngesterCompactorMinio verifies ingester-compactor-s3 (S3 on MinIO) end to end.
+// +check
+// +cache="never"
+func (m *TempoStack) VerifyIngesterCompactorMinio(ctx context.Context) error {
+	return m.check(ctx, "ingester-compactor-s3")
+}
+
+// VerifyIngesterCompactorLocal verifies ingester-compactor-local end to end.
+// +check
+// +cache="never"
+func (m *TempoStack) VerifyIngesterCompactorLocal(ctx context.Context) error {
+	return m.check(ctx, "ingester-compactor-local")
+}
+
+// VerifyIngesterSchedulerMinio verifies ingester-scheduler-s3 (S3 on MinIO) end to end.
+// +check
+// +cache="never"
+func (m *TempoStack) VerifyIngesterSchedulerMinio(ctx context.Context) error {
+	return m.check(ctx, "ingester-scheduler-s3")
+}
+
+// VerifyIngesterSchedulerLocal verifies ingester-scheduler-local end to end.
+// +check
+// +cache="never"
+func (m *TempoStack) VerifyIngesterSchedulerLocal(ctx context.Context) error {
+	return m.check(ctx, "ingester-scheduler-local")
+}
+
+// VerifyKafkaCompactorMinio verifies kafka-compactor-s3 (S3 on MinIO) end to end.
+// +check
+// +cache="never"
+func (m *TempoStack) VerifyKafkaCompactorMinio(ctx context.Context) error {
+	return m.check(ctx, "kafka-compactor-s3")
+}
+
+// VerifyKafkaCompactorLocal verifies kafka-compactor-local end to end.
+// +check
+// +cache="never"
+func (m *TempoStack) VerifyKafkaCompactorLocal(ctx context.Context) error {
+	return m.check(ctx, "kafka-compactor-local")
+}
+
+// VerifyKafkaSchedulerMinio verifies kafka-scheduler-s3 (S3 on MinIO) end to end.
+// +check
+// +cache="never"
+func (m *TempoStack) VerifyKafkaSchedulerMinio(ctx context.Context) error {
+	return m.check(ctx, "kafka-scheduler-s3")
+}
+
+// VerifyKafkaSchedulerLocal verifies kafka-scheduler-local end to end.
+// +check
+// +cache="never"
+func (m *TempoStack) VerifyKafkaSchedulerLocal(ctx context.Context) error {
+	return m.check(ctx, "kafka-scheduler-local")
+}

@@ -263,3 +263,52 @@ func (s Session) Bench(ctx context.Context, c stack.Combination, o pipeline.Benc
 
 // DefaultBenchOptions are the bench's defaults (pipeline.DefaultBenchOptions).
 func DefaultBenchOptions() pipeline.BenchOptions { return pipeline.DefaultBenchOptions() }
+
+// Quick is the module's quick check: every combination of every Tempo
+// release line (generator on and off) renders for a person and for the
+// checks, on the upstream and the offline images where they run it, and
+// every key of each tempo.yaml is in its release's key table. Nothing is
+// started and no image pulled: a check anyone can run in seconds, offline
+// too. It writes one line per release line and fails naming each key a
+// release would refuse.
+func Quick(w io.Writer) error {
+	var problems []string
+	for _, prof := range stack.Profiles {
+		sets := []stack.ImageSet{stack.Upstream}
+		if stack.ReleaseOf(prof).Offline != nil {
+			sets = append(sets, stack.Offline)
+		}
+		plans, keys := 0, 0
+		for _, c := range stack.Matrix(prof) {
+			for _, gen := range []bool{true, false} {
+				c.MetricsGenerator = gen
+				user := stack.UserOptions()
+				var options []stack.Options
+				for _, set := range sets {
+					user.Images = set
+					options = append(options, user, stack.CheckOptions(stack.ContainerNetwork(), set))
+				}
+				for _, o := range options {
+					p, err := stack.Render(c, o)
+					if err != nil {
+						problems = append(problems, fmt.Sprintf("%s (images %s): %v", c.ID(), o.Images, err))
+						continue
+					}
+					n, unknown, err := p.UnknownKeys()
+					if err != nil {
+						problems = append(problems, err.Error())
+					}
+					for _, k := range unknown {
+						problems = append(problems, fmt.Sprintf("%s (images %s): Tempo %s has no key %s", c.ID(), o.Images, stack.ReleaseOf(prof).Version, k))
+					}
+					plans, keys = plans+1, keys+n
+				}
+			}
+		}
+		fmt.Fprintf(w, "Tempo %s: %d combinations, %d renderings, %d keys checked against %s\n", stack.ReleaseOf(prof).Version, 2*len(stack.Matrix(prof)), plans, keys, stack.ReleaseOf(prof).KeyTableFile())
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d problems: %s", len(problems), strings.Join(problems, "; "))
+	}
+	return nil
+}

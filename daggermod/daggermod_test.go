@@ -81,3 +81,16 @@ func TestMaskedHidesTheRunsSecrets(t *testing.T) {
 		t.Errorf("lines lost: %q", out.String())
 	}
 }
+
+func TestQuickChecksEveryRelease(t *testing.T) {
+	var b strings.Builder
+	if err := Quick(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, prof := range stack.Profiles {
+		if !strings.Contains(b.String(), "Tempo "+stack.ReleaseOf(prof).Version+": ") {
+			t.Errorf("no line for Tempo %s:\n%s", prof, b.String())
+		}
+	}
+	t.Log(b.String())
+}

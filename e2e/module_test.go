@@ -17,7 +17,7 @@ import (
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
-// moduleCall runs `dagger call` on this repository's module (dagger.json at
+// moduleCall runs `dagger call` (or with "check" first, `dagger check`) on this repository's module (dagger.json at
 // the root, code in ci/) and returns stdout, stderr and the error.
 func moduleCall(t *testing.T, bin string, args ...string) (string, string, error) {
 	t.Helper()
@@ -27,7 +27,11 @@ func moduleCall(t *testing.T, bin string, args ...string) (string, string, error
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"call", "-m", root}, args...)...)
+	verb := "call"
+	if len(args) > 0 && args[0] == "check" {
+		verb, args = "check", args[1:]
+	}
+	cmd := exec.CommandContext(ctx, bin, append([]string{verb, "-m", root}, args...)...)
 	cmd.Env = append(os.Environ(), "DAGGER_NO_NAG=1")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -108,4 +112,35 @@ func TestModuleRejectsAnUnknownMode(t *testing.T) {
 func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// `dagger check` with no arguments: the quick check and one per
+// combination of the matrix are listed, and the quick one passes (it
+// starts nothing; the others need the pinned upstream images, which no
+// registry serves here).
+func TestModuleChecks(t *testing.T) {
+	bin := needEngine(t)
+	out, stderr, err := moduleCall(t, bin, "check", "-l")
+	if err != nil {
+		t.Fatalf("dagger check -l: %v\n%s", err, redact.TailOf(stderr, 30, ""))
+	}
+	listed := out + stderr
+	want := []string{"quick"}
+	for _, c := range stack.Matrix(stack.DefaultProfile) {
+		name := "verify-" + string(c.Mode) + "-"
+		if c.Storage == stack.S3 {
+			name += "minio"
+		} else {
+			name += "local"
+		}
+		want = append(want, name)
+	}
+	for _, w := range want {
+		if !strings.Contains(listed, w+" ") {
+			t.Errorf("dagger check -l does not list %s:\n%s", w, listed)
+		}
+	}
+	if _, stderr, err := moduleCall(t, bin, "check", "quick"); err != nil {
+		t.Fatalf("dagger check quick: %v\n%s", err, redact.TailOf(stderr, 30, ""))
+	}
 }

@@ -317,3 +317,24 @@ var keyTables = func() map[string]tempokeys.Table {
 	}
 	return out
 }()
+
+// UnknownKeys checks every key of the plan's tempo.yaml against the key
+// table of its Tempo release: how many it checked, and those the release
+// does not have (a Tempo that would refuse the file at start).
+func (p *Plan) UnknownKeys() (checked int, unknown []string, err error) {
+	content, ok := p.File(TempoConfigFile)
+	if !ok {
+		return 0, nil, nil
+	}
+	paths, err := tempokeys.Paths(content)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s: %s does not parse: %w", p.Combination.ID(), TempoConfigFile, err)
+	}
+	table := p.Combination.Release().Keys()
+	for _, k := range paths {
+		if !table.Has(k) {
+			unknown = append(unknown, k)
+		}
+	}
+	return len(paths), unknown, nil
+}
