@@ -15,7 +15,7 @@ import (
 
 	"dagger.io/dagger"
 
-	"github.com/tempo-stack/tempo-stack/internal/bench"
+	"github.com/tempo-stack/tempo-stack/internal/benchreport"
 	"github.com/tempo-stack/tempo-stack/internal/fault"
 	"github.com/tempo-stack/tempo-stack/internal/parallel"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
@@ -254,7 +254,7 @@ func (s Session) Bench(ctx context.Context, c stack.Combination, o pipeline.Benc
 	if err != nil {
 		return nil, "", err
 	}
-	md := bench.Markdown([]bench.Report{r}, "")
+	md := benchreport.Markdown([]benchreport.Report{r}, "")
 	if r.Error != "" {
 		return b, md, fmt.Errorf("%s: %s", c.ID(), r.Error)
 	}

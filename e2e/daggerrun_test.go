@@ -16,7 +16,7 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/internal/daggercli"
 	"github.com/tempo-stack/tempo-stack/internal/daggerrun"
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 	"github.com/tempo-stack/tempo-stack/stack"
 	"github.com/tempo-stack/tempo-stack/stack/stacktest"
 )
@@ -128,8 +128,8 @@ func TestDaggerServiceExitingEarlyIsStartedOnceMore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var events []runtime.Event
-			r.OnEvent = func(e runtime.Event) { events = append(events, e) }
+			var events []runner.Event
+			r.OnEvent = func(e runner.Event) { events = append(events, e) }
 			err = r.Start(ctx, nil)
 			defer r.Stop(ctx)
 			var said []string

@@ -223,7 +223,7 @@ func composeServices(p *Plan) (composeProject, []string, error) {
 		case KindGrafana:
 			cs.User = "0:0"
 			// Grafana can exit at its first start on a race of its own
-			// (runtime.RaceOf); the other runners restart it once,
+			// (runner.RaceOf); the other runners restart it once,
 			// here Docker does, as often as it exits; the as-is smoke counts
 			// every restart and excuses only those the race made.
 			cs.Restart = "on-failure"

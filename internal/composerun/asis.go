@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -82,7 +82,7 @@ func (r *Runner) startAsIs(ctx context.Context, match func(stack.Service) bool) 
 			if c := cs[s.Name]; !ready[s.Name] && c.Health == "healthy" {
 				ready[s.Name] = true
 				addr := r.asIsAddr(s, c)
-				r.Ready(s, time.Since(begin), addr, runtime.Describe(s, addr))
+				r.Ready(s, time.Since(begin), addr, runner.Describe(s, addr))
 			}
 		}
 		if upFinished && len(ready) == len(svcs) {
@@ -164,15 +164,15 @@ func lastLine(logs string) string {
 
 // Restarts lists the restarts the runner saw and those Docker's restart
 // policy made: a stack whose start order is right has none, unless a
-// program's own known first-start race (runtime.RaceOf, in its whole
+// program's own known first-start race (runner.RaceOf, in its whole
 // log: the failed attempts' lines come before the restart's) made each.
-func (r *Runner) Restarts() []runtime.Restart {
+func (r *Runner) Restarts() []runner.Restart {
 	out := r.Book.Restarts()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cs, err := r.Containers(ctx)
 	if err != nil {
-		return append(out, runtime.Restart{Service: "(all)", Why: "restart counts unknown: " + err.Error()})
+		return append(out, runner.Restart{Service: "(all)", Why: "restart counts unknown: " + err.Error()})
 	}
 	var names []string
 	for name, c := range cs {
@@ -183,9 +183,9 @@ func (r *Runner) Restarts() []runtime.Restart {
 	sort.Strings(names)
 	for _, name := range names {
 		log, _ := r.run(ctx, "logs", "--no-color", name)
-		out = append(out, runtime.Restart{Service: name,
+		out = append(out, runner.Restart{Service: name,
 			Why:  fmt.Sprintf("restarted %d times by Docker's restart policy", cs[name].Restarts),
-			Race: runtime.RaceOf(log, cs[name].Restarts)})
+			Race: runner.RaceOf(log, cs[name].Restarts)})
 	}
 	return out
 }

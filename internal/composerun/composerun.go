@@ -25,7 +25,7 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/health"
 	"github.com/tempo-stack/tempo-stack/internal/ports"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -57,7 +57,7 @@ type Config struct {
 
 // Runner owns one compose project.
 type Runner struct {
-	runtime.Book
+	runner.Book
 	cfg  Config
 	plan *stack.Plan
 
@@ -67,7 +67,7 @@ type Runner struct {
 	created bool // compose has created something: Stop must run down
 }
 
-var _ runtime.Runtime = (*Runner)(nil)
+var _ runner.Runtime = (*Runner)(nil)
 
 // New writes the plan's files and the override into cfg.Dir and checks that
 // the ports the compose file publishes on fixed numbers are free.
@@ -91,7 +91,7 @@ func New(cfg Config, p *stack.Plan) (*Runner, error) {
 		return nil, err
 	}
 	r := &Runner{cfg: cfg, plan: p, files: []string{stack.ComposeFileName}}
-	r.OnEvent = runtime.Printer(cfg.Log)
+	r.OnEvent = runner.Printer(cfg.Log)
 	if cfg.AsIs {
 		if _, err := os.Stat(filepath.Join(cfg.Dir, stack.ComposeFileName)); err != nil {
 			return nil, fmt.Errorf("composerun: no stack to run as it is: %w", err)
@@ -245,7 +245,7 @@ func (r *Runner) waitReady(ctx context.Context, s stack.Service, begin time.Time
 	if err := health.Wait(ctx, s, addr[s.Health.Port], time.Until(deadline), 250*time.Millisecond, nil); err != nil {
 		return fmt.Errorf("%w\n%s", err, r.logs(s.Name))
 	}
-	r.Ready(s, time.Since(begin), addr, runtime.Describe(s, addr))
+	r.Ready(s, time.Since(begin), addr, runner.Describe(s, addr))
 	return nil
 }
 
@@ -289,16 +289,16 @@ func (r *Runner) Stop(ctx context.Context) error {
 // StopService stops one service's container gracefully (docker stop, 5s);
 // its volumes keep its data for StartService.
 func (r *Runner) StopService(ctx context.Context, name string) error {
-	return r.end(ctx, name, runtime.Stopped, "stop", "--timeout", "5", name)
+	return r.end(ctx, name, runner.Stopped, "stop", "--timeout", "5", name)
 }
 
 // KillService kills one service's container with SIGKILL, as a crash
 // would; its volumes keep its data for StartService.
 func (r *Runner) KillService(ctx context.Context, name string) error {
-	return r.end(ctx, name, runtime.Killed, "kill", "-s", "SIGKILL", name)
+	return r.end(ctx, name, runner.Killed, "kill", "-s", "SIGKILL", name)
 }
 
-func (r *Runner) end(ctx context.Context, name string, kind runtime.EventKind, args ...string) error {
+func (r *Runner) end(ctx context.Context, name string, kind runner.EventKind, args ...string) error {
 	if !r.IsStarted(name) {
 		return fmt.Errorf("%s is not running", name)
 	}

@@ -23,7 +23,7 @@ import (
 
 	"github.com/tempo-stack/tempo-stack/internal/health"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -42,7 +42,7 @@ type Config struct {
 
 // Runner owns the services of one plan in one Dagger session.
 type Runner struct {
-	runtime.Book
+	runner.Book
 	cfg  Config
 	plan *stack.Plan
 
@@ -50,7 +50,7 @@ type Runner struct {
 	running map[string]*dagger.Service
 }
 
-var _ runtime.Runtime = (*Runner)(nil)
+var _ runner.Runtime = (*Runner)(nil)
 
 // New checks the plan is a container plan and makes a runner for it.
 func New(cfg Config, p *stack.Plan) (*Runner, error) {
@@ -64,7 +64,7 @@ func New(cfg Config, p *stack.Plan) (*Runner, error) {
 		cfg.ReadyTimeout = 3 * time.Minute
 	}
 	r := &Runner{cfg: cfg, plan: p, running: map[string]*dagger.Service{}}
-	r.OnEvent = runtime.Printer(cfg.Log)
+	r.OnEvent = runner.Printer(cfg.Log)
 	return r, nil
 }
 
@@ -228,7 +228,7 @@ func (r *Runner) start(ctx context.Context, s stack.Service) error {
 	if err := waitReady(ctx, s, addr, r.cfg.ReadyTimeout); err != nil {
 		return err
 	}
-	r.Ready(s, time.Since(begin), addr, runtime.Describe(s, addr))
+	r.Ready(s, time.Since(begin), addr, runner.Describe(s, addr))
 	return nil
 }
 
@@ -303,16 +303,16 @@ func (r *Runner) Stop(ctx context.Context) error {
 // StopService stops one service gracefully (StopGrace, then by force); its
 // cache volumes keep its data for StartService.
 func (r *Runner) StopService(ctx context.Context, name string) error {
-	return r.end(ctx, name, runtime.Stopped)
+	return r.end(ctx, name, runner.Stopped)
 }
 
 // KillService kills one service at once, as a crash would; its cache
 // volumes keep its data for StartService.
 func (r *Runner) KillService(ctx context.Context, name string) error {
-	return r.end(ctx, name, runtime.Killed)
+	return r.end(ctx, name, runner.Killed)
 }
 
-func (r *Runner) end(ctx context.Context, name string, kind runtime.EventKind) error {
+func (r *Runner) end(ctx context.Context, name string, kind runner.EventKind) error {
 	r.mu.Lock()
 	svc := r.running[name]
 	delete(r.running, name)
@@ -321,7 +321,7 @@ func (r *Runner) end(ctx context.Context, name string, kind runtime.EventKind) e
 		return fmt.Errorf("%s is not running", name)
 	}
 	begin := time.Now()
-	if err := stopService(ctx, svc, kind == runtime.Killed); err != nil {
+	if err := stopService(ctx, svc, kind == runner.Killed); err != nil {
 		return fmt.Errorf("stop %s: %w", name, err)
 	}
 	r.Ended(name, kind, time.Since(begin), "")

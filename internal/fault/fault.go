@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -25,7 +25,7 @@ import (
 
 // Env is the running stack a scenario acts on.
 type Env struct {
-	Runtime runtime.Runtime
+	Runtime runner.Runtime
 	E       verify.Endpoints
 	// Log prints a progress line.
 	Log func(format string, a ...any)

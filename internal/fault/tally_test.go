@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 )
@@ -69,7 +69,7 @@ func TestTallyReadsAMissedTraceAgainBeforeCallingItLost(t *testing.T) {
 }
 
 type logsOnly struct {
-	runtime.Runtime
+	runner.Runtime
 	log string
 }
 

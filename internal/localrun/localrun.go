@@ -23,7 +23,7 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/ports"
 	"github.com/tempo-stack/tempo-stack/internal/procgroup"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -44,14 +44,14 @@ type Config struct {
 
 // Runner owns the processes of one plan.
 type Runner struct {
-	runtime.Book
+	runner.Book
 	cfg  Config
 	plan *stack.Plan
 	mu   sync.Mutex
 	proc []*process // in start order
 }
 
-var _ runtime.Runtime = (*Runner)(nil)
+var _ runner.Runtime = (*Runner)(nil)
 
 type process struct {
 	svc     stack.Service
@@ -83,7 +83,7 @@ func New(cfg Config, p *stack.Plan) (*Runner, error) {
 	r := &Runner{cfg: cfg, plan: p}
 	// The plan's own addresses are this host's: known before a start.
 	r.Fallback = p.Addr
-	r.OnEvent = runtime.Printer(cfg.Log)
+	r.OnEvent = runner.Printer(cfg.Log)
 	if err := r.checkBinaries(p); err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func (r *Runner) spawn(s stack.Service) (*process, error) {
 	r.mu.Lock()
 	r.proc = append(r.proc, p)
 	r.mu.Unlock()
-	r.Emit(runtime.Event{Kind: runtime.Started, Service: s.Name, Detail: fmt.Sprintf("pid %-7d log %s", cmd.Process.Pid, logPath)})
+	r.Emit(runner.Event{Kind: runner.Started, Service: s.Name, Detail: fmt.Sprintf("pid %-7d log %s", cmd.Process.Pid, logPath)})
 	return p, nil
 }
 
@@ -392,16 +392,16 @@ func (r *Runner) terminate(p *process, grace time.Duration) error {
 // StopService stops one service gracefully (SIGTERM, StopTimeout), keeping
 // its data and log.
 func (r *Runner) StopService(ctx context.Context, name string) error {
-	return r.end(name, r.cfg.StopTimeout, runtime.Stopped)
+	return r.end(name, r.cfg.StopTimeout, runner.Stopped)
 }
 
 // KillService kills one service's process group with SIGKILL at once, as
 // a crash would, keeping its data and log.
 func (r *Runner) KillService(ctx context.Context, name string) error {
-	return r.end(name, 0, runtime.Killed)
+	return r.end(name, 0, runner.Killed)
 }
 
-func (r *Runner) end(name string, grace time.Duration, kind runtime.EventKind) error {
+func (r *Runner) end(name string, grace time.Duration, kind runner.EventKind) error {
 	r.mu.Lock()
 	var p *process
 	for _, q := range r.proc {

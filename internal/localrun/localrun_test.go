@@ -19,7 +19,7 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/health"
 	"github.com/tempo-stack/tempo-stack/internal/procgroup"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 	"github.com/tempo-stack/tempo-stack/stack"
 	"github.com/tempo-stack/tempo-stack/stack/stacktest"
 )
@@ -121,12 +121,12 @@ func TestStartWaitsForReadyAndStopLeavesNothing(t *testing.T) {
 // same directories; the events say what happened.
 func TestKillStopAndStartOneService(t *testing.T) {
 	p, bin := helperPlan(t, nil)
-	var events []runtime.Event
+	var events []runner.Event
 	r, err := New(Config{BinDir: bin, ReadyTimeout: 10 * time.Second, StopTimeout: 5 * time.Second}, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.OnEvent = func(e runtime.Event) { events = append(events, e) }
+	r.OnEvent = func(e runner.Event) { events = append(events, e) }
 	ctx := context.Background()
 	defer r.Stop(ctx)
 	if err := r.Start(ctx, nil); err != nil {
@@ -137,8 +137,8 @@ func TestKillStopAndStartOneService(t *testing.T) {
 	for _, end := range []struct {
 		name string
 		do   func(context.Context, string) error
-		kind runtime.EventKind
-	}{{"kill", r.KillService, runtime.Killed}, {"stop", r.StopService, runtime.Stopped}} {
+		kind runner.EventKind
+	}{{"kill", r.KillService, runner.Killed}, {"stop", r.StopService, runner.Stopped}} {
 		if err := end.do(ctx, "a"); err != nil {
 			t.Fatalf("%s a: %v", end.name, err)
 		}
@@ -154,7 +154,7 @@ func TestKillStopAndStartOneService(t *testing.T) {
 		if err := health.Probe(a.Health, r.Addr("a", "http")); err != nil {
 			t.Fatalf("a after %s and start: %v", end.name, err)
 		}
-		if last := events[len(events)-1]; last.Kind != runtime.Ready || last.Service != "a" {
+		if last := events[len(events)-1]; last.Kind != runner.Ready || last.Service != "a" {
 			t.Errorf("last event after %s and start: %+v, want a ready", end.name, last)
 		}
 		var saw bool

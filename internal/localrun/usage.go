@@ -7,10 +7,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 )
 
-var _ runtime.Meter = (*Runner)(nil)
+var _ runner.Meter = (*Runner)(nil)
 
 // clockTicks is USER_HZ, what /proc/<pid>/stat counts CPU time in; 100 on
 // every Linux this runs on.
@@ -19,11 +19,11 @@ const clockTicks = 100
 // Usage reads, for every running service, its CPU time from
 // /proc/<pid>/stat and its peak resident set (VmHWM) from
 // /proc/<pid>/status.
-func (r *Runner) Usage(context.Context) (map[string]runtime.Usage, error) {
+func (r *Runner) Usage(context.Context) (map[string]runner.Usage, error) {
 	r.mu.Lock()
 	procs := append([]*process(nil), r.proc...)
 	r.mu.Unlock()
-	out := map[string]runtime.Usage{}
+	out := map[string]runner.Usage{}
 	for _, p := range procs {
 		select {
 		case <-p.done:
@@ -39,8 +39,8 @@ func (r *Runner) Usage(context.Context) (map[string]runtime.Usage, error) {
 	return out, nil
 }
 
-func procUsage(pid int) (runtime.Usage, error) {
-	var u runtime.Usage
+func procUsage(pid int) (runner.Usage, error) {
+	var u runner.Usage
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return u, err

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/report"
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
@@ -21,7 +21,7 @@ var AsIsChecks = []string{"ready", "seeded", "ingest", "trace-by-id", "grafana",
 // AsIs proves one stack that seeds itself (a committed compose file): the
 // runtime starts every service at once and the file orders and seeds the
 // start; nothing of ours provisions anything. The caller stops rt.
-func AsIs(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o Options) (out report.Combination) {
+func AsIs(ctx context.Context, rt runner.Runtime, e verify.Endpoints, o Options) (out report.Combination) {
 	p := e.Plan
 	start := time.Now()
 	out = report.Combination{ID: p.Combination.ID(), Profile: string(p.Combination.Profile), Runtime: rt.Name()}

@@ -8,10 +8,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tempo-stack/tempo-stack/internal/bench"
+	"github.com/tempo-stack/tempo-stack/internal/benchreport"
 	"github.com/tempo-stack/tempo-stack/internal/loadgen"
 	"github.com/tempo-stack/tempo-stack/internal/otlpsink"
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
@@ -79,10 +79,10 @@ func Headroom(ctx context.Context, load loadgen.Config, d time.Duration) (float6
 // queried back by ID and by TraceQL with their push-to-queryable latency,
 // and, where the runtime can say, each service's CPU and peak memory. The
 // caller stops rt.
-func Bench(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o BenchOptions) bench.Report {
+func Bench(ctx context.Context, rt runner.Runtime, e verify.Endpoints, o BenchOptions) benchreport.Report {
 	p := e.Plan
-	r := bench.Report{Combination: p.Combination.ID(), Profile: string(p.Combination.Profile), Runtime: rt.Name(), Timings: p.Timings.Name, Limits: p.Limits,
-		Generator: bench.Generator{Workers: o.Load.Workers, SpansPerTrace: o.Load.SpansPerTrace, AttrBytes: o.Load.AttrBytes,
+	r := benchreport.Report{Combination: p.Combination.ID(), Profile: string(p.Combination.Profile), Runtime: rt.Name(), Timings: p.Timings.Name, Limits: p.Limits,
+		Generator: benchreport.Generator{Workers: o.Load.Workers, SpansPerTrace: o.Load.SpansPerTrace, AttrBytes: o.Load.AttrBytes,
 			StepSeconds: o.StepDuration.Seconds(), SamplesPerStep: o.samplesPerStep()}}
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(o.Log, "[%s] "+format+"\n", append([]any{r.Combination}, a...)...)
@@ -103,7 +103,7 @@ func Bench(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o BenchO
 		r.Error = "stack not writable: " + err.Error()
 		return r
 	}
-	meter, _ := rt.(runtime.Meter)
+	meter, _ := rt.(runner.Meter)
 	run := time.Now().UnixNano()
 	for i, rate := 0, o.StartSPS; rate <= o.MaxSPS && (o.Steps == 0 || i < o.Steps) && ctx.Err() == nil; i, rate = i+1, rate*o.Factor {
 		s := benchStep(ctx, e, meter, o, rate, fmt.Sprintf("%s-%d-%d", r.Combination, run, i))
@@ -131,9 +131,9 @@ func stopNote(s string) string {
 }
 
 // benchStep offers one rate for the step's duration and measures it.
-func benchStep(ctx context.Context, e verify.Endpoints, meter runtime.Meter, o BenchOptions, rate float64, seed string) bench.Step {
+func benchStep(ctx context.Context, e verify.Endpoints, meter runner.Meter, o BenchOptions, rate float64, seed string) benchreport.Step {
 	before := tempoCounters(ctx, e)
-	var usage map[string]runtime.Usage
+	var usage map[string]runner.Usage
 	if meter != nil {
 		usage, _ = meter.Usage(ctx)
 	}
@@ -143,7 +143,7 @@ func benchStep(ctx context.Context, e verify.Endpoints, meter runtime.Meter, o B
 	load.SampleEvery = sampleEvery(rate, o.StepDuration, load.SpansPerTrace, o.samplesPerStep())
 	start, cpu := time.Now(), processCPU()
 	res, err := loadgen.Run(ctx, load)
-	s := bench.Step{OfferedSPS: math.Round(rate), SampleEvery: load.SampleEvery, Tempo: map[string]float64{}}
+	s := benchreport.Step{OfferedSPS: math.Round(rate), SampleEvery: load.SampleEvery, Tempo: map[string]float64{}}
 	s.GeneratorCPUs = math.Round((processCPU()-cpu)*10) / 10
 	// CPU is read when the load ends: what the services spent taking it,
 	// not what reading the sample back costs after it.
@@ -347,10 +347,10 @@ func ms(d time.Duration) float64 { return math.Round(float64(d) / float64(time.M
 
 // BenchOne prepares (with the bench's limits), benches and tears down one
 // combination.
-func BenchOne(ctx context.Context, c stack.Combination, prepare Tunable, o BenchOptions) (r bench.Report) {
+func BenchOne(ctx context.Context, c stack.Combination, prepare Tunable, o BenchOptions) (r benchreport.Report) {
 	p, err := prepare(func(so *stack.Options) { so.Limits = o.Limits })(ctx, c)
 	if err != nil {
-		return bench.Report{Combination: c.ID(), Profile: string(c.Profile), Runtime: o.Runtime, Error: "not started: " + err.Error()}
+		return benchreport.Report{Combination: c.ID(), Profile: string(c.Profile), Runtime: o.Runtime, Error: "not started: " + err.Error()}
 	}
 	defer func() {
 		if problem := tearDown(ctx, p); problem != "" {

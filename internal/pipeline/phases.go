@@ -5,22 +5,22 @@ import (
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/report"
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 )
 
 // phaseClock records where a run's time goes: each mark closes the phase
 // since the one before, with its wall time and, on a runtime that can
-// measure its services (runtime.Meter), the CPU time they spent in it.
+// measure its services (runner.Meter), the CPU time they spent in it.
 type phaseClock struct {
 	ctx    context.Context
-	meter  runtime.Meter
+	meter  runner.Meter
 	last   time.Time
 	cpu    float64
 	phases []report.Phase
 }
 
-func newPhaseClock(ctx context.Context, rt runtime.Runtime) *phaseClock {
-	m, _ := rt.(runtime.Meter)
+func newPhaseClock(ctx context.Context, rt runner.Runtime) *phaseClock {
+	m, _ := rt.(runner.Meter)
 	c := &phaseClock{ctx: ctx, meter: m, last: time.Now()}
 	c.cpu, _ = c.cpuNow()
 	return c

@@ -1,6 +1,6 @@
 // Package pipeline runs one combination end to end on any runtime: start the
 // infrastructure, seed it, start Tempo and Grafana, provision Grafana, push
-// traces and run the checks. A runtime (internal/runtime) only says how
+// traces and run the checks. A runtime (internal/runner) only says how
 // services start and stop; everything else here is shared by every runtime.
 package pipeline
 
@@ -16,7 +16,7 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/provision"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/report"
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -71,7 +71,7 @@ func infra(s stack.Service) bool {
 }
 
 // Verify runs one combination on rt, which the caller stops afterwards.
-func Verify(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, o Options) (out report.Combination) {
+func Verify(ctx context.Context, rt runner.Runtime, e verify.Endpoints, o Options) (out report.Combination) {
 	p := e.Plan
 	start := time.Now()
 	out = report.Combination{ID: p.Combination.ID(), Profile: string(p.Combination.Profile), Runtime: rt.Name()}
@@ -144,7 +144,7 @@ func logCheck(logf func(string, ...any)) func(verify.Result) {
 // bringUp starts the infrastructure, seeds it (buckets, topic), then starts
 // every other service. It returns what seeding did.
 // mark, when given, closes each phase (see phaseClock).
-func bringUp(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, logf func(string, ...any), mark func(string)) ([][]provision.Change, error) {
+func bringUp(ctx context.Context, rt runner.Runtime, e verify.Endpoints, logf func(string, ...any), mark func(string)) ([][]provision.Change, error) {
 	if mark == nil {
 		mark = func(string) {}
 	}
@@ -177,7 +177,7 @@ func bringUp(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, logf f
 // Up brings a combination up for use, not for checks: services started,
 // buckets and topic seeded, Grafana's datasources provisioned. The caller
 // stops rt.
-func Up(ctx context.Context, rt runtime.Runtime, e verify.Endpoints, log io.Writer) error {
+func Up(ctx context.Context, rt runner.Runtime, e verify.Endpoints, log io.Writer) error {
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(log, "[%s] "+format+"\n", append([]any{e.Plan.Combination.ID()}, a...)...)
 	}
@@ -224,7 +224,7 @@ func seed(ctx context.Context, e verify.Endpoints, infra, grafana bool) ([]provi
 
 // Prepared is a combination ready to run on a runtime.
 type Prepared struct {
-	Runtime   runtime.Runtime
+	Runtime   runner.Runtime
 	Endpoints verify.Endpoints
 	// Cleanup removes what preparing made (temp dirs), after Stop.
 	Cleanup func() error

@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
 // fakeRuntime records what the pipeline asks of a runtime.
 type fakeRuntime struct {
-	runtime.Book
+	runner.Book
 	startErr error
 	// failAt: the Start call (from 1) that returns startErr; 0: every one.
 	failAt  int
@@ -41,9 +41,9 @@ type meteredRuntime struct {
 	reads float64
 }
 
-func (m *meteredRuntime) Usage(context.Context) (map[string]runtime.Usage, error) {
+func (m *meteredRuntime) Usage(context.Context) (map[string]runner.Usage, error) {
 	m.reads++
-	return map[string]runtime.Usage{"minio": {CPUSeconds: m.reads}}, nil
+	return map[string]runner.Usage{"minio": {CPUSeconds: m.reads}}, nil
 }
 
 // Where the time went is recorded phase by phase, with CPU where the
@@ -58,7 +58,7 @@ func TestPhasesAreRecordedUpToTheFailure(t *testing.T) {
 	}
 	e := verify.LoopbackEndpoints(p, NewSecrets())
 	for _, tc := range []struct {
-		rt     runtime.Runtime
+		rt     runner.Runtime
 		hasCPU bool
 	}{
 		{&fakeRuntime{startErr: errors.New("tempo exited"), failAt: 2}, false},

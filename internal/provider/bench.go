@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tempo-stack/tempo-stack/internal/bench"
+	"github.com/tempo-stack/tempo-stack/internal/benchreport"
 	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -56,7 +56,7 @@ func benchDir(b config.Bench) string {
 // target, one stack after the other; each writes <combination>.json, and
 // the table and the chart are redrawn over every result in the directory.
 // smoke takes SmokeBench's knobs where the environment sets none, and holds
-// each report to bench.Report.Complete. A combination whose bench fails is
+// each report to benchreport.Report.Complete. A combination whose bench fails is
 // recorded and the others still run, on every runtime.
 func Bench(ctx context.Context, h Host, target string, smoke bool) error {
 	knobs := h.Env.Bench
@@ -82,7 +82,7 @@ func Bench(ctx context.Context, h Host, target string, smoke bool) error {
 }
 
 // benchAll benches each combination in turn and redraws the table and the
-// chart; check holds each report to bench.Report.Complete.
+// chart; check holds each report to benchreport.Report.Complete.
 func benchAll(ctx context.Context, h Host, rt Runtime, combos []stack.Combination, o pipeline.BenchOptions, dir string, check bool) error {
 	var problems []error
 	for i, c := range combos {
@@ -94,7 +94,7 @@ func benchAll(ctx context.Context, h Host, rt Runtime, combos []stack.Combinatio
 		if err != nil {
 			// Recorded like a bench that failed on its own: the table
 			// shows the combination with why.
-			r = bench.Report{Combination: c.ID(), Profile: string(c.Profile), Runtime: rt.Name(), Error: err.Error()}
+			r = benchreport.Report{Combination: c.ID(), Profile: string(c.Profile), Runtime: rt.Name(), Error: err.Error()}
 		}
 		path, err := r.Write(dir)
 		if err != nil {
@@ -110,15 +110,15 @@ func benchAll(ctx context.Context, h Host, rt Runtime, combos []stack.Combinatio
 			}
 		}
 	}
-	all, err := bench.Read(dir)
+	all, err := benchreport.Read(dir)
 	if err != nil {
 		return err
 	}
 	chart := filepath.Join(dir, "bench.png")
-	if err := bench.Chart(all, chart); err != nil {
+	if err := benchreport.Chart(all, chart); err != nil {
 		return err
 	}
-	md := bench.Markdown(all, "bench.png")
+	md := benchreport.Markdown(all, "bench.png")
 	if err := os.WriteFile(filepath.Join(dir, "summary.md"), []byte(md), 0o644); err != nil {
 		return err
 	}

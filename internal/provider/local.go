@@ -4,7 +4,7 @@
 // makes it usable (tools built, Docker started and images loaded, Dagger's
 // CLI and engine found); the opened runtime verifies combinations or
 // serves one. Each runtime's Prepare renders a combination and hands the
-// pipeline a runtime.Runtime.
+// pipeline a runner.Runtime.
 package provider
 
 import (

@@ -7,7 +7,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/tempo-stack/tempo-stack/internal/bench"
+	"github.com/tempo-stack/tempo-stack/internal/benchreport"
 	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/internal/fault"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
@@ -55,7 +55,7 @@ type Runtime interface {
 	Faults(ctx context.Context, combos []stack.Combination, scenarios []fault.Scenario, migrate, perPath bool) error
 	// Bench benches one combination; an error is a bench that could not
 	// run (what it measured, if anything, is in the report).
-	Bench(ctx context.Context, c stack.Combination, o pipeline.BenchOptions, dir string) (bench.Report, error)
+	Bench(ctx context.Context, c stack.Combination, o pipeline.BenchOptions, dir string) (benchreport.Report, error)
 	// Upgrade makes the moves (runnable ones) and reports those it
 	// cannot (skip) beside them.
 	Upgrade(ctx context.Context, run []upgrade.Path, skip []skipped, target string, moves Moves) error
@@ -162,7 +162,7 @@ func (p *inProcess) Verify(ctx context.Context, combos []stack.Combination) erro
 	return writeReport(ctx, p.host, pipeline.RunAll(ctx, combos, p.prepare(nil), p.options(false)))
 }
 
-func (p *inProcess) Bench(ctx context.Context, c stack.Combination, o pipeline.BenchOptions, _ string) (bench.Report, error) {
+func (p *inProcess) Bench(ctx context.Context, c stack.Combination, o pipeline.BenchOptions, _ string) (benchreport.Report, error) {
 	o.Log, o.Runtime = p.host.Out, p.name
 	return pipeline.BenchOne(ctx, c, p.prepare, o), nil
 }

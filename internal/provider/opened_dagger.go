@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tempo-stack/tempo-stack/internal/bench"
+	"github.com/tempo-stack/tempo-stack/internal/benchreport"
 	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/internal/daggercli"
 	"github.com/tempo-stack/tempo-stack/internal/engine"
@@ -205,17 +205,17 @@ func (rt *daggerRuntime) callModule(ctx context.Context, dir string, args []stri
 
 // Bench runs the module's bench function for one combination and reads
 // back the report it exported.
-func (rt *daggerRuntime) Bench(ctx context.Context, c stack.Combination, b pipeline.BenchOptions, dir string) (bench.Report, error) {
+func (rt *daggerRuntime) Bench(ctx context.Context, c stack.Combination, b pipeline.BenchOptions, dir string) (benchreport.Report, error) {
 	steps := b.Steps
 	if steps == 0 {
 		steps = int(math.Floor(math.Log2(b.MaxSPS/b.StartSPS))) + 1
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return bench.Report{}, err
+		return benchreport.Report{}, err
 	}
 	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return bench.Report{}, err
+		return benchreport.Report{}, err
 	}
 	args := append(slices.Clone(rt.call), "bench", "--mode="+c.ID(),
 		fmt.Sprintf("--start-sps=%.0f", b.StartSPS), fmt.Sprintf("--steps=%d", steps), fmt.Sprintf("--step-seconds=%.0f", b.StepDuration.Seconds()),
@@ -223,13 +223,13 @@ func (rt *daggerRuntime) Bench(ctx context.Context, c stack.Combination, b pipel
 	err = daggercli.Call(ctx, rt.cli, filepath.Join(abs, "dagger-session.log"), rt.host.Out, args...)
 	fmt.Fprintln(rt.host.Out) // the CLI prints the export path with no newline
 	if err != nil {
-		return bench.Report{}, err
+		return benchreport.Report{}, err
 	}
 	raw, err := os.ReadFile(filepath.Join(abs, c.ID()+".json"))
 	if err != nil {
-		return bench.Report{}, fmt.Errorf("the module exported no bench report: %w", err)
+		return benchreport.Report{}, fmt.Errorf("the module exported no bench report: %w", err)
 	}
-	var r bench.Report
+	var r benchreport.Report
 	return r, json.Unmarshal(raw, &r)
 }
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/fault"
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -20,7 +20,7 @@ import (
 // one's services run, so they can be replaced one at a time on the same
 // data directories and ports (the local runner).
 type Mover interface {
-	runtime.Runtime
+	runner.Runtime
 	Adopt(next *stack.Plan) error
 }
 

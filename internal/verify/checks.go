@@ -16,7 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/tempo-stack/tempo-stack/internal/provision"
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
@@ -42,7 +42,7 @@ type Suite struct {
 	// Readiness is each started service's time to ready.
 	Readiness map[string]time.Duration
 	// Restarts are services the runtime restarted after an early exit.
-	Restarts []runtime.Restart
+	Restarts []runner.Restart
 	// Seeding is what each provisioning pass did (the second must be all
 	// "unchanged"), or the error that stopped it.
 	Seeding    [][]provision.Change
@@ -52,7 +52,7 @@ type Suite struct {
 	// provisioning passes of ours.
 	SeededBy string
 	// NoRestarts makes ready fail on any restart a known start-up race
-	// (runtime.RaceOf) does not explain: a stack whose start order is
+	// (runner.RaceOf) does not explain: a stack whose start order is
 	// declared (compose conditions) must converge without one.
 	NoRestarts bool
 	// OffsetsBefore are the topic's end offsets before the push.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tempo-stack/tempo-stack/internal/runtime"
+	"github.com/tempo-stack/tempo-stack/internal/runner"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -127,23 +127,23 @@ func TestPercentile(t *testing.T) {
 // A stack run as it is fails ready on a restart of its start order, not on
 // one a program's own known first-start race made, which it still reports.
 func TestReadyBlamesOnlyStartOrderRestarts(t *testing.T) {
-	grafana := runtime.Restart{Service: "grafana", Why: "restarted 1 times by Docker's restart policy",
-		Race: runtime.RaceOf("Error: ✗ failed to create default organization: UNIQUE constraint failed: org.id", 1)}
+	grafana := runner.Restart{Service: "grafana", Why: "restarted 1 times by Docker's restart policy",
+		Race: runner.RaceOf("Error: ✗ failed to create default organization: UNIQUE constraint failed: org.id", 1)}
 	if grafana.Race == "" {
 		t.Fatal("Grafana's first-start race not recognised")
 	}
-	order := runtime.Restart{Service: "distributor", Why: "restarted 2 times by Docker's restart policy",
-		Race: runtime.RaceOf("failed to connect to minio:9000", 1)}
-	if twice := runtime.RaceOf("failed to create default organization: UNIQUE constraint failed: org.id", 2); twice != "" {
+	order := runner.Restart{Service: "distributor", Why: "restarted 2 times by Docker's restart policy",
+		Race: runner.RaceOf("failed to connect to minio:9000", 1)}
+	if twice := runner.RaceOf("failed to create default organization: UNIQUE constraint failed: org.id", 2); twice != "" {
 		t.Errorf("one race in the log explains two restarts: %q", twice)
 	}
 	for _, c := range []struct {
-		restarts []runtime.Restart
+		restarts []runner.Restart
 		want     Status
 	}{
 		{nil, Pass},
-		{[]runtime.Restart{grafana}, Pass},
-		{[]runtime.Restart{grafana, order}, Fail},
+		{[]runner.Restart{grafana}, Pass},
+		{[]runner.Restart{grafana, order}, Fail},
 	} {
 		s := &Suite{E: Endpoints{Plan: &stack.Plan{}}, NoRestarts: true, Restarts: c.restarts}
 		got := s.ready(context.Background())

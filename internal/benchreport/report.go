@@ -1,7 +1,7 @@
-// Package bench holds what a load bench measures and how it is written:
+// Package benchreport holds what a load bench measures and how it is written:
 // one JSON file per combination, a markdown table across architectures,
 // and a chart of accepted spans/s and p99 latency against offered load.
-package bench
+package benchreport
 
 import (
 	"encoding/json"

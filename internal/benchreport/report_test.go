@@ -1,4 +1,4 @@
-package bench
+package benchreport
 
 import (
 	"github.com/tempo-stack/tempo-stack/stack"

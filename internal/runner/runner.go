@@ -1,10 +1,10 @@
-// Package runtime declares everything a runtime does with a plan's
+// Package runner declares everything a runtime does with a plan's
 // services, so the pipeline and the fault scenarios drive host processes,
 // Dagger services and compose projects alike, and the bookkeeping the
 // runners share: which services started, where each answers, how long each
 // took to be ready, which restarted. Runners report progress as Events:
 // data that callers format or forward, never text another package parses.
-package runtime
+package runner
 
 import (
 	"context"
