@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"time"
 
@@ -32,6 +33,9 @@ type TempoStack struct {
 	// How many stacks verify-all runs at once (0: the machine's).
 	// +private
 	Parallel int
+	// Where the functions' progress lines go, or nil for stderr.
+	// +private
+	LogSink *dagger.Service
 }
 
 // New picks what every function runs: the pinned upstream images, or with
@@ -53,6 +57,12 @@ func New(
 	// own, from 1 to 8; 0 (the default): one per core, as memory allows
 	// +optional
 	parallel int,
+	// where the functions send their progress lines as they print them,
+	// one per line: mage passes tcp://localhost:<port>, a listener of its
+	// own, so it reads them apart from Dagger's progress; without it they
+	// go to the function's stderr, where Dagger's progress shows them
+	// +optional
+	logSink *dagger.Service,
 ) (*TempoStack, error) {
 	p, err := daggermod.Profile(images != nil, profile)
 	if err != nil {
@@ -61,7 +71,7 @@ func New(
 	if parallel < 0 || parallel > daggermod.MaxParallel {
 		return nil, fmt.Errorf("--parallel=%d: want 0 (the machine's) or a number of stacks from 1 to %d", parallel, daggermod.MaxParallel)
 	}
-	return &TempoStack{Images: images, Profile: string(p), Parallel: parallel}, nil
+	return &TempoStack{Images: images, Profile: string(p), Parallel: parallel, LogSink: logSink}, nil
 }
 
 // Matrix returns the combinations verify-all runs, as a GitHub Actions
@@ -322,12 +332,12 @@ func (m *TempoStack) run(ctx context.Context, failOnError bool, work func(contex
 	return dir, nil
 }
 
-// inSession runs work in a session of its own whose output is framed for
-// mage and masked (known secrets never leave the function), and returns
+// inSession runs work in a session of its own whose output goes to the
+// progress sink (m.progress) and is masked (known secrets never leave the function), and returns
 // what it printed.
 func (m *TempoStack) inSession(ctx context.Context, work func(context.Context, daggermod.Session) error) (string, error) {
 	var log bytes.Buffer
-	progress := daggermod.Framed(os.Stderr)
+	progress := m.progress(ctx)
 	defer progress.Close()
 	out := daggermod.Masked(io.MultiWriter(progress, &log))
 	s, err := m.session(ctx, out)
@@ -361,7 +371,7 @@ func (m *TempoStack) Up(
 	// +default=true
 	metricsGenerator bool,
 ) (*dagger.Service, error) {
-	progress := daggermod.Framed(os.Stderr)
+	progress := m.progress(ctx)
 	defer progress.Close()
 	s, err := m.session(ctx, progress)
 	if err != nil {
@@ -478,4 +488,32 @@ func (m *TempoStack) VerifyKafkaSchedulerMinio(ctx context.Context) error {
 // +cache="never"
 func (m *TempoStack) VerifyKafkaSchedulerLocal(ctx context.Context) error {
 	return m.check(ctx, "kafka-scheduler-local")
+}
+
+// progress is where a function's progress lines go: the constructor's
+// --log-sink (mage's listener, lines as they are written), else stderr,
+// where Dagger's progress shows them.
+func (m *TempoStack) progress(ctx context.Context) io.WriteCloser {
+	if m.LogSink == nil {
+		return nopCloser{os.Stderr}
+	}
+	w, err := dialSink(ctx, m.LogSink)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "--log-sink: %v; progress goes to stderr\n", err)
+		return nopCloser{os.Stderr}
+	}
+	return w
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+func dialSink(ctx context.Context, svc *dagger.Service) (io.WriteCloser, error) {
+	ep, err := svc.Endpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", ep)
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/fault"
 	"github.com/tempo-stack/tempo-stack/internal/parallel"
 	"github.com/tempo-stack/tempo-stack/internal/pipeline"
-	"github.com/tempo-stack/tempo-stack/internal/progress"
 	"github.com/tempo-stack/tempo-stack/internal/provider/daggerprovider"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/report"
@@ -239,10 +238,6 @@ func UpBanner(p *stack.Plan) string {
 // Masked returns a writer to w that masks the run's secrets line by line
 // (the module cannot import internal/redact itself); Close flushes.
 func Masked(w io.Writer) io.WriteCloser { return redact.NewWriter(w) }
-
-// Framed returns a writer to w (the function's stderr) that frames each
-// line, so mage shows it from Dagger's progress; Close flushes.
-func Framed(w io.Writer) io.WriteCloser { return progress.Writer(w) }
 
 // Bench benches one combination on Dagger services (pipeline.Bench): the
 // JSON of its report and the markdown table. Dagger services' CPU and

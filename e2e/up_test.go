@@ -243,7 +243,7 @@ func TestMageUpStopsQuietly(t *testing.T) {
 			if !strings.Contains(log, daggercli.Interrupted{Signal: sig}.Error()) {
 				t.Errorf("no word that it stopped:\n%s", log)
 			}
-			// The module's own lines reach mage's output, unframed.
+			// The module's own lines reach mage's output through the sink.
 			for _, want := range []string{"is up; `up` forwards the gateway's ports", "  ready   gateway "} {
 				if !strings.Contains(log, want) {
 					t.Errorf("mage's output lacks %q:\n%s", want, log)

@@ -18,7 +18,6 @@ import (
 
 	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/internal/loopback"
-	"github.com/tempo-stack/tempo-stack/internal/progress"
 )
 
 // CLI is a dagger CLI to run: its binary, the directory it runs in (the
@@ -29,9 +28,16 @@ type CLI struct{ Bin, Dir, RunnerHost string }
 // Call runs `dagger <args>` with the CLI. The CLI's full
 // progress stream (every service's output) goes to logPath; progress gets
 // the lines tempo-stack's own code logs inside the function (service ready,
-// checks, summaries), so a long run shows how it goes without the noise.
+// checks, summaries), so a long run shows how it goes without the noise:
+// they come through a sink of their own (the module's --log-sink, a host
+// service), never parsed out of Dagger's progress text.
 func Call(ctx context.Context, cli CLI, logPath string, progress io.Writer, args ...string) error {
-	cmd := exec.CommandContext(ctx, cli.Bin, append([]string{"--progress=plain"}, args...)...)
+	s, err := openSink(progress)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	cmd := exec.CommandContext(ctx, cli.Bin, append([]string{"--progress=plain"}, withSink(args, s)...)...)
 	wait, err := startCLI(cmd, cli, logPath, progress, args)
 	if err != nil {
 		return err
@@ -83,17 +89,15 @@ func startCLI(cmd *exec.Cmd, cli CLI, logPath string, progress io.Writer, args [
 
 var ansi = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
 
-// filterProgress copies the lines of Dagger's plain progress that
-// tempo-stack's code framed (internal/progress), and the CLI's own error
-// lines.
+// filterProgress copies the CLI's own lines worth a person's eye out of
+// Dagger's plain progress: its errors and the tunnels `up` opens. The
+// module's own lines come apart, through the sink.
 func filterProgress(r io.Reader, w io.Writer) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := ansi.ReplaceAllString(sc.Text(), "")
-		if text, ok := progress.Parse(line); ok {
-			fmt.Fprintln(w, text)
-		} else if strings.HasPrefix(line, "Error:") || strings.Contains(line, "tunnel started") {
+		if strings.HasPrefix(line, "Error:") || strings.Contains(line, "tunnel started") {
 			fmt.Fprintln(w, line)
 		}
 	}
@@ -138,7 +142,12 @@ func Serve(ctx context.Context, c ServeConfig, args ...string) error {
 	terms := make(chan os.Signal, 1)
 	signal.Notify(terms, syscall.SIGTERM)
 	defer signal.Stop(terms)
-	cliArgs := append([]string{"--progress=plain"}, args...)
+	s, err := openSink(c.Progress)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	cliArgs := append([]string{"--progress=plain"}, withSink(args, s)...)
 	isolate, why := loopback.Available()
 	isolate = isolate && len(c.Ports) > 0
 	var cmd *exec.Cmd
