@@ -8,10 +8,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -171,6 +173,15 @@ func Serve(ctx context.Context, c ServeConfig, args ...string) error {
 			return fmt.Errorf("listen on 127.0.0.1: %w", err)
 		}
 		defer fwd.Close()
+		// The CLI reaches the sink at its own localhost: the sink's port
+		// inside its namespace too.
+		in, err := listenInNamespace(cmd.Process.Pid, s.port())
+		if err != nil {
+			_ = cmd.Process.Kill()
+			<-exited
+			return fmt.Errorf("the progress sink inside the CLI's network namespace: %w", err)
+		}
+		s.also(in)
 		fmt.Fprintf(c.Progress, "listening on 127.0.0.1 only (ports %s): the CLI runs in a network namespace of its own\n", joinInts(c.Ports))
 	}
 	var stopped syscall.Signal
@@ -203,4 +214,23 @@ func joinInts(ns []int) string {
 		s = append(s, fmt.Sprint(n))
 	}
 	return strings.Join(s, ", ")
+}
+
+// listenInNamespace listens on the port inside the network namespace of
+// pid once the process has entered it (it unshares after it starts).
+func listenInNamespace(pid, port int) (net.Listener, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		isolated, err := loopback.Isolated(pid)
+		if err != nil {
+			return nil, err
+		}
+		if isolated {
+			return loopback.ListenIn(pid, "127.0.0.1:"+strconv.Itoa(port))
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("pid %d is still in this host's network namespace after 10s", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

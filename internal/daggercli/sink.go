@@ -20,6 +20,7 @@ const SinkFlag = "--log-sink"
 // Lines of connections at once are written whole, never interleaved.
 type sink struct {
 	ln    net.Listener
+	more  []net.Listener // the same port in another network namespace
 	out   io.Writer
 	mu    sync.Mutex
 	conns sync.WaitGroup
@@ -31,18 +32,28 @@ func openSink(out io.Writer) (*sink, error) {
 		return nil, err
 	}
 	s := &sink{ln: ln, out: out}
-	go s.accept()
+	go s.accept(ln)
 	return s, nil
+}
+
+// port is the sink's port, the same on every listener.
+func (s *sink) port() int { return s.ln.Addr().(*net.TCPAddr).Port }
+
+// also takes lines on l too: the sink's port inside the network namespace
+// an isolated CLI runs in (its localhost is not this host's).
+func (s *sink) also(l net.Listener) {
+	s.more = append(s.more, l)
+	go s.accept(l)
 }
 
 // arg is the constructor argument that points the module at the sink.
 func (s *sink) arg() string {
-	return SinkFlag + "=tcp://localhost:" + strconv.Itoa(s.ln.Addr().(*net.TCPAddr).Port)
+	return SinkFlag + "=tcp://localhost:" + strconv.Itoa(s.port())
 }
 
-func (s *sink) accept() {
+func (s *sink) accept(l net.Listener) {
 	for {
-		c, err := s.ln.Accept()
+		c, err := l.Accept()
 		if err != nil {
 			return // closed
 		}
@@ -65,6 +76,9 @@ func (s *sink) accept() {
 // way: the CLI has exited, so every function's connection is ending.
 func (s *sink) close() {
 	_ = s.ln.Close()
+	for _, l := range s.more {
+		_ = l.Close()
+	}
 	done := make(chan struct{})
 	go func() { s.conns.Wait(); close(done) }()
 	select {

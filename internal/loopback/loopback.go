@@ -116,6 +116,31 @@ func DialIn(pid int, addr string) (net.Conn, error) {
 	return r.c, r.err
 }
 
+// ListenIn listens on addr inside the network namespace of process pid
+// (the isolated CLI's localhost: where it reaches a host service such as
+// the progress sink), on a thread that enters that namespace as DialIn's.
+func ListenIn(pid int, addr string) (net.Listener, error) {
+	if !namespaces {
+		return listenIn(nil, pid, addr)
+	}
+	target, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil {
+		return nil, err
+	}
+	defer target.Close()
+	type listened struct {
+		l   net.Listener
+		err error
+	}
+	ch := make(chan listened, 1)
+	go func() {
+		l, err := listenIn(target, pid, addr)
+		ch <- listened{l, err}
+	}()
+	r := <-ch
+	return r.l, r.err
+}
+
 // Isolated reports whether process pid is in a network namespace other
 // than this process's.
 func Isolated(pid int) (bool, error) {

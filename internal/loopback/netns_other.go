@@ -16,3 +16,7 @@ const namespaces = false
 func dialIn(_ *os.File, pid int, _ string) (net.Conn, error) {
 	return nil, fmt.Errorf("enter the network namespace of pid %d: network namespaces need Linux (this is %s)", pid, runtime.GOOS)
 }
+
+func listenIn(_ *os.File, pid int, _ string) (net.Listener, error) {
+	return nil, fmt.Errorf("enter the network namespace of pid %d: network namespaces need Linux (this is %s)", pid, runtime.GOOS)
+}
