@@ -12,6 +12,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	sdk "dagger.io/dagger"
@@ -326,7 +327,7 @@ func (m *TempoStack) run(ctx context.Context, failOnError bool, work func(contex
 		WithNewFile("summary.md", r.Markdown).
 		WithNewFile("verify.log", log)
 	if r.Failed > 0 && failOnError {
-		return dir, fmt.Errorf("%d checks failed:\n%s", r.Failed, r.Markdown)
+		return dir, fmt.Errorf("%d checks failed:\n%s\nFAIL %s", r.Failed, r.Markdown, strings.Join(r.Failures, "\nFAIL "))
 	}
 	fmt.Fprint(os.Stderr, r.Markdown)
 	return dir, nil

@@ -102,6 +102,8 @@ type Reports struct {
 	JUnit    []byte
 	Markdown string
 	Failed   int
+	// Failures are the failed checks, a line each, for the end of a log.
+	Failures []string
 }
 
 // Verify runs the combinations, s.Parallel at a time (each stopped and
@@ -116,7 +118,7 @@ func (s Session) Verify(ctx context.Context, combos []stack.Combination) (Report
 	if err != nil {
 		return Reports{}, err
 	}
-	return Reports{JUnit: junit, Markdown: run.Markdown(), Failed: run.Problems()}, nil
+	return Reports{JUnit: junit, Markdown: run.Markdown(), Failed: run.Problems(), Failures: run.FailureLines()}, nil
 }
 
 // Faults runs the fault scenarios on each combination, every scenario on
@@ -130,7 +132,7 @@ func (s Session) Faults(ctx context.Context, combos []stack.Combination, scenari
 	if err != nil {
 		return Reports{}, err
 	}
-	return Reports{JUnit: junit, Markdown: run.Markdown(), Failed: run.Problems()}, nil
+	return Reports{JUnit: junit, Markdown: run.Markdown(), Failed: run.Problems(), Failures: run.FailureLines()}, nil
 }
 
 // Upgrade moves each combination from the session's profile to the
@@ -166,7 +168,7 @@ func (s Session) Upgrade(ctx context.Context, combos []stack.Combination, to sta
 	if err != nil {
 		return Reports{}, err
 	}
-	return Reports{JUnit: junit, Markdown: run.Markdown(), Failed: run.Problems()}, nil
+	return Reports{JUnit: junit, Markdown: run.Markdown(), Failed: run.Problems(), Failures: run.FailureLines()}, nil
 }
 
 // FaultScenarios resolves scenario names (all with none); the migration

@@ -132,6 +132,7 @@ func writeReport(ctx context.Context, h Host, run report.Run) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: every started process was stopped; the reports above are partial (checks cut short by the interrupt show as FAIL)")
 	}
+	report.PrintFailures(h.Out, run.FailureLines())
 	if run.Problems() > 0 {
 		if !h.Env.Keep {
 			fmt.Fprintf(h.Out, "to keep every service's config, data and log for a look, run again with %s=1\n", config.EnvKeep)

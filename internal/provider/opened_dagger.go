@@ -189,7 +189,7 @@ func (rt *daggerRuntime) callModule(ctx context.Context, dir string, args []stri
 	if err != nil {
 		return fmt.Errorf("the module exported no report: %w", err)
 	}
-	_, failed, err := report.JUnitCounts(junit)
+	_, failed, err := report.JUnitFailures(junit)
 	if err != nil {
 		return err
 	}
@@ -197,8 +197,9 @@ func (rt *daggerRuntime) callModule(ctx context.Context, dir string, args []stri
 		fmt.Fprintf(rt.host.Out, "\n%s", md)
 	}
 	fmt.Fprintf(rt.host.Out, "\nreports: %s, %s\n", junitPath, mdPath)
-	if failed > 0 {
-		return fmt.Errorf("%d checks failed", failed)
+	report.PrintFailures(rt.host.Out, failed)
+	if len(failed) > 0 {
+		return fmt.Errorf("%d checks failed", len(failed))
 	}
 	return nil
 }

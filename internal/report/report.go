@@ -5,6 +5,7 @@ package report
 import (
 	"encoding/xml"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -382,12 +383,60 @@ func (r Run) Write(dir string) (string, string, error) {
 	return jp, mp, nil
 }
 
-// JUnitCounts reads back the totals of a JUnit report this package wrote
-// (as `dagger call verify` exports it): checks run and failed.
-func JUnitCounts(b []byte) (tests, failures int, err error) {
+// JUnitFailures reads back a JUnit report this package wrote (as `dagger
+// call verify` exports it): how many checks ran, and one line per failed
+// check, "<combination> <check>: <reason>", in the report's order. The
+// runners print these lines last, so the end of a long log (all that a CI
+// page may show) says what failed.
+func JUnitFailures(b []byte) (tests int, failed []string, err error) {
 	var s junitSuites
 	if err := xml.Unmarshal(b, &s); err != nil {
-		return 0, 0, fmt.Errorf("read JUnit report: %w", err)
+		return 0, nil, fmt.Errorf("read JUnit report: %w", err)
 	}
-	return s.Tests, s.Failures, nil
+	for _, suite := range s.Suites {
+		for _, c := range suite.Cases {
+			if c.Failure != nil {
+				failed = append(failed, fmt.Sprintf("%s %s: %s", suite.Name, c.Name, oneLine(c.Failure.Message)))
+			}
+		}
+	}
+	if len(failed) != s.Failures {
+		return 0, nil, fmt.Errorf("read JUnit report: %d failures counted, %d failed cases", s.Failures, len(failed))
+	}
+	return s.Tests, failed, nil
+}
+
+// FailureLines are the run's failed checks as JUnitFailures reads them
+// back: one walk of the run serves both runtimes' last lines.
+func (r Run) FailureLines() []string {
+	b, err := r.JUnit()
+	if err != nil {
+		return []string{"the run's report: " + err.Error()}
+	}
+	_, failed, err := JUnitFailures(b)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	return failed
+}
+
+// PrintFailures writes the failed checks as a run's last lines, one
+// "FAIL <combination> <check>: <reason>" each; nothing when none failed.
+func PrintFailures(w io.Writer, failed []string) {
+	if len(failed) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%d failed:\n", len(failed))
+	for _, f := range failed {
+		fmt.Fprintf(w, "FAIL %s\n", f)
+	}
+}
+
+// oneLine keeps a reason to one line of at most 400 characters.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 400 {
+		s = s[:400] + "..."
+	}
+	return s
 }

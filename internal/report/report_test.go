@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ func TestWrite(t *testing.T) {
 	}
 }
 
-func TestJUnitCountsReadsBackTotals(t *testing.T) {
+func TestJUnitFailuresReadsBackTheFailedChecks(t *testing.T) {
 	run := Run{Started: time.Now(), Combinations: []Combination{
 		{ID: "a", Checks: []verify.Result{{Name: "ready", Status: verify.Pass}, {Name: "search", Status: verify.Fail, Reason: "x"}}},
 		{ID: "b", Error: "start infrastructure: boom"},
@@ -83,11 +84,20 @@ func TestJUnitCountsReadsBackTotals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests, failures, err := JUnitCounts(b)
-	if err != nil || tests != 3 || failures != 2 {
-		t.Fatalf("JUnitCounts = %d tests, %d failures, %v; want 3, 2 (a run error counts)", tests, failures, err)
+	tests, failures, err := JUnitFailures(b)
+	want := []string{"a search: x", "b run: start infrastructure: boom"}
+	if err != nil || tests != 3 || !slices.Equal(failures, want) {
+		t.Fatalf("JUnitFailures = %d tests, %q, %v; want 3, %q (a run error counts)", tests, failures, err, want)
 	}
-	if _, _, err := JUnitCounts([]byte("not xml")); err == nil {
+	if !slices.Equal(run.FailureLines(), want) {
+		t.Errorf("FailureLines = %q, want %q", run.FailureLines(), want)
+	}
+	var out strings.Builder
+	PrintFailures(&out, failures)
+	if got := out.String(); got != "\n2 failed:\nFAIL a search: x\nFAIL b run: start infrastructure: boom\n" {
+		t.Errorf("PrintFailures wrote %q", got)
+	}
+	if _, _, err := JUnitFailures([]byte("not xml")); err == nil {
 		t.Error("garbage must not read as a clean report")
 	}
 }
@@ -109,9 +119,9 @@ func TestNotStarted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, failed, err := JUnitCounts(junit)
-	if err != nil || failed != 1 || r.Problems() != 1 {
-		t.Errorf("JUnit failures %d (%v), problems %d; want 1 and 1", failed, err, r.Problems())
+	_, failed, err := JUnitFailures(junit)
+	if err != nil || len(failed) != 1 || r.Problems() != 1 {
+		t.Errorf("JUnit failures %q (%v), problems %d; want 1 and 1", failed, err, r.Problems())
 	}
 }
 
