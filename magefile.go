@@ -199,7 +199,7 @@ func (Upgrade) Plan(target, from, to string) error {
 	return provider.UpgradePlan(os.Stdout, host(), target, from, to)
 }
 
-// Up serves one combination on this host until Ctrl-C (or SIGTERM): exactly `dagger call up --mode=<id> up`, the README's command, with this repository's module. The gateway's ports: 80 (http://grafana.localhost, anonymous Admin; minio.localhost, prometheus.localhost, redpanda-console.localhost, tempo.localhost), Tempo's API 3200, OTLP 4317/4318. The target is a mode, alias or combination id (storage from TEMPO_STACK_STORAGE, default s3); images from TEMPO_STACK_IMAGES (auto: upstream when the registry answers, else offline, built first).
+// Up serves one combination on this host until Ctrl-C (or SIGTERM): exactly `dagger call up --mode=<mode> --storage=<storage> up`, the README's command, with this repository's module. The gateway's ports: 80 (http://grafana.localhost, anonymous Admin; minio.localhost, prometheus.localhost, redpanda-console.localhost, tempo.localhost), Tempo's API 3200, OTLP 4317/4318. The target is a mode, alias or combination id (storage from TEMPO_STACK_STORAGE, default s3); images from TEMPO_STACK_IMAGES (auto: upstream when the registry answers, else offline, built first).
 func Up(ctx context.Context, target string) error {
 	err := provider.Up(ctx, host(), target)
 	var stopped daggercli.Interrupted

@@ -23,6 +23,40 @@ import (
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
+// Mode is a Tempo architecture: the ingest path and the compaction path.
+// The CLI takes a member's name in any case (--mode=kafka_scheduler,
+// --mode=scheduler); the functions receive its value, the stack model's
+// name (kafka-scheduler). Tempo 3.0 has kafka-scheduler only.
+type Mode string
+
+const (
+	// the classic ingester write path; the compactor compacts
+	ModeIngesterCompactor Mode = "ingester-compactor"
+	// the ingester write path; backend-scheduler and backend-worker compact
+	ModeIngesterScheduler Mode = "ingester-scheduler"
+	// Kafka (Redpanda), block-builders and live-stores; the compactor compacts
+	ModeKafkaCompactor Mode = "kafka-compactor"
+	// Kafka, block-builders and live-stores; backend-scheduler and
+	// backend-worker compact (Tempo 3.0's one architecture)
+	ModeKafkaScheduler Mode = "kafka-scheduler"
+	// ingester-compactor, by its short name
+	ModeCompactor Mode = "compactor"
+	// ingester-scheduler, by its short name
+	ModeScheduler Mode = "scheduler"
+	// kafka-compactor, by its short name
+	ModeKafka Mode = "kafka"
+)
+
+// selection is the combination the three arguments every stack function
+// takes name (mode, storage, metricsGenerator), documented once here: an
+// empty storage is s3, and metricsGenerator=false turns the generator off.
+// The storage stays a string checked by the stack model (its error names
+// s3 and local): as an enum member Dagger would spell s3 "S_3", and the
+// design's knob is --storage=s3|local.
+func selection(mode Mode, storage string, metricsGenerator bool) stack.Selection {
+	return stack.Selection{Target: string(mode), Storage: storage, NoGenerator: !metricsGenerator}
+}
+
 // TempoStack builds, runs and verifies Tempo deployments.
 type TempoStack struct {
 	// The offline images, or nil for the pinned upstream images.
@@ -85,19 +119,19 @@ func (m *TempoStack) Matrix() (string, error) {
 // Config returns the rendered files of one combination (Tempo, Prometheus,
 // Grafana datasources, gateway routes, docker-compose.yaml) as a directory.
 func (m *TempoStack) Config(
-	// ingester-compactor (compactor), ingester-scheduler (scheduler),
-	// kafka-compactor (kafka) or kafka-scheduler; or a combination id such
-	// as kafka-scheduler-local or ingester-compactor-s3-no-generator
+	// the architecture (see Mode)
 	// +default="ingester-compactor"
-	mode string,
-	// s3 (MinIO) or local; default: the one mode names, else s3
+	mode Mode,
+	// where the blocks go: s3 (MinIO, the default) or local
 	// +optional
 	storage string,
-	// false turns the metrics-generator off (so does an id's -no-generator)
+	// false turns the metrics-generator off
 	// +default=true
 	metricsGenerator bool,
 ) (*dagger.Directory, error) {
-	c, err := stack.Selection{Target: mode, Storage: storage, NoGenerator: !metricsGenerator, Profile: stack.Profile(m.Profile)}.Combination()
+	sel := selection(mode, storage, metricsGenerator)
+	sel.Profile = stack.Profile(m.Profile)
+	c, err := sel.Combination()
 	if err != nil {
 		return nil, err
 	}
@@ -119,13 +153,13 @@ func (m *TempoStack) Config(
 // +cache="never"
 func (m *TempoStack) Verify(
 	ctx context.Context,
-	// a mode, alias or combination id (see config)
+	// the architecture (see Mode)
 	// +default="ingester-compactor"
-	mode string,
-	// s3 (MinIO) or local; default: the one mode names, else s3
+	mode Mode,
+	// where the blocks go: s3 (MinIO, the default) or local
 	// +optional
 	storage string,
-	// false turns the metrics-generator off (so does an id's -no-generator)
+	// false turns the metrics-generator off
 	// +default=true
 	metricsGenerator bool,
 	// fail when a check fails; false returns the reports anyway (mage
@@ -134,7 +168,7 @@ func (m *TempoStack) Verify(
 	failOnError bool,
 ) (*dagger.Directory, error) {
 	return m.verify(ctx, failOnError, func(s daggermod.Session) ([]stack.Combination, error) {
-		c, err := s.Combination(stack.Selection{Target: mode, Storage: storage, NoGenerator: !metricsGenerator})
+		c, err := s.Combination(selection(mode, storage, metricsGenerator))
 		return []stack.Combination{c}, err
 	})
 }
@@ -162,10 +196,15 @@ func (m *TempoStack) VerifyAll(
 // +cache="never"
 func (m *TempoStack) Faults(
 	ctx context.Context,
-	// a mode, alias or combination id (see config); default: the four
-	// modes on s3
+	// the architecture (see Mode); default: the four modes on s3
 	// +optional
-	mode string,
+	mode Mode,
+	// where the blocks go, with a mode: s3 (MinIO, the default) or local
+	// +optional
+	storage string,
+	// false turns the metrics-generator off, with a mode
+	// +default=true
+	metricsGenerator bool,
 	// scenarios to run (ingester-crash, block-builder-crash,
 	// live-store-crash, storage-outage, compaction-crash, query-restart);
 	// default: every one that applies
@@ -180,7 +219,7 @@ func (m *TempoStack) Faults(
 		return nil, err
 	}
 	return m.run(ctx, failOnError, func(ctx context.Context, s daggermod.Session) (daggermod.Reports, error) {
-		combos, err := modeOrAll(s, mode)
+		combos, err := modeOrAll(s, mode, storage, metricsGenerator)
 		if err != nil {
 			return daggermod.Reports{}, err
 		}
@@ -206,10 +245,15 @@ func (m *TempoStack) Upgrade(
 	ctx context.Context,
 	// the release line to move to (2.9, 2.10, 3.0); later than --profile
 	to string,
-	// a mode, alias or combination id (see config); default: the four
-	// modes on s3
+	// the architecture (see Mode); default: the four modes on s3
 	// +optional
-	mode string,
+	mode Mode,
+	// where the blocks go, with a mode: s3 (MinIO, the default) or local
+	// +optional
+	storage string,
+	// false turns the metrics-generator off, with a mode
+	// +default=true
+	metricsGenerator bool,
 	// the side-by-side switch of Tempo's migration guide on every move,
 	// to the new release's kafka-scheduler (s3 storage only), rather than
 	// a rolling restart for a minor release
@@ -224,7 +268,7 @@ func (m *TempoStack) Upgrade(
 		return nil, err
 	}
 	return m.run(ctx, failOnError, func(ctx context.Context, s daggermod.Session) (daggermod.Reports, error) {
-		combos, err := modeOrAll(s, mode)
+		combos, err := modeOrAll(s, mode, storage, metricsGenerator)
 		if err != nil {
 			return daggermod.Reports{}, err
 		}
@@ -232,13 +276,16 @@ func (m *TempoStack) Upgrade(
 	})
 }
 
-// modeOrAll is the combination a function's --mode names, or with none
-// the four modes on s3.
-func modeOrAll(s daggermod.Session, mode string) ([]stack.Combination, error) {
+// modeOrAll is the combination a function's arguments name, or with no
+// mode the four modes on s3.
+func modeOrAll(s daggermod.Session, mode Mode, storage string, metricsGenerator bool) ([]stack.Combination, error) {
 	if mode == "" {
+		if storage != "" || !metricsGenerator {
+			return nil, fmt.Errorf("--storage and --metrics-generator choose one combination with --mode; without --mode the four modes on s3 run")
+		}
 		return stack.OnStorage(s.Profile, stack.S3), nil
 	}
-	c, err := s.Combination(stack.Selection{Target: mode})
+	c, err := s.Combination(selection(mode, storage, metricsGenerator))
 	return []stack.Combination{c}, err
 }
 
@@ -252,12 +299,15 @@ func modeOrAll(s daggermod.Session, mode string) ([]stack.Combination, error) {
 // +cache="never"
 func (m *TempoStack) Bench(
 	ctx context.Context,
-	// a mode, alias or combination id (see config)
+	// the architecture (see Mode)
 	// +default="ingester-compactor"
-	mode string,
-	// s3 (MinIO) or local; default: the one mode names, else s3
+	mode Mode,
+	// where the blocks go: s3 (MinIO, the default) or local
 	// +optional
 	storage string,
+	// false turns the metrics-generator off
+	// +default=true
+	metricsGenerator bool,
 	// the first step's offered spans/s; each next step doubles it
 	// +default=5000
 	startSps int,
@@ -274,7 +324,7 @@ func (m *TempoStack) Bench(
 	var id, md string
 	var report []byte
 	log, err := m.inSession(ctx, func(ctx context.Context, s daggermod.Session) error {
-		c, err := s.Combination(stack.Selection{Target: mode, Storage: storage})
+		c, err := s.Combination(selection(mode, storage, metricsGenerator))
 		if err != nil {
 			return err
 		}
@@ -362,13 +412,13 @@ func (m *TempoStack) inSession(ctx context.Context, work func(context.Context, d
 // +cache="never"
 func (m *TempoStack) Up(
 	ctx context.Context,
-	// a mode, alias or combination id (see config)
+	// the architecture (see Mode)
 	// +default="ingester-compactor"
-	mode string,
-	// s3 (MinIO) or local; default: the one mode names, else s3
+	mode Mode,
+	// where the blocks go: s3 (MinIO, the default) or local
 	// +optional
 	storage string,
-	// false turns the metrics-generator off (so does an id's -no-generator)
+	// false turns the metrics-generator off
 	// +default=true
 	metricsGenerator bool,
 ) (*dagger.Service, error) {
@@ -379,7 +429,7 @@ func (m *TempoStack) Up(
 		return nil, err
 	}
 	defer s.Client.Close()
-	c, err := s.Combination(stack.Selection{Target: mode, Storage: storage, NoGenerator: !metricsGenerator})
+	c, err := s.Combination(selection(mode, storage, metricsGenerator))
 	if err != nil {
 		return nil, err
 	}
@@ -429,9 +479,10 @@ func (m *TempoStack) Quick() (string, error) {
 	return b.String(), err
 }
 
-// check verifies one combination end to end and fails when a check fails.
-func (m *TempoStack) check(ctx context.Context, id string) error {
-	_, err := m.Verify(ctx, id, "", true, true)
+// check verifies one combination (metrics-generator on) end to end and
+// fails when a check fails.
+func (m *TempoStack) check(ctx context.Context, mode Mode, storage string) error {
+	_, err := m.Verify(ctx, mode, storage, true, true)
 	return err
 }
 
@@ -439,56 +490,56 @@ func (m *TempoStack) check(ctx context.Context, id string) error {
 // +check
 // +cache="never"
 func (m *TempoStack) VerifyIngesterCompactorMinio(ctx context.Context) error {
-	return m.check(ctx, "ingester-compactor-s3")
+	return m.check(ctx, ModeIngesterCompactor, "s3")
 }
 
 // VerifyIngesterCompactorLocal verifies ingester-compactor-local end to end.
 // +check
 // +cache="never"
 func (m *TempoStack) VerifyIngesterCompactorLocal(ctx context.Context) error {
-	return m.check(ctx, "ingester-compactor-local")
+	return m.check(ctx, ModeIngesterCompactor, "local")
 }
 
 // VerifyIngesterSchedulerMinio verifies ingester-scheduler-s3 (S3 on MinIO) end to end.
 // +check
 // +cache="never"
 func (m *TempoStack) VerifyIngesterSchedulerMinio(ctx context.Context) error {
-	return m.check(ctx, "ingester-scheduler-s3")
+	return m.check(ctx, ModeIngesterScheduler, "s3")
 }
 
 // VerifyIngesterSchedulerLocal verifies ingester-scheduler-local end to end.
 // +check
 // +cache="never"
 func (m *TempoStack) VerifyIngesterSchedulerLocal(ctx context.Context) error {
-	return m.check(ctx, "ingester-scheduler-local")
+	return m.check(ctx, ModeIngesterScheduler, "local")
 }
 
 // VerifyKafkaCompactorMinio verifies kafka-compactor-s3 (S3 on MinIO) end to end.
 // +check
 // +cache="never"
 func (m *TempoStack) VerifyKafkaCompactorMinio(ctx context.Context) error {
-	return m.check(ctx, "kafka-compactor-s3")
+	return m.check(ctx, ModeKafkaCompactor, "s3")
 }
 
 // VerifyKafkaCompactorLocal verifies kafka-compactor-local end to end.
 // +check
 // +cache="never"
 func (m *TempoStack) VerifyKafkaCompactorLocal(ctx context.Context) error {
-	return m.check(ctx, "kafka-compactor-local")
+	return m.check(ctx, ModeKafkaCompactor, "local")
 }
 
 // VerifyKafkaSchedulerMinio verifies kafka-scheduler-s3 (S3 on MinIO) end to end.
 // +check
 // +cache="never"
 func (m *TempoStack) VerifyKafkaSchedulerMinio(ctx context.Context) error {
-	return m.check(ctx, "kafka-scheduler-s3")
+	return m.check(ctx, ModeKafkaScheduler, "s3")
 }
 
 // VerifyKafkaSchedulerLocal verifies kafka-scheduler-local end to end.
 // +check
 // +cache="never"
 func (m *TempoStack) VerifyKafkaSchedulerLocal(ctx context.Context) error {
-	return m.check(ctx, "kafka-scheduler-local")
+	return m.check(ctx, ModeKafkaScheduler, "local")
 }
 
 // progress is where a function's progress lines go: the constructor's

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tempo-stack/tempo-stack/internal/daggercli"
 	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
@@ -62,14 +63,18 @@ func TestModuleMatrixAndConfigComeFromTheModel(t *testing.T) {
 		t.Errorf("dagger call matrix printed\n%s\nwant\n%s", out, want)
 	}
 
-	// The parts given separately, and a whole id: each names exactly one
-	// combination, read by the same parser as mage's.
+	// The enum arguments as a person types them (an alias, lower case) and
+	// as mage passes them (daggercli.CombinationFlags): each names exactly
+	// the combination the model renders.
+	noGen := stack.Combination{Mode: stack.KafkaScheduler, Storage: stack.Local, Profile: stack.Profile210}
+	minio := stack.Combination{Mode: stack.IngesterScheduler, Storage: stack.S3, MetricsGenerator: true, Profile: stack.Profile210}
 	for _, tc := range []struct {
 		args []string
 		want stack.Combination
 	}{
 		{[]string{"--mode=kafka", "--storage=local"}, stack.Combination{Mode: stack.KafkaCompactor, Storage: stack.Local, MetricsGenerator: true, Profile: stack.Profile210}},
-		{[]string{"--mode=kafka-scheduler-local-no-generator"}, stack.Combination{Mode: stack.KafkaScheduler, Storage: stack.Local, Profile: stack.Profile210}},
+		{daggercli.CombinationFlags(noGen), noGen},
+		{daggercli.CombinationFlags(minio), minio},
 	} {
 		dir := t.TempDir()
 		if _, stderr, err := moduleCall(t, bin, append(append([]string{"config"}, tc.args...), "export", "--path="+dir)...); err != nil {
@@ -86,23 +91,25 @@ func TestModuleMatrixAndConfigComeFromTheModel(t *testing.T) {
 	}
 }
 
-// An id and a storage that disagree are refused, not resolved silently.
-func TestModuleRefusesConflictingParts(t *testing.T) {
+// A storage or generator choice without a mode is refused, not dropped
+// silently (without --mode, faults runs the four modes on s3).
+func TestModuleRefusesAStorageWithoutAMode(t *testing.T) {
 	bin := needEngine(t)
-	_, stderr, err := moduleCall(t, bin, "config", "--mode=kafka-scheduler-local", "--storage=s3")
-	if err == nil || !strings.Contains(stderr, "names storage local but storage s3 was also given") {
-		t.Errorf("config --mode=kafka-scheduler-local --storage=s3: %v\n%s", err, redact.TailOf(stderr, 20, ""))
+	_, stderr, err := moduleCall(t, bin, "faults", "--storage=local")
+	if err == nil || !strings.Contains(stderr, "choose one combination with --mode") {
+		t.Errorf("faults --storage=local: %v\n%s", err, redact.TailOf(stderr, 20, ""))
 	}
 }
 
-// Bad input through `dagger call` fails and names what is valid.
+// Bad input through `dagger call` fails and names what is valid: the
+// CLI checks the Mode enum before the module runs.
 func TestModuleRejectsAnUnknownMode(t *testing.T) {
 	bin := needEngine(t)
 	_, stderr, err := moduleCall(t, bin, "config", "--mode=kafak")
 	if err == nil {
 		t.Fatal("dagger call config --mode=kafak succeeded")
 	}
-	for _, valid := range []string{"kafka-compactor", "ingester-scheduler"} {
+	for _, valid := range []string{"KAFKA_COMPACTOR", "INGESTER_SCHEDULER", "SCHEDULER"} {
 		if !strings.Contains(stderr, valid) {
 			t.Errorf("the error does not name valid mode %s:\n%s", valid, redact.TailOf(stderr, 20, ""))
 		}

@@ -129,9 +129,7 @@ func (rt *daggerRuntime) Verify(ctx context.Context, combos []stack.Combination)
 	all := stack.Matrix(rt.profile)
 	switch {
 	case len(combos) == 1:
-		// The id names the whole combination; the module reads it with
-		// the same parser.
-		args = append(args, "verify", "--mode="+combos[0].ID())
+		args = append(append(args, "verify"), daggercli.CombinationFlags(combos[0])...)
 	case sameIDs(combos, all):
 		args = append(args, "verify-all")
 	default:
@@ -156,7 +154,7 @@ func (rt *daggerRuntime) Faults(ctx context.Context, combos []stack.Combination,
 	args := append(slices.Clone(rt.call), "faults")
 	switch {
 	case len(combos) == 1:
-		args = append(args, "--mode="+combos[0].ID())
+		args = append(args, daggercli.CombinationFlags(combos[0])...)
 	case !sameIDs(combos, stack.OnStorage(rt.profile, stack.S3)):
 		return fmt.Errorf("the Dagger module runs faults on one combination or on the four modes on s3, not %d combinations", len(combos))
 	}
@@ -218,7 +216,8 @@ func (rt *daggerRuntime) Bench(ctx context.Context, c stack.Combination, b pipel
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return benchreport.Report{}, err
 	}
-	args := append(slices.Clone(rt.call), "bench", "--mode="+c.ID(),
+	args := append(append(slices.Clone(rt.call), "bench"), daggercli.CombinationFlags(c)...)
+	args = append(args,
 		fmt.Sprintf("--start-sps=%.0f", b.StartSPS), fmt.Sprintf("--steps=%d", steps), fmt.Sprintf("--step-seconds=%.0f", b.StepDuration.Seconds()),
 		"export", "--path="+abs)
 	err = daggercli.Call(ctx, rt.cli, filepath.Join(abs, "dagger-session.log"), rt.host.Out, args...)
@@ -258,7 +257,7 @@ func (rt *daggerRuntime) Upgrade(ctx context.Context, paths []upgrade.Path, skip
 	for _, l := range lines {
 		args := append(slices.Clone(base), "--profile="+string(l.From), "upgrade", "--to="+string(l.To))
 		if target != "" {
-			args = append(args, "--mode="+paths[0].From.ID())
+			args = append(args, daggercli.CombinationFlags(paths[0].From)...)
 		}
 		if moves == Switches {
 			args = append(args, "--side-by-side")

@@ -123,7 +123,8 @@ func Up(ctx context.Context, h Host, target string) error {
 			}
 		}
 	}
-	args := append(slices.Clone(rt.call), "up", "--mode="+combo.ID(), "up")
+	args := append(append(slices.Clone(rt.call), "up"), daggercli.CombinationFlags(combo)...)
+	args = append(args, "up")
 	// Mage gives a target 5s after Ctrl-C: the CLI ends its session (and
 	// with it every service) well within that.
 	return daggercli.Serve(ctx, daggercli.ServeConfig{
