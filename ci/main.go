@@ -12,7 +12,6 @@ import (
 	"math"
 	"net"
 	"os"
-	"strings"
 	"time"
 
 	sdk "dagger.io/dagger"
@@ -376,8 +375,8 @@ func (m *TempoStack) run(ctx context.Context, failOnError bool, work func(contex
 		WithNewFile("junit.xml", string(r.JUnit)).
 		WithNewFile("summary.md", r.Markdown).
 		WithNewFile("verify.log", log)
-	if r.Failed > 0 && failOnError {
-		return dir, fmt.Errorf("%d checks failed:\n%s\nFAIL %s", r.Failed, r.Markdown, strings.Join(r.Failures, "\nFAIL "))
+	if len(r.Failures) > 0 && failOnError {
+		return dir, fmt.Errorf("%d checks failed:\n%s%s", len(r.Failures), r.Markdown, r.FailureTail())
 	}
 	fmt.Fprint(os.Stderr, r.Markdown)
 	return dir, nil

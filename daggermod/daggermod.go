@@ -101,9 +101,30 @@ func (s Session) Combination(sel stack.Selection) (stack.Combination, error) {
 type Reports struct {
 	JUnit    []byte
 	Markdown string
-	Failed   int
-	// Failures are the failed checks, a line each, for the end of a log.
+	// Failures are the failed checks, a line each, read back from JUnit.
 	Failures []string
+}
+
+// reportsOf renders a run's reports once; its failures are read back
+// from the JUnit it wrote, as mage reads the exported one.
+func reportsOf(run report.Run) (Reports, error) {
+	junit, err := run.JUnit()
+	if err != nil {
+		return Reports{}, err
+	}
+	_, failed, err := report.JUnitFailures(junit)
+	if err != nil {
+		return Reports{}, err
+	}
+	return Reports{JUnit: junit, Markdown: run.Markdown(), Failures: failed}, nil
+}
+
+// FailureTail is the failed checks as a run's last lines
+// (report.PrintFailures); empty when none failed.
+func (r Reports) FailureTail() string {
+	var b strings.Builder
+	report.PrintFailures(&b, r.Failures)
+	return b.String()
 }
 
 // Verify runs the combinations, s.Parallel at a time (each stopped and
@@ -114,11 +135,7 @@ func (s Session) Verify(ctx context.Context, combos []stack.Combination) (Report
 	cfg := s.config(false)
 	opts.Parallel, cfg.Apart = s.parallel()
 	run := pipeline.RunAll(ctx, combos, daggerprovider.Prepare(cfg), opts)
-	junit, err := run.JUnit()
-	if err != nil {
-		return Reports{}, err
-	}
-	return Reports{JUnit: junit, Markdown: run.Markdown(), Failed: run.Problems(), Failures: run.FailureLines()}, nil
+	return reportsOf(run)
 }
 
 // Faults runs the fault scenarios on each combination, every scenario on
@@ -128,11 +145,7 @@ func (s Session) Faults(ctx context.Context, combos []stack.Combination, scenari
 	opts := pipeline.DefaultOptions()
 	opts.Log, opts.Runtime = s.Log, daggerprovider.Name
 	run := pipeline.Faults(ctx, combos, scenarios, s.prepare, opts)
-	junit, err := run.JUnit()
-	if err != nil {
-		return Reports{}, err
-	}
-	return Reports{JUnit: junit, Markdown: run.Markdown(), Failed: run.Problems(), Failures: run.FailureLines()}, nil
+	return reportsOf(run)
 }
 
 // Upgrade moves each combination from the session's profile to the
@@ -164,11 +177,7 @@ func (s Session) Upgrade(ctx context.Context, combos []stack.Combination, to sta
 		}
 		run.Combinations = append(run.Combinations, pipeline.Upgrade(ctx, p, s.prepare(nil), daggerprovider.Render(s.config(false)), opts))
 	}
-	junit, err := run.JUnit()
-	if err != nil {
-		return Reports{}, err
-	}
-	return Reports{JUnit: junit, Markdown: run.Markdown(), Failed: run.Problems(), Failures: run.FailureLines()}, nil
+	return reportsOf(run)
 }
 
 // FaultScenarios resolves scenario names (all with none); the migration

@@ -407,7 +407,7 @@ func JUnitFailures(b []byte) (tests int, failed []string, err error) {
 }
 
 // FailureLines are the run's failed checks as JUnitFailures reads them
-// back: one walk of the run serves both runtimes' last lines.
+// back, for a runner that holds the run rather than its exported JUnit.
 func (r Run) FailureLines() []string {
 	b, err := r.JUnit()
 	if err != nil {
