@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,11 +20,13 @@ const SinkFlag = "--log-sink"
 // also opens and closes a connection to check that the service answers).
 // Lines of connections at once are written whole, never interleaved.
 type sink struct {
-	ln    net.Listener
-	more  []net.Listener // the same port in another network namespace
-	out   io.Writer
-	mu    sync.Mutex
-	conns sync.WaitGroup
+	ln      net.Listener
+	more    []net.Listener // the same port in another network namespace
+	out     io.Writer
+	mu      sync.Mutex
+	conns   sync.WaitGroup
+	accepts sync.WaitGroup
+	closing atomic.Bool
 }
 
 func openSink(out io.Writer) (*sink, error) {
@@ -32,6 +35,7 @@ func openSink(out io.Writer) (*sink, error) {
 		return nil, err
 	}
 	s := &sink{ln: ln, out: out}
+	s.accepts.Add(1)
 	go s.accept(ln)
 	return s, nil
 }
@@ -43,6 +47,7 @@ func (s *sink) port() int { return s.ln.Addr().(*net.TCPAddr).Port }
 // an isolated CLI runs in (its localhost is not this host's).
 func (s *sink) also(l net.Listener) {
 	s.more = append(s.more, l)
+	s.accepts.Add(1)
 	go s.accept(l)
 }
 
@@ -51,11 +56,18 @@ func (s *sink) arg() string {
 	return SinkFlag + "=tcp://localhost:" + strconv.Itoa(s.port())
 }
 
+// drainIdle is how long close waits for one more queued connection.
+const drainIdle = 200 * time.Millisecond
+
 func (s *sink) accept(l net.Listener) {
+	defer s.accepts.Done()
 	for {
 		c, err := l.Accept()
 		if err != nil {
-			return // closed
+			return // closed, or drained (close)
+		}
+		if s.closing.Load() {
+			setDeadline(l, time.Now().Add(drainIdle))
 		}
 		s.conns.Add(1)
 		go func() {
@@ -72,11 +84,21 @@ func (s *sink) accept(l net.Listener) {
 	}
 }
 
-// close stops listening and waits (a little) for the lines still on their
-// way: the CLI has exited, so every function's connection is ending.
+// close stops listening once the connections already queued are taken
+// (a writer that connected and wrote before close may not be accepted
+// yet: closing the listener then would drop its lines), and waits (a
+// little) for the lines still on their way: the CLI has exited, so every
+// function's connection is ending.
 func (s *sink) close() {
-	_ = s.ln.Close()
-	for _, l := range s.more {
+	s.closing.Store(true)
+	listeners := append([]net.Listener{s.ln}, s.more...)
+	for _, l := range listeners {
+		if !setDeadline(l, time.Now().Add(drainIdle)) {
+			_ = l.Close()
+		}
+	}
+	s.accepts.Wait()
+	for _, l := range listeners {
 		_ = l.Close()
 	}
 	done := make(chan struct{})
@@ -85,6 +107,12 @@ func (s *sink) close() {
 	case <-done:
 	case <-time.After(5 * time.Second):
 	}
+}
+
+// setDeadline bounds l's Accept, where the listener supports it.
+func setDeadline(l net.Listener, t time.Time) bool {
+	d, ok := l.(interface{ SetDeadline(time.Time) error })
+	return ok && d.SetDeadline(t) == nil
 }
 
 // withSink puts the sink's argument among the constructor's: right after
