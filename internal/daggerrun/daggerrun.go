@@ -261,6 +261,13 @@ func (r *Runner) Logs(context.Context, string) (string, error) {
 // (docs/troubleshooting.md), and the engine waits for them forever.
 const StopGrace = 10 * time.Second
 
+// KillWait is how long a forced stop may take to be confirmed. The engine
+// answers it late when it is busy: in a CI rehearsal (2026-12-03), four
+// stacks tearing down at once on 2 cores left the session's API silent
+// for over 10 s, and every kill of one stack timed out though all its
+// checks had passed. A kill that never returns still fails, after this.
+const KillWait = time.Minute
+
 // Stop stops every service at once (verification
 // is over, so the order no longer matters and a hung service costs
 // StopGrace once, not once per service): gracefully for StopGrace, then by
@@ -360,7 +367,7 @@ func stopService(ctx context.Context, svc *dagger.Service, kill bool) error {
 			return nil
 		}
 	}
-	kctx, cancel := context.WithTimeout(ctx, StopGrace)
+	kctx, cancel := context.WithTimeout(ctx, KillWait)
 	defer cancel()
 	_, err := svc.Stop(kctx, dagger.ServiceStopOpts{Kill: true})
 	return err
