@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -136,6 +137,11 @@ type Combination struct {
 	Storage          Storage
 	MetricsGenerator bool
 	Profile          Profile
+	// Tenants is how many tenants the stack serves: 0 or 1 runs Tempo
+	// single-tenant (every request is TenantID's, no header needed); 2 up
+	// to MaxTenants turns multitenancy_enabled on, and every push and
+	// query names its tenant (TenantHeader).
+	Tenants int `json:",omitempty"`
 }
 
 // Default is the combination used when nothing is specified.
@@ -159,16 +165,23 @@ func New(mode, storage, profile string, metricsGenerator bool) (Combination, err
 func (c Combination) Release() Release { return ReleaseOf(c.Profile) }
 
 // Validate refuses a mode the release line does not run (3.0 has no
-// ingester and no compactor), naming the nearest valid one.
-func (c Combination) Validate() error { return c.Release().Check(c.Mode) }
+// ingester and no compactor), naming the nearest valid one, and a number of
+// tenants outside 0..MaxTenants.
+func (c Combination) Validate() error {
+	return errors.Join(c.Release().Check(c.Mode), CheckTenants(c.Tenants))
+}
 
 // ID names the combination in reports, matrix jobs and rendered directories:
-// <mode>-<storage>, with "-no-generator" when the metrics-generator is off.
-// The profile is not part of it: it selects a Tempo version, not an architecture.
+// <mode>-<storage>, with "-no-generator" when the metrics-generator is off
+// and "-tenants-<n>" when it serves n tenants. The profile is not part of
+// it: it selects a Tempo version, not an architecture.
 func (c Combination) ID() string {
 	id := string(c.Mode) + "-" + string(c.Storage)
 	if !c.MetricsGenerator {
 		id += "-no-generator"
+	}
+	if c.MultiTenant() {
+		id += tenantsSuffix + strconv.Itoa(c.Tenants)
 	}
 	return id
 }
@@ -182,6 +195,13 @@ func (c Combination) String() string {
 func ParseID(id string, profile Profile) (Combination, error) {
 	rest := strings.ToLower(strings.TrimSpace(id))
 	c := Combination{MetricsGenerator: true, Profile: profile}
+	if i := strings.LastIndex(rest, tenantsSuffix); i >= 0 {
+		n, err := ParseTenants(rest[i+len(tenantsSuffix):])
+		if err != nil {
+			return Combination{}, fmt.Errorf("combination %q: %w", id, err)
+		}
+		c.Tenants, rest = n, rest[:i]
+	}
 	if r, ok := strings.CutSuffix(rest, "-no-generator"); ok {
 		c.MetricsGenerator, rest = false, r
 	}
@@ -199,13 +219,13 @@ func ParseID(id string, profile Profile) (Combination, error) {
 	}
 	switch {
 	case len(storages) == 0:
-		return Combination{}, fmt.Errorf("combination %q names no storage: want <mode>-<storage>[-no-generator], storage one of s3, local", id)
+		return Combination{}, fmt.Errorf("combination %q names no storage: want <mode>-<storage>[-no-generator][-tenants-<n>], storage one of s3, local", id)
 	case len(storages) > 1:
 		return Combination{}, fmt.Errorf("combination %q names conflicting storages %s and %s: give exactly one", id, storages[1], storages[0])
 	}
 	c.Storage = storages[0]
 	if rest == "" {
-		return Combination{}, fmt.Errorf("combination %q names no mode: want <mode>-<storage>[-no-generator], mode one of %s", id, validModes())
+		return Combination{}, fmt.Errorf("combination %q names no mode: want <mode>-<storage>[-no-generator][-tenants-<n>], mode one of %s", id, validModes())
 	}
 	m, err := ParseMode(rest)
 	if err != nil {
@@ -271,6 +291,9 @@ type Selection struct {
 	// NoGenerator turns the metrics-generator off, as an id's -no-generator does.
 	NoGenerator bool
 	Profile     Profile
+	// Tenants, when above 1, must agree with the tenants the Target names
+	// (-tenants-<n>); 0 keeps the Target's.
+	Tenants int
 }
 
 // Combination resolves the selection, or says which parts conflict.
@@ -288,7 +311,13 @@ func (s Selection) Combination() (Combination, error) {
 		if idErr != nil {
 			return Combination{}, fmt.Errorf("%q is neither a mode nor a combination id: %v; %v", s.Target, modeErr, idErr)
 		}
-		c.Mode, c.MetricsGenerator, fromTarget = id.Mode, id.MetricsGenerator, id.Storage
+		c.Mode, c.MetricsGenerator, fromTarget, c.Tenants = id.Mode, id.MetricsGenerator, id.Storage, id.Tenants
+	}
+	if s.Tenants > 1 || (s.Tenants == 1 && c.Tenants > 1) {
+		if c.Tenants > 1 && s.Tenants != c.Tenants {
+			return Combination{}, fmt.Errorf("%q names %d tenants but %d tenants were also given: give one, or make them agree", s.Target, c.Tenants, s.Tenants)
+		}
+		c.Tenants = s.Tenants
 	}
 	c.Storage = fromTarget
 	if strings.TrimSpace(s.Storage) != "" {

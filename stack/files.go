@@ -32,6 +32,12 @@ type tempoView struct {
 	RF1After                                        string
 	Limits                                          *Limits
 	CompactionDisabled                              bool
+	MultiTenant                                     bool
+	// LocalBlocks: the generator's local-blocks processor answers TraceQL
+	// metrics over recent data (2.x without live-stores: the querier asks
+	// the generators; live-stores answer it themselves, and 3.0 removed
+	// the processor).
+	LocalBlocks bool
 }
 
 type blockBuilderView struct {
@@ -85,6 +91,8 @@ func (b *builder) files() error {
 		RF1After:           "1999-01-01T00:00:00Z",
 		Limits:             b.o.Limits,
 		CompactionDisabled: b.o.CompactionDisabled,
+		MultiTenant:        c.MultiTenant(),
+		LocalBlocks:        c.MetricsGenerator && !b.liveStore() && r.Has(keyTracesStorage),
 	}
 	if !b.o.RF1After.IsZero() {
 		v.RF1After = b.o.RF1After.UTC().Format(time.RFC3339)

@@ -35,7 +35,12 @@ func TestRenderedKeysExistInPinnedTempo(t *testing.T) {
 		table := keyTable(t, prof)
 		checked := 0
 		for _, o := range variants {
-			for _, c := range allCombinations(prof) {
+			combos := allCombinations(prof)
+			for _, c := range Matrix(prof) {
+				c.Tenants = 2
+				combos = append(combos, c)
+			}
+			for _, c := range combos {
 				n, unknown, err := mustRender(t, c, o).UnknownKeys()
 				if err != nil {
 					t.Fatal(err)

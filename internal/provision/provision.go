@@ -152,7 +152,7 @@ func (g *Grafana) Datasources(ds []stack.Datasource) ([]Change, error) {
 	for _, d := range ds {
 		want := &gapi.DataSource{
 			Name: d.Name, Type: d.Type, UID: d.UID, URL: d.URL, Access: d.Access,
-			IsDefault: d.IsDefault, JSONData: d.JSONData,
+			IsDefault: d.IsDefault, JSONData: d.JSONData, SecureJSONData: d.SecureJSONData,
 		}
 		obj := "datasource " + d.UID
 		have, err := g.c.DataSourceByUID(d.UID)

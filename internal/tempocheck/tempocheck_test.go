@@ -49,8 +49,13 @@ func verifyRelease(t *testing.T, prof stack.Profile) {
 	checked := 0
 	for name, opts := range renderings {
 		for _, c := range stack.Matrix(prof) {
-			for _, mg := range []bool{true, false} {
-				c.MetricsGenerator = mg
+			// Generator off, on, and on for two tenants (multitenancy and
+			// the generator's tenant label).
+			for _, v := range []struct {
+				mg      bool
+				tenants int
+			}{{true, 0}, {false, 0}, {true, 2}} {
+				c.MetricsGenerator, c.Tenants = v.mg, v.tenants
 				t.Run(name+"/"+c.ID(), func(t *testing.T) {
 					t.Parallel()
 					sem <- struct{}{}

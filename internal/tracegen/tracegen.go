@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/tempo-stack/tempo-stack/internal/tenant"
+	"github.com/tempo-stack/tempo-stack/stack"
 )
 
 // Services are the services every trace passes through, in call order.
@@ -34,6 +38,14 @@ var Edges = [][2]string{{"frontend", "checkout"}, {"checkout", "payment"}}
 
 // RunAttribute is the span attribute that scopes searches to one run.
 const RunAttribute = "tempo_stack.run"
+
+// OwnerAttribute is the span attribute only the traces a tenant pushed
+// carry (tempo_stack.owner.tenant_a): a tag name that tells, in another
+// tenant's tag names, that tags crossed tenants. A push that acts as no
+// tenant adds none.
+func OwnerAttribute(tenant string) string {
+	return "tempo_stack.owner." + strings.ReplaceAll(tenant, "-", "_")
+}
 
 // SpansPerTrace: frontend server, frontend client, checkout server,
 // checkout client, payment server.
@@ -159,7 +171,9 @@ func (c *traceExporter) flush(ctx context.Context) bool {
 }
 
 // Push sends the traces and returns what was sent, with every exporter
-// error. It returns an error only when it could not run at all.
+// error. It returns an error only when it could not run at all. A ctx that
+// acts as a tenant (internal/tenant) pushes as that tenant, and its spans
+// carry OwnerAttribute.
 func Push(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Traces <= 0 {
 		return nil, fmt.Errorf("traces must be positive, got %d", cfg.Traces)
@@ -167,8 +181,13 @@ func Push(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Waves < 1 {
 		cfg.Waves = 1
 	}
-	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(cfg.Endpoint), otlptracegrpc.WithInsecure(),
-		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}))
+	opts := []otlptracegrpc.Option{otlptracegrpc.WithEndpoint(cfg.Endpoint), otlptracegrpc.WithInsecure(),
+		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false})}
+	owner := tenant.Of(ctx)
+	if owner != "" {
+		opts = append(opts, otlptracegrpc.WithHeaders(map[string]string{stack.TenantHeader: owner}))
+	}
+	exp, err := otlptracegrpc.New(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("otlp exporter for %s: %w", cfg.Endpoint, err)
 	}
@@ -205,7 +224,7 @@ func Push(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}
 		failed := cfg.ErrorEvery > 0 && i%cfg.ErrorEvery == cfg.ErrorEvery-1
-		t := oneTrace(ctx, providers, cfg.RunID, i, failed)
+		t := oneTrace(ctx, providers, cfg.RunID, owner, i, failed)
 		t.Refused = !counter.flush(ctx)
 		t.PushedAt = time.Now()
 		res.Traces = append(res.Traces, t)
@@ -241,8 +260,11 @@ func stopped(stop <-chan struct{}) bool {
 	}
 }
 
-func oneTrace(ctx context.Context, providers map[string]*sdktrace.TracerProvider, run string, i int, failed bool) Trace {
+func oneTrace(ctx context.Context, providers map[string]*sdktrace.TracerProvider, run, owner string, i int, failed bool) Trace {
 	common := []attribute.KeyValue{attribute.String(RunAttribute, run), attribute.Int("tempo_stack.trace_index", i)}
+	if owner != "" {
+		common = append(common, attribute.String(OwnerAttribute(owner), owner))
+	}
 	tr := func(svc string) trace.Tracer { return providers[svc].Tracer("tempo-stack/tracegen") }
 	now := time.Now()
 	at := func(ms int) time.Time { return now.Add(time.Duration(ms) * time.Millisecond) }

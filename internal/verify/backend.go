@@ -14,6 +14,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/tempo-stack/tempo-stack/internal/tenant"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
 
@@ -54,7 +55,7 @@ func (l blockList) summary() string {
 	return fmt.Sprintf("%d live blocks (%d traces, highest compaction level %d), %d compacted away", live, objects, maxLevel, compacted)
 }
 
-// listBlocks reads every block's metadata of the stack's tenant straight
+// listBlocks reads every block's metadata of ctx's tenant straight
 // from the backend: the bucket on S3, the shared directory on local.
 func (e Endpoints) listBlocks(ctx context.Context) (blockList, error) {
 	if e.Plan.Combination.Storage == stack.S3 {
@@ -65,7 +66,7 @@ func (e Endpoints) listBlocks(ctx context.Context) (blockList, error) {
 			return nil, fmt.Errorf("copy the blocks volume: %w", err)
 		}
 	}
-	return listLocalBlocks(filepath.Join(e.BlocksDir, stack.TenantID))
+	return listLocalBlocks(filepath.Join(e.BlocksDir, tenant.Dir(ctx)))
 }
 
 func listLocalBlocks(dir string) (blockList, error) {
@@ -114,7 +115,7 @@ func (e Endpoints) listS3Blocks(ctx context.Context) (blockList, error) {
 		return nil, err
 	}
 	bucket := e.Plan.Buckets[0]
-	prefix := stack.TenantID + "/"
+	prefix := tenant.Dir(ctx) + "/"
 	var blocks []string
 	for obj := range mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix}) {
 		if obj.Err != nil {

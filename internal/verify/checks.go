@@ -17,6 +17,7 @@ import (
 
 	"github.com/tempo-stack/tempo-stack/internal/provision"
 	"github.com/tempo-stack/tempo-stack/internal/runner"
+	"github.com/tempo-stack/tempo-stack/internal/tenant"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
@@ -540,7 +541,7 @@ func (s *Suite) flushed(ctx context.Context) outcome {
 		return len(missing) == 0, fmt.Sprintf("%s; %d of %d traces not yet complete in backend blocks", blocks.summary(), len(missing), len(s.Pushed.Traces))
 	})
 	s.Measured.Flushed = time.Since(s.PushedAt)
-	ev := []string{"backend: " + s.backendName() + ": " + blocks.summary(),
+	ev := []string{"backend: " + s.backendName(ctx) + ": " + blocks.summary(),
 		fmt.Sprintf("GET %s?mode=blocks: %d of %d traces complete from backend blocks only", s.tempoURL("/api/traces/<id>"), len(seen), len(s.Pushed.Traces))}
 	if !ok {
 		return failed(why, append(ev, firstN(missing, 5)...)...)
@@ -549,11 +550,11 @@ func (s *Suite) flushed(ctx context.Context) outcome {
 	return passed(ev...)
 }
 
-func (s *Suite) backendName() string {
+func (s *Suite) backendName(ctx context.Context) string {
 	if s.E.Plan.Combination.Storage == stack.S3 {
-		return "s3://" + s.E.Plan.Buckets[0] + "/" + stack.TenantID
+		return "s3://" + s.E.Plan.Buckets[0] + "/" + tenant.Dir(ctx)
 	}
-	return s.E.BlocksDir + "/" + stack.TenantID
+	return s.E.BlocksDir + "/" + tenant.Dir(ctx)
 }
 
 // compactionMetric is the component's own count of compaction work done.

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/localhost"
+	"github.com/tempo-stack/tempo-stack/internal/tenant"
+	"github.com/tempo-stack/tempo-stack/stack"
 )
 
 // httpClient reaches the gateway's host-name routes (grafana.localhost) too.
@@ -25,6 +27,9 @@ func get(ctx context.Context, url string, header ...string) ([]byte, int, error)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
+	}
+	if id := tenant.Of(ctx); id != "" && req.Header.Get(stack.TenantHeader) == "" {
+		req.Header.Set(stack.TenantHeader, id)
 	}
 	return do(req)
 }
