@@ -107,7 +107,7 @@ type Verify mg.Namespace
 
 // All verifies the 8 combinations (4 modes x 2 storages, metrics-generator on) and fails if any check fails.
 func (Verify) All(ctx context.Context) error {
-	return provider.Verify(ctx, host(), "", func(c provider.Choice) ([]stack.Combination, error) { return stack.Matrix(c.Profile), nil })
+	return provider.Verify(ctx, host(), "", func(c provider.Choice) ([]stack.Combination, error) { return c.Matrix(), nil })
 }
 
 // Modes verifies each mode once, on one storage (TEMPO_STACK_STORAGE, default s3): the slice that proves a release line (TEMPO_STACK_PROFILE) on every architecture it has.
@@ -149,7 +149,7 @@ func (Compose) Smoke(ctx context.Context) error {
 
 // Verify brings up the rendered compose stack of one ingester and one Kafka mode, between them both storages (ingester-compactor-local, kafka-scheduler-s3), with Docker, runs every check through its published ports and tears it down. Starts dockerd when none runs (and stops it after); images from TEMPO_STACK_IMAGES.
 func (Compose) Verify(ctx context.Context) error {
-	return provider.Verify(ctx, host(), provider.ComposeName, func(c provider.Choice) ([]stack.Combination, error) { return stack.Ends(c.Profile), nil })
+	return provider.Verify(ctx, host(), provider.ComposeName, func(c provider.Choice) ([]stack.Combination, error) { return c.Ends(), nil })
 }
 
 // Faults injects crashes and outages into running stacks and counts what comes back: pushed, found, lost, duplicated, recovery (docs/faults.md). Runtime from TEMPO_STACK_RUNTIME (dagger by default, local, compose); reports in build/reports (TEMPO_STACK_REPORTS).

@@ -70,6 +70,9 @@ type TempoStack struct {
 	// Where the functions' progress lines go, or nil for stderr.
 	// +private
 	LogSink *dagger.Service
+	// How many tenants every stack serves (0: single-tenant).
+	// +private
+	Tenants int
 }
 
 // New picks what every function runs: the pinned upstream images, or with
@@ -97,6 +100,12 @@ func New(
 	// go to the function's stderr, where Dagger's progress shows them
 	// +optional
 	logSink *dagger.Service,
+	// how many tenants every stack serves: 0 or 1 single-tenant (the
+	// default); 2 to 8 turn multitenancy_enabled on, with tenant-a,
+	// tenant-b, ... each pushing and reading its own traces, a Grafana
+	// datasource each, and the tenant-isolation check
+	// +optional
+	tenants int,
 ) (*TempoStack, error) {
 	p, err := daggermod.Profile(images != nil, profile)
 	if err != nil {
@@ -105,7 +114,10 @@ func New(
 	if parallel < 0 || parallel > daggermod.MaxParallel {
 		return nil, fmt.Errorf("--parallel=%d: want 0 (the machine's) or a number of stacks from 1 to %d", parallel, daggermod.MaxParallel)
 	}
-	return &TempoStack{Images: images, Profile: string(p), Parallel: parallel, LogSink: logSink}, nil
+	if err := stack.CheckTenants(tenants); err != nil {
+		return nil, fmt.Errorf("--tenants=%d: %w", tenants, err)
+	}
+	return &TempoStack{Images: images, Profile: string(p), Parallel: parallel, LogSink: logSink, Tenants: tenants}, nil
 }
 
 // Matrix returns the combinations verify-all runs, as a GitHub Actions
@@ -129,7 +141,7 @@ func (m *TempoStack) Config(
 	metricsGenerator bool,
 ) (*dagger.Directory, error) {
 	sel := selection(mode, storage, metricsGenerator)
-	sel.Profile = stack.Profile(m.Profile)
+	sel.Profile, sel.Tenants = stack.Profile(m.Profile), m.Tenants
 	c, err := sel.Combination()
 	if err != nil {
 		return nil, err
@@ -183,7 +195,7 @@ func (m *TempoStack) VerifyAll(
 	failOnError bool,
 ) (*dagger.Directory, error) {
 	return m.verify(ctx, failOnError, func(s daggermod.Session) ([]stack.Combination, error) {
-		return stack.Matrix(s.Profile), nil
+		return s.Matrix(), nil
 	})
 }
 
@@ -262,6 +274,9 @@ func (m *TempoStack) Upgrade(
 	// +default=true
 	failOnError bool,
 ) (*dagger.Directory, error) {
+	if err := stack.SingleTenantOnly("upgrade", "--tenants", m.Tenants); err != nil {
+		return nil, err
+	}
 	target, err := daggermod.Profile(m.Images != nil, to)
 	if err != nil {
 		return nil, err
@@ -282,7 +297,7 @@ func modeOrAll(s daggermod.Session, mode Mode, storage string, metricsGenerator 
 		if storage != "" || !metricsGenerator {
 			return nil, fmt.Errorf("--storage and --metrics-generator choose one combination with --mode; without --mode the four modes on s3 run")
 		}
-		return stack.OnStorage(s.Profile, stack.S3), nil
+		return s.OnS3(), nil
 	}
 	c, err := s.Combination(selection(mode, storage, metricsGenerator))
 	return []stack.Combination{c}, err
@@ -352,6 +367,9 @@ func (m *TempoStack) Bench(
 }
 
 func (m *TempoStack) verify(ctx context.Context, failOnError bool, combos func(daggermod.Session) ([]stack.Combination, error)) (*dagger.Directory, error) {
+	if err := stack.SingleTenantOnly("bench", "--tenants", m.Tenants); err != nil {
+		return nil, err
+	}
 	return m.run(ctx, failOnError, func(ctx context.Context, s daggermod.Session) (daggermod.Reports, error) {
 		cs, err := combos(s)
 		if err != nil {
@@ -450,7 +468,7 @@ func (m *TempoStack) session(ctx context.Context, log io.Writer) (daggermod.Sess
 	if err != nil {
 		return daggermod.Session{}, fmt.Errorf("connect to the session: %w", err)
 	}
-	s := daggermod.Session{Client: client, Profile: stack.Profile(m.Profile), Log: log, Parallel: m.Parallel}
+	s := daggermod.Session{Client: client, Profile: stack.Profile(m.Profile), Log: log, Parallel: m.Parallel, Tenants: m.Tenants}
 	if m.Images != nil {
 		id, err := m.Images.ID(ctx)
 		if err != nil {

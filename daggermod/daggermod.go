@@ -38,6 +38,19 @@ type Session struct {
 	// Parallel is how many stacks Verify and Faults run at once, each
 	// with hostnames of its own; 0 is the machine's (parallel.Default).
 	Parallel int
+	// Tenants is how many tenants every combination serves (the
+	// constructor's --tenants; 0: single-tenant).
+	Tenants int
+}
+
+// Matrix is the profile's full matrix, serving the session's tenants.
+func (s Session) Matrix() []stack.Combination {
+	return stack.WithTenants(stack.Matrix(s.Profile), s.Tenants)
+}
+
+// OnS3 is every mode on s3, serving the session's tenants.
+func (s Session) OnS3() []stack.Combination {
+	return stack.WithTenants(stack.OnStorage(s.Profile, stack.S3), s.Tenants)
 }
 
 // MaxParallel bounds the constructor's --parallel.
@@ -93,7 +106,7 @@ func (s Session) prepare(t pipeline.Tune) pipeline.Prepare {
 // Combination resolves what the caller named (a mode, alias or id, and
 // the parts given separately) for this session's profile.
 func (s Session) Combination(sel stack.Selection) (stack.Combination, error) {
-	sel.Profile = s.Profile
+	sel.Profile, sel.Tenants = s.Profile, s.Tenants
 	return sel.Combination()
 }
 

@@ -161,6 +161,11 @@ func New(mode, storage, profile string, metricsGenerator bool) (Combination, err
 	return c, c.Validate()
 }
 
+// LiveStores reports whether live-stores serve recent data (the Kafka
+// modes of a release that runs them): they answer recent TraceQL metrics
+// too, which 2.x ingesters leave to the metrics-generator.
+func (c Combination) LiveStores() bool { return c.Mode.Kafka() && c.Release().Runs.LiveStore }
+
 // Release is the row of the combination's Tempo release line.
 func (c Combination) Release() Release { return ReleaseOf(c.Profile) }
 

@@ -92,7 +92,7 @@ func (b *builder) files() error {
 		Limits:             b.o.Limits,
 		CompactionDisabled: b.o.CompactionDisabled,
 		MultiTenant:        c.MultiTenant(),
-		LocalBlocks:        c.MetricsGenerator && !b.liveStore() && r.Has(keyTracesStorage),
+		LocalBlocks:        c.MetricsGenerator && !b.liveStore() && r.Runs.LocalBlocks,
 	}
 	if !b.o.RF1After.IsZero() {
 		v.RF1After = b.o.RF1After.UTC().Format(time.RFC3339)

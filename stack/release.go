@@ -66,6 +66,11 @@ type Runs struct {
 	// LocalBlocks: the metrics-generator's local-blocks processor, which
 	// 2.x's TraceQL metrics need (removed in 3.0).
 	LocalBlocks bool
+	// TenantValidation: the distributor and the query-frontend refuse a
+	// tenant ID outside dskit's tenant.ValidTenantID (2.10, grafana/tempo
+	// #5786: 400, gRPC InvalidArgument); before it the distributor takes
+	// any ID it is given.
+	TenantValidation bool
 }
 
 // Blocks are a release's block formats (the "format" of a block's
@@ -139,13 +144,13 @@ var Releases = []Release{
 	},
 	{
 		Profile: Profile210, Version: "2.10.8", Image: "grafana/tempo:2.10.8",
-		Runs:   Runs{Ingester: true, Compactor: true, LiveStore: true, KafkaIngesters: true, LocalBlocks: true},
+		Runs:   Runs{Ingester: true, Compactor: true, LiveStore: true, KafkaIngesters: true, LocalBlocks: true, TenantValidation: true},
 		Blocks: Blocks{Writes: "vParquet4", Reads: []string{"v2", "vParquet3", "vParquet4", "vParquet5"}},
 		Source: "grafana/tempo v2.10.8: cmd/tempo/app/modules.go, docs/sources/tempo/configuration/manifest.md",
 	},
 	{
 		Profile: Profile30, Version: "3.0.3", Image: "grafana/tempo:3.0.3",
-		Runs:   Runs{LiveStore: true},
+		Runs:   Runs{LiveStore: true, TenantValidation: true},
 		Blocks: Blocks{Writes: "vParquet4", Reads: []string{"vParquet3", "vParquet4", "vParquet5"}},
 		// From 3.0.3's upgrade guide and CHANGELOG, for the keys the 2.10
 		// Kafka renderings set (the ingester and compactor blocks go with

@@ -291,7 +291,7 @@ type tempoService struct {
 
 // liveStore: from 2.9 the Kafka path reads recent data from live-stores and
 // runs no ingesters.
-func (b *builder) liveStore() bool { return b.c.Mode.Kafka() && b.c.Release().Runs.LiveStore }
+func (b *builder) liveStore() bool { return b.c.LiveStores() }
 
 // tempoImage is the release's pinned image, or the offline image of the
 // release built here that stands in for it.

@@ -35,6 +35,28 @@ func (c Combination) TenantIDs() []string {
 	return out
 }
 
+// WithTenants is cs, each serving n tenants: a run-wide choice (mage's
+// TEMPO_STACK_TENANTS, the module's --tenants) applied to the list a
+// target runs.
+func WithTenants(cs []Combination, n int) []Combination {
+	out := make([]Combination, len(cs))
+	for i, c := range cs {
+		c.Tenants = n
+		out[i] = c
+	}
+	return out
+}
+
+// SingleTenantOnly refuses tenants for what runs one tenant only (the
+// bench measures the architecture, an upgrade moves one tenant's data):
+// what names the knob says which (TEMPO_STACK_TENANTS, --tenants).
+func SingleTenantOnly(what, knob string, n int) error {
+	if n > 1 {
+		return fmt.Errorf("%s runs single-tenant: unset %s (it is %d); verify, faults and up take tenants", what, knob, n)
+	}
+	return nil
+}
+
 // CheckTenants refuses a number of tenants a stack cannot serve.
 func CheckTenants(n int) error {
 	if n < 0 || n > MaxTenants {

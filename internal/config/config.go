@@ -25,6 +25,9 @@ const (
 	EnvProfile = "TEMPO_STACK_PROFILE"
 	// EnvStorage gives the storage of a target that names only a mode.
 	EnvStorage = "TEMPO_STACK_STORAGE"
+	// EnvTenants is how many tenants every stack of a run serves (0 or 1:
+	// single-tenant; 2 to 8: multitenancy_enabled).
+	EnvTenants = "TEMPO_STACK_TENANTS"
 	// EnvReports moves the reports (default build/reports).
 	EnvReports = "TEMPO_STACK_REPORTS"
 	// EnvKeep=1 keeps each run's directory (configs, data, logs).
@@ -64,6 +67,10 @@ const DefaultBasePort = 20000
 // MaxParallel bounds EnvParallel: eight stacks are the whole matrix.
 const MaxParallel = 8
 
+// MaxTenants bounds EnvTenants (stack.MaxTenants; config_test checks the
+// two agree, config importing nothing of the project's).
+const MaxTenants = 8
+
 // Env is the environment as tempo-stack reads it. Names (runtime, image
 // set, profile, storage) stay as written: the packages that know what is
 // valid check them, naming the variable. Zero values mean "the default".
@@ -73,6 +80,7 @@ type Env struct {
 	Keep                              bool
 	BasePort                          int // default DefaultBasePort
 	Parallel                          int // 0: the machine's
+	Tenants                           int // 0: single-tenant
 	Cache                             string
 	DebianMirror                      string // "": deb.debian.org
 	Engine                            string // "", host or dagger
@@ -137,6 +145,7 @@ func Read(lookup func(string) (string, bool)) (Env, error) {
 	}
 	e.BasePort = num(EnvBasePort, 1024, 65000, DefaultBasePort, "a port number")
 	e.Parallel = num(EnvParallel, 1, MaxParallel, 0, "a number of stacks")
+	e.Tenants = num(EnvTenants, 0, MaxTenants, 0, "a number of tenants (0 or 1: single-tenant, the default)")
 	e.Bench.Steps = num(EnvBenchSteps, 1, 1000, 0, "a number of steps")
 	for _, f := range []struct {
 		name string

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tempo-stack/tempo-stack/stack"
 )
 
 func env(kv map[string]string) func(string) (string, bool) {
@@ -46,5 +48,14 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "want") {
 			t.Errorf("%s=%s: %v, want an error naming the variable and what is valid", name, bad, err)
 		}
+	}
+}
+
+func TestMaxTenantsIsTheModels(t *testing.T) {
+	if MaxTenants != stack.MaxTenants {
+		t.Fatalf("config.MaxTenants %d, stack.MaxTenants %d: make them agree", MaxTenants, stack.MaxTenants)
+	}
+	if _, err := Read(env(map[string]string{EnvTenants: "9"})); err == nil || !strings.Contains(err.Error(), EnvTenants) {
+		t.Fatalf("TEMPO_STACK_TENANTS=9: got %v, want an error naming the variable", err)
 	}
 }

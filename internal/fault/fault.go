@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tempo-stack/tempo-stack/internal/runner"
+	"github.com/tempo-stack/tempo-stack/internal/tenant"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -74,6 +75,9 @@ func (s Scenario) RenderTimings() stack.Timings {
 // fault/<scenario>.
 func (s Scenario) Run(ctx context.Context, env *Env) verify.Result {
 	start := time.Now()
+	// On a multi-tenant stack the scenario's own reads (blocks, probes,
+	// metrics) act as the first tenant; its pushes cover every tenant.
+	ctx = tenant.ForStack(ctx, env.E.Plan.Combination)
 	o := s.run(ctx, env)
 	o.Counts.Timings = s.Declared
 	return verify.Result{Name: "fault/" + s.Name, Proves: s.Proves, Status: o.Status, Reason: o.Reason,
@@ -90,29 +94,67 @@ func (s Scenario) Failed(why string) verify.Result {
 	return verify.Result{Name: "fault/" + s.Name, Proves: s.Proves, Status: verify.Fail, Reason: why, Fault: &verify.Fault{Timings: s.Declared}}
 }
 
-// Push is one scenario's set of traces.
+// Push is one scenario's set of traces. On a multi-tenant stack every
+// tenant pushed its share: Owner names each trace's tenant and RunIDs
+// each tenant's run, and every read of a trace acts as its tenant.
 type Push struct {
 	RunID  string
 	Traces []tracegen.Trace
 	At     time.Time
+	// Owner is the tenant of each trace ID; nil on a single-tenant stack.
+	Owner map[string]string
+	// RunIDs are each tenant's run id (the first is RunID).
+	RunIDs map[string]string
+}
+
+// as is ctx acting as the trace's tenant (unchanged on a single-tenant
+// push).
+func (p Push) as(ctx context.Context, traceID string) context.Context {
+	if owner, ok := p.Owner[traceID]; ok {
+		return tenant.With(ctx, owner)
+	}
+	return ctx
 }
 
 // Push sends n traces in waves through the distributor, tagged with a run
-// id of their own, so a scenario counts only what it pushed.
+// id of their own, so a scenario counts only what it pushed; on a
+// multi-tenant stack n per tenant, each tenant with a run of its own.
 func (env *Env) Push(ctx context.Context, label string, n, waves int) (Push, error) {
-	id := fmt.Sprintf("%s-%s-%d", env.E.Plan.Combination.ID(), label, time.Now().UnixNano())
-	r, err := tracegen.Push(ctx, tracegen.Config{
-		Endpoint: env.E.Addr(stack.ServiceDistributor, stack.PortOTLPGRPC), RunID: id, Traces: n, ErrorEvery: 4,
-		Waves: waves, WaveGap: 4 * time.Second,
-	})
-	if err != nil {
-		return Push{}, err
+	base := fmt.Sprintf("%s-%s-%d", env.E.Plan.Combination.ID(), label, time.Now().UnixNano())
+	c := env.E.Plan.Combination
+	out := Push{RunID: base}
+	if c.MultiTenant() {
+		out.Owner, out.RunIDs = map[string]string{}, map[string]string{}
 	}
-	if r.BatchesAccepted != r.BatchesSent {
-		return Push{}, fmt.Errorf("%d of %d batches accepted: %s", r.BatchesAccepted, r.BatchesSent, strings.Join(r.ExportErrors, "; "))
+	for i, owner := range c.TenantIDs() {
+		id, tctx := base, ctx
+		if c.MultiTenant() {
+			tctx = tenant.With(ctx, owner)
+			if i > 0 {
+				id = base + "-" + owner
+			}
+			out.RunIDs[owner] = id
+		}
+		r, err := tracegen.Push(tctx, tracegen.Config{
+			Endpoint: env.E.Addr(stack.ServiceDistributor, stack.PortOTLPGRPC), RunID: id, Traces: n, ErrorEvery: 4,
+			Waves: waves, WaveGap: 4 * time.Second,
+		})
+		if err != nil {
+			return Push{}, err
+		}
+		if r.BatchesAccepted != r.BatchesSent {
+			return Push{}, fmt.Errorf("%d of %d batches accepted: %s", r.BatchesAccepted, r.BatchesSent, strings.Join(r.ExportErrors, "; "))
+		}
+		for _, t := range r.Traces {
+			if out.Owner != nil {
+				out.Owner[t.ID] = owner
+			}
+		}
+		out.Traces = append(out.Traces, r.Traces...)
+		env.Log("pushed %d traces (run %s)", len(r.Traces), id)
 	}
-	env.Log("pushed %d traces (run %s)", len(r.Traces), id)
-	return Push{RunID: id, Traces: r.Traces, At: time.Now()}, nil
+	out.At = time.Now()
+	return out, nil
 }
 
 // Missing lists the pushed traces that Tempo does not return complete in
@@ -145,7 +187,7 @@ func ids(gaps []gap) map[string]bool {
 // only is the part of a push that gaps name.
 func only(p Push, gaps []gap) Push {
 	named := ids(gaps)
-	out := Push{RunID: p.RunID, At: p.At}
+	out := Push{RunID: p.RunID, At: p.At, Owner: p.Owner, RunIDs: p.RunIDs}
 	for _, t := range p.Traces {
 		if named[t.ID] {
 			out.Traces = append(out.Traces, t)
@@ -162,7 +204,7 @@ type gap struct{ id, why string }
 func (env *Env) gaps(ctx context.Context, p Push, mode string) (gaps []gap, dups map[string]int) {
 	dups = map[string]int{}
 	for _, t := range p.Traces {
-		got, err := env.E.Trace(ctx, t.ID, mode)
+		got, err := env.E.Trace(p.as(ctx, t.ID), t.ID, mode)
 		if err != nil {
 			gaps = append(gaps, gap{t.ID, err.Error()})
 			continue
@@ -270,7 +312,7 @@ func (env *Env) Tally(ctx context.Context, p Push, recovery time.Duration, searc
 	}
 	verify.Poll(ctx, wait, 500*time.Millisecond, func() (bool, string) {
 		var err error
-		if searched, err = env.E.RunTraces(ctx, p.RunID, p.At); err != nil {
+		if searched, err = env.searchRuns(ctx, p); err != nil {
 			return false, err.Error()
 		}
 		for id := range byID {
@@ -299,7 +341,45 @@ func (env *Env) Tally(ctx context.Context, p Push, recovery time.Duration, searc
 		head = fmt.Sprintf("%d pushed, %d complete by ID (%d of them not returned by TraceQL { span.%s = %q }: known upstream behaviour, %s), %d lost, %d duplicated span IDs",
 			c.Pushed, c.Found, unsearched, tracegen.RunAttribute, p.RunID, searchGap, c.Lost, c.Duplicated)
 	}
-	return c, slices.Concat([]string{head}, ev, First(missing, 5))
+	return c, slices.Concat([]string{head}, perTenant(p, byID, searched, searchGap != ""), ev, First(missing, 5))
+}
+
+// searchRuns is every trace TraceQL returns for the push's run ids, each
+// searched as its tenant.
+func (env *Env) searchRuns(ctx context.Context, p Push) (map[string]bool, error) {
+	if len(p.RunIDs) == 0 {
+		return env.E.RunTraces(ctx, p.RunID, p.At)
+	}
+	all := map[string]bool{}
+	for owner, run := range p.RunIDs {
+		got, err := env.E.RunTraces(tenant.With(ctx, owner), run, p.At)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", owner, err)
+		}
+		maps.Copy(all, got)
+	}
+	return all, nil
+}
+
+// perTenant says, on a multi-tenant push, what each tenant pushed and
+// found (complete by ID, and searched unless a known gap excuses it).
+func perTenant(p Push, complete, searched map[string]bool, excused bool) []string {
+	if p.Owner == nil {
+		return nil
+	}
+	pushed, found := map[string]int{}, map[string]int{}
+	for _, t := range p.Traces {
+		owner := p.Owner[t.ID]
+		pushed[owner]++
+		if complete[t.ID] && (searched[t.ID] || excused) {
+			found[owner]++
+		}
+	}
+	var out []string
+	for _, owner := range slices.Sorted(maps.Keys(pushed)) {
+		out = append(out, fmt.Sprintf("tenant %s: %d pushed, %d found, %d lost", owner, pushed[owner], found[owner], pushed[owner]-found[owner]))
+	}
+	return out
 }
 
 // verdict turns the counts and the scenario's own finding into an outcome:

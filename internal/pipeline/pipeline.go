@@ -17,6 +17,7 @@ import (
 	"github.com/tempo-stack/tempo-stack/internal/redact"
 	"github.com/tempo-stack/tempo-stack/internal/report"
 	"github.com/tempo-stack/tempo-stack/internal/runner"
+	"github.com/tempo-stack/tempo-stack/internal/tenant"
 	"github.com/tempo-stack/tempo-stack/internal/tracegen"
 	"github.com/tempo-stack/tempo-stack/internal/verify"
 	"github.com/tempo-stack/tempo-stack/stack"
@@ -104,6 +105,10 @@ func Verify(ctx context.Context, rt runner.Runtime, e verify.Endpoints, o Option
 		}
 	}
 	clock.mark("provision Grafana (twice)")
+	// A multi-tenant stack: the suite pushes and reads as its first tenant,
+	// and the others push their own traces for tenant-isolation.
+	ctx = tenant.ForStack(ctx, p.Combination)
+	s.Tenant = tenant.Of(ctx)
 	if err := push(ctx, s, o, logf, clock.mark); err != nil {
 		out.Error = err.Error()
 		return out
@@ -132,7 +137,29 @@ func push(ctx context.Context, s *verify.Suite, o Options, logf func(string, ...
 		ErrorEvery: o.ErrorEvery, Waves: o.Waves, WaveGap: o.WaveGap, OnTrace: s.Watch(ctx),
 	})
 	s.PushedAt = time.Now()
+	ids := s.E.Plan.Combination.TenantIDs()
+	if len(ids) > 1 {
+		s.Others = pushOthers(ctx, s, ids[1:], logf)
+	}
 	return nil
+}
+
+// OtherTenantTraces is how many traces each tenant but the first pushes:
+// enough to be found, or counted, in another's reads.
+const OtherTenantTraces = 6
+
+// pushOthers pushes each other tenant's own traces in one wave.
+func pushOthers(ctx context.Context, s *verify.Suite, tenants []string, logf func(string, ...any)) []verify.TenantPush {
+	var out []verify.TenantPush
+	for _, id := range tenants {
+		p := verify.TenantPush{Tenant: id, RunID: s.RunID + "-" + id}
+		logf("pushing %d traces as %s", OtherTenantTraces, id)
+		p.Pushed, p.Err = tracegen.Push(tenant.With(ctx, id), tracegen.Config{
+			Endpoint: s.E.Addr(stack.ServiceDistributor, stack.PortOTLPGRPC), RunID: p.RunID, Traces: OtherTenantTraces, ErrorEvery: 4,
+		})
+		out = append(out, p)
+	}
+	return out
 }
 
 func logCheck(logf func(string, ...any)) func(verify.Result) {

@@ -71,6 +71,9 @@ func Bench(ctx context.Context, h Host, target string, smoke bool) error {
 	if err != nil {
 		return err
 	}
+	if err := stack.SingleTenantOnly("the bench", config.EnvTenants, choice.Tenants); err != nil {
+		return err
+	}
 	if choice.Runtime == DaggerName && o.Factor != 2 {
 		return fmt.Errorf("the module's bench doubles the rate each step: unset %s", config.EnvBenchFactor)
 	}

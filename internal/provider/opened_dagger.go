@@ -32,6 +32,8 @@ import (
 type daggerRuntime struct {
 	host    Host
 	profile stack.Profile
+	// tenants is what the constructor's --tenants says every stack serves.
+	tenants int
 	cli     daggercli.CLI
 	// call is `call` with the constructor's arguments.
 	call []string
@@ -56,7 +58,7 @@ func openDagger(ctx context.Context, h Host, c Choice) (*daggerRuntime, error) {
 	// The module's constructor takes the images and the profile; the
 	// images' own profile needs no flag, so the command stays the
 	// README's.
-	rt := &daggerRuntime{host: h, profile: c.Profile, cli: cli, call: []string{"call"}}
+	rt := &daggerRuntime{host: h, profile: c.Profile, tenants: c.Tenants, cli: cli, call: []string{"call"}}
 	if c.Images == stack.Offline {
 		b, _, err := images.BuildNamed(ctx, h.Tools)
 		if err != nil {
@@ -71,6 +73,9 @@ func openDagger(ctx context.Context, h Host, c Choice) (*daggerRuntime, error) {
 	// machine its engine runs on, as the local runtime does here.
 	if h.Env.Parallel != 0 {
 		rt.call = append(rt.call, "--parallel="+strconv.Itoa(h.Env.Parallel))
+	}
+	if c.Tenants > 1 {
+		rt.call = append(rt.call, "--tenants="+strconv.Itoa(c.Tenants))
 	}
 	return rt, nil
 }
@@ -126,7 +131,7 @@ func daggerCLI(ctx context.Context, h Host) (daggercli.CLI, error) {
 // Verify calls verify (one combination) or verify-all.
 func (rt *daggerRuntime) Verify(ctx context.Context, combos []stack.Combination) error {
 	args := slices.Clone(rt.call)
-	all := stack.Matrix(rt.profile)
+	all := stack.WithTenants(stack.Matrix(rt.profile), rt.tenants)
 	switch {
 	case len(combos) == 1:
 		args = append(append(args, "verify"), daggercli.CombinationFlags(combos[0])...)
@@ -155,7 +160,7 @@ func (rt *daggerRuntime) Faults(ctx context.Context, combos []stack.Combination,
 	switch {
 	case len(combos) == 1:
 		args = append(args, daggercli.CombinationFlags(combos[0])...)
-	case !sameIDs(combos, stack.OnStorage(rt.profile, stack.S3)):
+	case !sameIDs(combos, stack.WithTenants(stack.OnStorage(rt.profile, stack.S3), rt.tenants)):
 		return fmt.Errorf("the Dagger module runs faults on one combination or on the four modes on s3, not %d combinations", len(combos))
 	}
 	if len(scenarios) < len(fault.Scenarios()) {

@@ -65,7 +65,7 @@ func FaultPaths(ctx context.Context, h Host) error {
 		return fmt.Errorf("faults:paths runs on the local or compose runtime (%s=local): on dagger, run faults:all or faults:mode", config.EnvRuntime)
 	}
 	return onRuntime(ctx, h, choice, func(rt Runtime) error {
-		return rt.Faults(ctx, stack.OnStorage(choice.Profile, stack.S3), fault.Scenarios(), true, true)
+		return rt.Faults(ctx, stack.WithTenants(stack.OnStorage(choice.Profile, stack.S3), choice.Tenants), fault.Scenarios(), true, true)
 	})
 }
 

@@ -117,6 +117,9 @@ type Choice struct {
 	// Also are the Tempo lines beside Profile a run starts (an upgrade's
 	// new sides): the local runtime builds what these need too.
 	Also []stack.Profile
+	// Tenants is TEMPO_STACK_TENANTS: how many tenants every stack of the
+	// run serves (0: single-tenant).
+	Tenants int
 }
 
 // Choose reads the choice from env. A target that fixes its runtime
@@ -128,7 +131,7 @@ func Choose(ctx context.Context, env config.Env, runtime string) (Choice, error)
 			return Choice{}, err
 		}
 	}
-	c := Choice{Runtime: runtime, Storage: env.Storage}
+	c := Choice{Runtime: runtime, Storage: env.Storage, Tenants: env.Tenants}
 	if runtime == LocalName {
 		p, err := LocalProfile(env.Profile)
 		c.Profile = p
@@ -146,14 +149,24 @@ func Choose(ctx context.Context, env config.Env, runtime string) (Choice, error)
 // Combination reads what a target names (a mode, alias or combination id,
 // with TEMPO_STACK_STORAGE) for the choice's profile.
 func (c Choice) Combination(target string) (stack.Combination, error) {
-	return stack.Selection{Target: target, Storage: c.Storage, Profile: c.Profile}.Combination()
+	return stack.Selection{Target: target, Storage: c.Storage, Profile: c.Profile, Tenants: c.Tenants}.Combination()
+}
+
+// Matrix is the release's full matrix, serving the choice's tenants.
+func (c Choice) Matrix() []stack.Combination {
+	return stack.WithTenants(stack.Matrix(c.Profile), c.Tenants)
+}
+
+// Ends are the matrix's ends (stack.Ends), serving the choice's tenants.
+func (c Choice) Ends() []stack.Combination {
+	return stack.WithTenants(stack.Ends(c.Profile), c.Tenants)
 }
 
 // TargetOrModes is the target's combination, or with no target the four
 // modes on s3 (what faults:all and bench:all run).
 func (c Choice) TargetOrModes(target string) ([]stack.Combination, error) {
 	if target == "" {
-		return stack.OnStorage(c.Profile, stack.S3), nil
+		return stack.WithTenants(stack.OnStorage(c.Profile, stack.S3), c.Tenants), nil
 	}
 	one, err := c.Combination(target)
 	return []stack.Combination{one}, err
@@ -166,5 +179,5 @@ func (c Choice) OneStorage() ([]stack.Combination, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", config.EnvStorage, err)
 	}
-	return stack.OnStorage(c.Profile, st), nil
+	return stack.WithTenants(stack.OnStorage(c.Profile, st), c.Tenants), nil
 }

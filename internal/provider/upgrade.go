@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/tempo-stack/tempo-stack/internal/config"
 	"github.com/tempo-stack/tempo-stack/internal/upgrade"
 	"github.com/tempo-stack/tempo-stack/stack"
 )
@@ -32,6 +33,9 @@ const (
 func Upgrades(ctx context.Context, h Host, target string, moves Moves) error {
 	choice, err := Choose(ctx, h.Env, "")
 	if err != nil {
+		return err
+	}
+	if err := stack.SingleTenantOnly("an upgrade", config.EnvTenants, choice.Tenants); err != nil {
 		return err
 	}
 	if choice.Runtime == ComposeName {

@@ -51,6 +51,16 @@ func OwnerAttribute(tenant string) string {
 // checkout client, payment server.
 const SpansPerTrace = 5
 
+// SpansOf is how many spans of each trace a service makes.
+var SpansOf = map[string]int{"frontend": 2, "checkout": 2, "payment": 1}
+
+// ShortestSpan and LongestSpan bound every span's duration (the charge
+// and the root span).
+const (
+	ShortestSpan = 22 * time.Millisecond
+	LongestSpan  = 40 * time.Millisecond
+)
+
 // Config of a push.
 type Config struct {
 	Endpoint string // host:port of the distributor's OTLP gRPC receiver

@@ -40,6 +40,12 @@ type Suite struct {
 	E        Endpoints
 	Timeouts Timeouts
 	RunID    string
+	// Tenant is the tenant the suite pushes and reads as (the context of
+	// its checks acts as it, internal/tenant): a multi-tenant stack's
+	// first, "" on a single-tenant stack.
+	Tenant string
+	// Others are the other tenants' pushes of a multi-tenant stack.
+	Others []TenantPush
 	// Readiness is each started service's time to ready.
 	Readiness map[string]time.Duration
 	// Restarts are services the runtime restarted after an early exit.
@@ -90,6 +96,8 @@ func (s *Suite) Checks() []Check {
 		{"compacted", "compaction replaced blocks with higher-level ones, per the components' metrics, and no trace was lost", s.compacted},
 		{"metrics-generator", "Prometheus holds span-metrics calls and service-graph edges for the pushed services", s.metricsGenerator},
 		{"grafana", "a TraceQL trace-ID query through Grafana's /api/ds/query returns the pushed trace", s.grafana},
+		{"traceql-metrics", "TraceQL metrics (/api/metrics/query_range) count exactly the pushed spans per service, and rate() and quantile_over_time() have their series", s.traceqlMetrics},
+		{"tenant-isolation", "each tenant reads only its own traces (by ID, search, tag names and values, TraceQL metrics, Grafana, generator series); no tenant or an invalid one is refused", s.tenantIsolation},
 		{"minio-console", "the MinIO console serves its page", s.minioConsole},
 		{"redpanda-console", "the Redpanda console answers its health endpoint", s.console},
 	}
@@ -300,11 +308,8 @@ func (s *Suite) missingTraces(ctx context.Context, mode string, seen map[string]
 			missing = append(missing, fmt.Sprintf("%s: %v", t.ID, err))
 			continue
 		}
-		want := slices.Clone(t.SpanIDs)
-		sort.Strings(want)
-		sort.Strings(got)
-		if !slices.Equal(got, want) {
-			missing = append(missing, fmt.Sprintf("%s: got spans %v, want %v", t.ID, got, want))
+		if !sameIDs(got, t.SpanIDs) {
+			missing = append(missing, fmt.Sprintf("%s: got spans %v, want %v", t.ID, got, t.SpanIDs))
 			continue
 		}
 		seen[t.ID] = time.Now()
@@ -672,15 +677,13 @@ func (s *Suite) grafana(ctx context.Context) outcome {
 		return o
 	}
 	t := s.Pushed.Traces[0]
-	body := fmt.Sprintf(`{"queries":[{"refId":"A","datasource":{"type":"tempo","uid":%q},"queryType":"traceql","query":%q}],"from":"%d","to":"%d"}`,
-		stack.TempoUID, t.ID, t.PushedAt.Add(-time.Hour).UnixMilli(), time.Now().Add(time.Hour).UnixMilli())
-	u := "http://" + s.E.Addr(stack.ServiceGrafana, stack.PortHTTP) + "/api/ds/query"
+	uid := stack.TempoDatasourceUID(s.E.Plan.Combination, s.Tenant)
 	var spans int
 	var first string
 	attempts, began := 0, time.Now()
 	ok, why := poll(ctx, s.Timeouts.Queryable, time.Second, func() (bool, string) {
 		attempts++
-		n, why := s.grafanaTrace(ctx, u, body, t)
+		n, why := s.grafanaTraceVia(ctx, uid, t)
 		if why != "" && first == "" {
 			first = why
 		}
@@ -688,19 +691,31 @@ func (s *Suite) grafana(ctx context.Context) outcome {
 		return why == "", why
 	})
 	if !ok {
-		return failed(why, "POST "+u+" "+body)
+		return failed(why, "POST "+s.grafanaQueryURL()+" "+grafanaTraceQuery(uid, t))
 	}
-	ev := []string{fmt.Sprintf("trace %s through Grafana's Tempo datasource: %d spans, IDs match", t.ID, spans)}
+	ev := []string{fmt.Sprintf("trace %s through Grafana's Tempo datasource %s: %d spans, IDs match", t.ID, uid, spans)}
 	if attempts > 1 {
 		ev = append(ev, fmt.Sprintf("answered on attempt %d, %s after the first, which failed: %s", attempts, time.Since(began).Round(10*time.Millisecond), first))
 	}
 	return passed(ev...)
 }
 
-// grafanaTrace is one query of the grafana check: the trace's span count,
-// or why it is not the pushed trace.
-func (s *Suite) grafanaTrace(ctx context.Context, u, body string, t tracegen.Trace) (int, string) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewBufferString(body))
+func (s *Suite) grafanaQueryURL() string {
+	return "http://" + s.E.Addr(stack.ServiceGrafana, stack.PortHTTP) + "/api/ds/query"
+}
+
+// grafanaTraceQuery is the body of Explore's trace-ID query of t through
+// the Tempo datasource uid.
+func grafanaTraceQuery(uid string, t tracegen.Trace) string {
+	return fmt.Sprintf(`{"queries":[{"refId":"A","datasource":{"type":"tempo","uid":%q},"queryType":"traceql","query":%q}],"from":"%d","to":"%d"}`,
+		uid, t.ID, t.PushedAt.Add(-time.Hour).UnixMilli(), time.Now().Add(time.Hour).UnixMilli())
+}
+
+// grafanaTraceVia asks Grafana's Tempo datasource uid for t, as its admin
+// (Grafana adds the datasource's tenant header, never this request): the
+// trace's span count, or why it is not the pushed trace (0 spans).
+func (s *Suite) grafanaTraceVia(ctx context.Context, uid string, t tracegen.Trace) (int, string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.grafanaQueryURL(), bytes.NewBufferString(grafanaTraceQuery(uid, t)))
 	if err != nil {
 		return 0, err.Error()
 	}
@@ -742,11 +757,8 @@ func (s *Suite) grafanaTrace(ctx context.Context, u, body string, t tracegen.Tra
 	for i := range spanIDs {
 		spanIDs[i] = hexID(spanIDs[i], 16)
 	}
-	want := slices.Clone(t.SpanIDs)
-	sort.Strings(want)
-	sort.Strings(spanIDs)
-	if !slices.Equal(spanIDs, want) {
-		return 0, fmt.Sprintf("trace %s through Grafana has spans %v, want %v: %s", t.ID, spanIDs, want, excerpt(resp))
+	if !sameIDs(spanIDs, t.SpanIDs) {
+		return len(spanIDs), fmt.Sprintf("trace %s through Grafana has spans %v, want %v: %s", t.ID, spanIDs, t.SpanIDs, excerpt(resp))
 	}
 	return len(spanIDs), ""
 }
@@ -790,6 +802,14 @@ func (s *Suite) runnable(name, absent string) (stack.Service, outcome, bool) {
 		return svc, skipped(svc.Unavailable), false
 	}
 	return svc, outcome{}, true
+}
+
+// sameIDs reports whether two lists hold the same IDs, in any order.
+func sameIDs(got, want []string) bool {
+	a, b := slices.Clone(got), slices.Clone(want)
+	sort.Strings(a)
+	sort.Strings(b)
+	return slices.Equal(a, b)
 }
 
 func sameSet(a, b map[string]bool) bool {
