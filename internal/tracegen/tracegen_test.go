@@ -5,13 +5,19 @@ import (
 	"encoding/hex"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/trace"
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/tempo-stack/tempo-stack/internal/tenant"
+	"github.com/tempo-stack/tempo-stack/stack"
 )
 
 // collector is an OTLP gRPC endpoint that records what it receives.
@@ -152,5 +158,63 @@ func TestTracesAreRootsWhateverTheContextCarries(t *testing.T) {
 			t.Fatalf("trace %s is not a root of its own (parent %s, seen %v)", tr.ID, parent.TraceID(), seen)
 		}
 		seen[tr.ID] = true
+	}
+}
+
+// The counts and durations TraceQL metrics are checked against, and the
+// tenant a push acts as: its header on every request, its owner tag on
+// every span.
+func TestSpansPerServiceDurationsAndTenant(t *testing.T) {
+	var headers []string
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &collector{}
+	srv := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		md, _ := metadata.FromIncomingContext(ctx)
+		headers = append(headers, strings.Join(md.Get(stack.TenantHeader), ","))
+		return h(ctx, req)
+	}))
+	collectortrace.RegisterTraceServiceServer(srv, c)
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(srv.Stop)
+	if _, err := Push(tenant.With(context.Background(), "tenant-b"), Config{Endpoint: ln.Addr().String(), RunID: "run-2", Traces: 3}); err != nil {
+		t.Fatal(err)
+	}
+	perService := map[string]int{}
+	for _, r := range c.reqs {
+		for _, rs := range r.ResourceSpans {
+			var svc string
+			for _, a := range rs.Resource.Attributes {
+				if a.Key == "service.name" {
+					svc = a.Value.GetStringValue()
+				}
+			}
+			for _, ss := range rs.ScopeSpans {
+				for _, s := range ss.Spans {
+					perService[svc]++
+					d := time.Duration(s.EndTimeUnixNano - s.StartTimeUnixNano)
+					if d < ShortestSpan || d > LongestSpan {
+						t.Errorf("span %s lasts %s, outside %s..%s", s.Name, d, ShortestSpan, LongestSpan)
+					}
+					owned := false
+					for _, a := range s.Attributes {
+						owned = owned || (a.Key == OwnerAttribute("tenant-b") && a.Value.GetStringValue() == "tenant-b")
+					}
+					if !owned {
+						t.Errorf("span %s lacks %s", s.Name, OwnerAttribute("tenant-b"))
+					}
+				}
+			}
+		}
+	}
+	for svc, n := range SpansOf {
+		if perService[svc] != 3*n {
+			t.Errorf("%s: %d spans for 3 traces, want %d", svc, perService[svc], 3*n)
+		}
+	}
+	if len(headers) != 3 || headers[0] != "tenant-b" {
+		t.Errorf("tenant headers %v, want tenant-b on each of 3 requests", headers)
 	}
 }
