@@ -408,19 +408,9 @@ func (s *Suite) search(ctx context.Context) outcome {
 		}
 	}
 	// Tag names and values, over the same window.
-	var tags struct {
-		Scopes []struct {
-			Name string   `json:"name"`
-			Tags []string `json:"tags"`
-		} `json:"scopes"`
-	}
-	tu := s.tempoURL("/api/v2/search/tags?scope=span" + s.searchWindow())
-	if err := getJSON(ctx, tu, &tags); err != nil {
+	spanTags, tu, err := s.spanTagNames(ctx)
+	if err != nil {
 		return failed("tag names: "+err.Error(), ev...)
-	}
-	var spanTags []string
-	for _, sc := range tags.Scopes {
-		spanTags = append(spanTags, sc.Tags...)
 	}
 	for _, want := range []string{tracegen.RunAttribute, "http.route"} {
 		if !slices.Contains(spanTags, want) {
@@ -428,18 +418,9 @@ func (s *Suite) search(ctx context.Context) outcome {
 		}
 	}
 	ev = append(ev, fmt.Sprintf("span tag names include %s, http.route (%d span tags)", tracegen.RunAttribute, len(spanTags)))
-	var values struct {
-		TagValues []struct {
-			Value string `json:"value"`
-		} `json:"tagValues"`
-	}
-	vu := s.tempoURL("/api/v2/search/tag/span." + tracegen.RunAttribute + "/values?" + strings.TrimPrefix(s.searchWindow(), "&"))
-	if err := getJSON(ctx, vu, &values); err != nil {
+	vals, vu, err := s.runValues(ctx)
+	if err != nil {
 		return failed("tag values: "+err.Error(), ev...)
-	}
-	var vals []string
-	for _, v := range values.TagValues {
-		vals = append(vals, v.Value)
 	}
 	if !slices.Contains(vals, s.RunID) {
 		return failed(fmt.Sprintf("run id %s not among the values of span.%s", s.RunID, tracegen.RunAttribute), append(ev, "GET "+vu, fmt.Sprintf("values: %v", firstN(vals, 10)))...)

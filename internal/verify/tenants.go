@@ -149,7 +149,7 @@ func (s *Suite) tenantReads(ctx context.Context, own TenantPush, all []TenantPus
 	saw = append(saw, fmt.Sprintf("%s: search {} -> %d traces, exactly its own", name, len(got)))
 
 	// Tag names: each tenant's spans carry an attribute named for it.
-	tags, err := s.spanTagNames(ctx)
+	tags, _, err := s.spanTagNames(ctx)
 	if err != nil {
 		return saw, leaks, "tag names: " + err.Error()
 	}
@@ -163,7 +163,7 @@ func (s *Suite) tenantReads(ctx context.Context, own TenantPush, all []TenantPus
 		}
 	}
 	// Tag values: the run ids of span.tempo_stack.run.
-	if runs, err = s.runValues(ctx); err != nil {
+	if runs, _, err = s.runValues(ctx); err != nil {
 		return saw, leaks, "tag values: " + err.Error()
 	}
 	if !slices.Contains(runs, own.RunID) {
@@ -185,14 +185,9 @@ func (s *Suite) tenantReads(ctx context.Context, own TenantPush, all []TenantPus
 	var byRun map[string]float64
 	want := float64(len(own.Pushed.Traces) * tracegen.SpansPerTrace)
 	ok, w = poll(ctx, s.Timeouts.Metrics, time.Second, func() (bool, string) {
-		series, at, err := s.metricsRange(ctx, q)
-		u = at
-		if err != nil {
+		var err error
+		if byRun, u, err = s.countBy(ctx, q, "span."+tracegen.RunAttribute); err != nil {
 			return false, err.Error()
-		}
-		byRun = map[string]float64{}
-		for _, sr := range series {
-			byRun[sr.label("span."+tracegen.RunAttribute)] += sr.sum()
 		}
 		return byRun[own.RunID] == want && len(byRun) == 1, fmt.Sprintf("spans by run %v, want %g of its run only", byRun, want)
 	})
@@ -256,26 +251,29 @@ func missingOf(ctx context.Context, s *Suite, traces []tracegen.Trace) []string 
 	return out
 }
 
-// spanTagNames are the span-scope tag names of the run's window.
-func (s *Suite) spanTagNames(ctx context.Context) ([]string, error) {
+// spanTagNames are the span-scope tag names of the run's window, and the
+// URL that listed them.
+func (s *Suite) spanTagNames(ctx context.Context) ([]string, string, error) {
 	var tags struct {
 		Scopes []struct {
 			Name string   `json:"name"`
 			Tags []string `json:"tags"`
 		} `json:"scopes"`
 	}
-	if err := getJSON(ctx, s.tempoURL("/api/v2/search/tags?scope=span"+s.searchWindow()), &tags); err != nil {
-		return nil, err
+	u := s.tempoURL("/api/v2/search/tags?scope=span" + s.searchWindow())
+	if err := getJSON(ctx, u, &tags); err != nil {
+		return nil, u, err
 	}
 	var out []string
 	for _, sc := range tags.Scopes {
 		out = append(out, sc.Tags...)
 	}
-	return out, nil
+	return out, u, nil
 }
 
-// runValues are the values of span.tempo_stack.run in the run's window.
-func (s *Suite) runValues(ctx context.Context) ([]string, error) {
+// runValues are the values of span.tempo_stack.run in the run's window,
+// and the URL that listed them.
+func (s *Suite) runValues(ctx context.Context) ([]string, string, error) {
 	var values struct {
 		TagValues []struct {
 			Value string `json:"value"`
@@ -283,13 +281,13 @@ func (s *Suite) runValues(ctx context.Context) ([]string, error) {
 	}
 	u := s.tempoURL("/api/v2/search/tag/span." + tracegen.RunAttribute + "/values?" + strings.TrimPrefix(s.searchWindow(), "&"))
 	if err := getJSON(ctx, u, &values); err != nil {
-		return nil, err
+		return nil, u, err
 	}
 	var out []string
 	for _, v := range values.TagValues {
 		out = append(out, v.Value)
 	}
-	return out, nil
+	return out, u, nil
 }
 
 // refusals pushes and queries with no tenant and with an invalid one:

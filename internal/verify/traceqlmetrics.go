@@ -78,6 +78,20 @@ func (s *Suite) metricsRange(ctx context.Context, q string) ([]metricsSeries, st
 	return r.Series, u, nil
 }
 
+// countBy runs a count_over_time query grouped by label and sums each
+// group's samples over the range.
+func (s *Suite) countBy(ctx context.Context, q, label string) (map[string]float64, string, error) {
+	series, u, err := s.metricsRange(ctx, q)
+	if err != nil {
+		return nil, u, err
+	}
+	out := map[string]float64{}
+	for _, sr := range series {
+		out[sr.label(label)] += sr.sum()
+	}
+	return out, u, nil
+}
+
 // spansByService is how many spans each service had in what was pushed
 // and accepted.
 func spansByService(traces []tracegen.Trace) map[string]float64 {
@@ -123,14 +137,9 @@ func (s *Suite) traceqlMetrics(ctx context.Context) outcome {
 	var got map[string]float64
 	var u string
 	ok, why := poll(ctx, s.Timeouts.Metrics, time.Second, func() (bool, string) {
-		series, at, err := s.metricsRange(ctx, count)
-		u = at
-		if err != nil {
+		var err error
+		if got, u, err = s.countBy(ctx, count, "resource.service.name"); err != nil {
 			return false, err.Error()
-		}
-		got = map[string]float64{}
-		for _, sr := range series {
-			got[sr.label("resource.service.name")] += sr.sum()
 		}
 		return sameCounts(got, want), fmt.Sprintf("spans per service %s, want %s", counts(got), counts(want))
 	})
