@@ -45,7 +45,7 @@ func do(req *http.Request) ([]byte, int, error) {
 		return nil, resp.StatusCode, err
 	}
 	if resp.StatusCode/100 != 2 {
-		return body, resp.StatusCode, fmt.Errorf("GET %s: %d %s", req.URL.Redacted(), resp.StatusCode, excerpt(body))
+		return body, resp.StatusCode, fmt.Errorf("%s %s: %d %s", req.Method, req.URL.Redacted(), resp.StatusCode, excerpt(body))
 	}
 	return body, resp.StatusCode, nil
 }
