@@ -394,8 +394,8 @@ func (s *Suite) seriesTenants(ctx context.Context, all []TenantPush) (ev, leaks 
 		return sameCounts(byTenant, want), fmt.Sprintf("payment server spans by tenant %s, want %s", counts(byTenant), counts(want))
 	})
 	if n, mixed := byTenant[""]; mixed {
-		return ev, append(leaks, fmt.Sprintf("Prometheus holds %g payment calls with no tenant label: the tenants' series mix; "+
-			"label them (metrics_generator.registry.inject_tenant_id_as) or send each tenant to a store of its own (remote write with X-Scope-OrgID to Mimir)", n)), ""
+		return ev, append(leaks, fmt.Sprintf("Prometheus holds %g payment server calls with no tenant label, where the tenants pushed %s: the tenants' series share one label set and mix; "+
+			"label them (metrics_generator.registry.inject_tenant_id_as) or send each tenant to a store of its own (remote write with X-Scope-OrgID to Mimir)", n, counts(want))), ""
 	}
 	if !ok {
 		return ev, leaks, q + ": " + w + " (GET " + u + ")"
