@@ -298,9 +298,15 @@ func Quick(w io.Writer) error {
 			sets = append(sets, stack.Offline)
 		}
 		plans, keys := 0, 0
+		// Each combination with the generator on, off, and on for two
+		// tenants (multitenancy, the generator's tenant label).
+		variants := []struct {
+			gen     bool
+			tenants int
+		}{{true, 0}, {false, 0}, {true, 2}}
 		for _, c := range stack.Matrix(prof) {
-			for _, gen := range []bool{true, false} {
-				c.MetricsGenerator = gen
+			for _, v := range variants {
+				c.MetricsGenerator, c.Tenants = v.gen, v.tenants
 				user := stack.UserOptions()
 				var options []stack.Options
 				for _, set := range sets {
@@ -324,7 +330,7 @@ func Quick(w io.Writer) error {
 				}
 			}
 		}
-		fmt.Fprintf(w, "Tempo %s: %d combinations, %d renderings, %d keys checked against %s\n", stack.ReleaseOf(prof).Version, 2*len(stack.Matrix(prof)), plans, keys, stack.ReleaseOf(prof).KeyTableFile())
+		fmt.Fprintf(w, "Tempo %s: %d combinations, %d renderings, %d keys checked against %s\n", stack.ReleaseOf(prof).Version, len(variants)*len(stack.Matrix(prof)), plans, keys, stack.ReleaseOf(prof).KeyTableFile())
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%d problems: %s", len(problems), strings.Join(problems, "; "))
