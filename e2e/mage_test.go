@@ -38,6 +38,9 @@ func TestMageRejectsBadInput(t *testing.T) {
 		{[]string{"upgrade:mode", "kafka-scheduler-s3"}, config.EnvRuntime + "=compose", []string{"local or the dagger runtime"}},
 		{[]string{"verify:all"}, config.EnvParallel + "=9", []string{"TEMPO_STACK_PARALLEL=\"9\": want a number of stacks from 1 to 8"}},
 		{[]string{"bench:smoke", "scheduler"}, config.EnvBenchStep + "=5", []string{"TEMPO_STACK_BENCH_STEP=\"5\": want a duration"}},
+		{[]string{"verify:all"}, config.EnvTenants + "=9", []string{"TEMPO_STACK_TENANTS=\"9\": want a number of tenants"}},
+		{[]string{"verify:mode", "kafka-scheduler-s3-tenants-3"}, config.EnvRuntime + "=local " + config.EnvTenants + "=2", []string{"names 3 tenants but 2 tenants were also given"}},
+		{[]string{"bench:smoke", "scheduler"}, config.EnvRuntime + "=local " + config.EnvTenants + "=2", []string{"the bench runs single-tenant: unset TEMPO_STACK_TENANTS"}},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		cmd := exec.CommandContext(ctx, "go", append([]string{"run", "mage.go"}, tc.args...)...)

@@ -91,6 +91,29 @@ func TestModuleMatrixAndConfigComeFromTheModel(t *testing.T) {
 	}
 }
 
+// The constructor's --tenants renders every combination for that many
+// tenants, as the model does; a number out of range is refused, naming
+// what is valid.
+func TestModuleTenants(t *testing.T) {
+	bin := needEngine(t)
+	dir := t.TempDir()
+	if _, stderr, err := moduleCall(t, bin, "--tenants=2", "config", "--mode=kafka_scheduler", "export", "--path="+dir); err != nil {
+		t.Fatalf("dagger call --tenants=2 config: %v\n%s", err, redact.TailOf(stderr, 30, ""))
+	}
+	want := stack.Combination{Mode: stack.KafkaScheduler, Storage: stack.S3, MetricsGenerator: true, Profile: stack.Profile210, Tenants: 2}
+	p, err := stack.Render(want, stack.UserOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if drift, err := p.Drift(dir); err != nil || len(drift) > 0 {
+		t.Errorf("--tenants=2 config differs from the model's %s: %v %v", want.ID(), drift, err)
+	}
+	_, stderr, err := moduleCall(t, bin, "--tenants=9", "matrix")
+	if err == nil || !strings.Contains(stderr, "2 to 8") {
+		t.Errorf("--tenants=9: %v\n%s", err, redact.TailOf(stderr, 20, ""))
+	}
+}
+
 // A storage or generator choice without a mode is refused, not dropped
 // silently (without --mode, faults runs the four modes on s3).
 func TestModuleRefusesAStorageWithoutAMode(t *testing.T) {
