@@ -50,8 +50,11 @@ const (
 // takes name (mode, storage, metricsGenerator), documented once here: an
 // empty storage is s3, and metricsGenerator=false turns the generator off.
 // The storage stays a string checked by the stack model (its error names
-// s3 and local): as an enum member Dagger would spell s3 "S_3", and the
-// design's knob is --storage=s3|local.
+// s3 and local): Dagger v0.19.10 names an enum member
+// strcase.ToScreamingSnake of its Go name (core/typedef.go,
+// NewEnumMemberTypeDef), so s3 becomes "S_3", and its CLI matches a flag's
+// text against member names only (cmd/dagger/flags.go, enumValue.Set):
+// as an enum, the design's --storage=s3 would be refused.
 func selection(mode Mode, storage string, metricsGenerator bool) stack.Selection {
 	return stack.Selection{Target: string(mode), Storage: storage, NoGenerator: !metricsGenerator}
 }
