@@ -337,6 +337,10 @@ func (env *Env) Tally(ctx context.Context, p Push, recovery time.Duration, searc
 	c.Lost = c.Pushed - c.Found
 	head := fmt.Sprintf("%d pushed, %d complete by ID and through TraceQL { span.%s = %q }, %d lost, %d duplicated span IDs",
 		c.Pushed, c.Found-unsearched, tracegen.RunAttribute, p.RunID, c.Lost, c.Duplicated)
+	if len(p.RunIDs) > 1 {
+		head = fmt.Sprintf("%d pushed by %d tenants, %d complete by ID and through TraceQL { span.%s = <the tenant's run> }, each read as its tenant, %d lost, %d duplicated span IDs",
+			c.Pushed, len(p.RunIDs), c.Found-unsearched, tracegen.RunAttribute, c.Lost, c.Duplicated)
+	}
 	if unsearched > 0 {
 		head = fmt.Sprintf("%d pushed, %d complete by ID (%d of them not returned by TraceQL { span.%s = %q }: known upstream behaviour, %s), %d lost, %d duplicated span IDs",
 			c.Pushed, c.Found, unsearched, tracegen.RunAttribute, p.RunID, searchGap, c.Lost, c.Duplicated)
