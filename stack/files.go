@@ -38,6 +38,10 @@ type tempoView struct {
 	// the generators; live-stores answer it themselves, and 3.0 removed
 	// the processor).
 	LocalBlocks bool
+	// QueueLocalBlocks: a generator that consumes the Kafka topic (2.8's
+	// Kafka mode) feeds only the queue-based local-blocks processor, which
+	// exists only with its own WAL (traces_query_storage).
+	QueueLocalBlocks bool
 }
 
 type blockBuilderView struct {
@@ -94,6 +98,7 @@ func (b *builder) files() error {
 		MultiTenant:        c.MultiTenant(),
 		LocalBlocks:        c.MetricsGenerator && !b.liveStore() && r.Runs.LocalBlocks,
 	}
+	v.QueueLocalBlocks = v.LocalBlocks && c.Mode.Kafka()
 	if !b.o.RF1After.IsZero() {
 		v.RF1After = b.o.RF1After.UTC().Format(time.RFC3339)
 	}
