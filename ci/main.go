@@ -338,6 +338,9 @@ func (m *TempoStack) Bench(
 	if startSps < 1 || steps < 1 || stepSeconds < 1 {
 		return nil, fmt.Errorf("--start-sps=%d --steps=%d --step-seconds=%d: each must be at least 1", startSps, steps, stepSeconds)
 	}
+	if err := stack.SingleTenantOnly("bench", "--tenants", m.Tenants); err != nil {
+		return nil, err
+	}
 	var id, md string
 	var report []byte
 	log, err := m.inSession(ctx, func(ctx context.Context, s daggermod.Session) error {
@@ -370,9 +373,6 @@ func (m *TempoStack) Bench(
 }
 
 func (m *TempoStack) verify(ctx context.Context, failOnError bool, combos func(daggermod.Session) ([]stack.Combination, error)) (*dagger.Directory, error) {
-	if err := stack.SingleTenantOnly("bench", "--tenants", m.Tenants); err != nil {
-		return nil, err
-	}
 	return m.run(ctx, failOnError, func(ctx context.Context, s daggermod.Session) (daggermod.Reports, error) {
 		cs, err := combos(s)
 		if err != nil {
