@@ -41,6 +41,7 @@ func TestMageRejectsBadInput(t *testing.T) {
 		{[]string{"verify:all"}, config.EnvTenants + "=9", []string{"TEMPO_STACK_TENANTS=\"9\": want a number of tenants"}},
 		{[]string{"verify:mode", "kafka-scheduler-s3-tenants-3"}, config.EnvRuntime + "=local " + config.EnvTenants + "=2", []string{"names 3 tenants but 2 tenants were also given"}},
 		{[]string{"bench:smoke", "scheduler"}, config.EnvRuntime + "=local " + config.EnvTenants + "=2", []string{"the bench runs single-tenant: unset TEMPO_STACK_TENANTS"}},
+		{[]string{"bench:smoke", "ingester-compactor-s3-tenants-2"}, config.EnvRuntime + "=local", []string{"the bench runs single-tenant", "drop -tenants-<n> from the target"}},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		cmd := exec.CommandContext(ctx, "go", append([]string{"run", "mage.go"}, tc.args...)...)

@@ -320,7 +320,7 @@ func (s Selection) Combination() (Combination, error) {
 	}
 	if s.Tenants > 1 || (s.Tenants == 1 && c.Tenants > 1) {
 		if c.Tenants > 1 && s.Tenants != c.Tenants {
-			return Combination{}, fmt.Errorf("%q names %d tenants but %d tenants were also given: give one, or make them agree", s.Target, c.Tenants, s.Tenants)
+			return Combination{}, fmt.Errorf("%q names %d tenants but %d tenants were also given (TEMPO_STACK_TENANTS, --tenants): give one, or make them agree", s.Target, c.Tenants, s.Tenants)
 		}
 		c.Tenants = s.Tenants
 	}

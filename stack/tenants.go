@@ -49,10 +49,21 @@ func WithTenants(cs []Combination, n int) []Combination {
 
 // SingleTenantOnly refuses tenants for what runs one tenant only (the
 // bench measures the architecture, an upgrade moves one tenant's data):
-// what names the knob says which (TEMPO_STACK_TENANTS, --tenants).
+// knob names where the count came from (TEMPO_STACK_TENANTS, --tenants).
 func SingleTenantOnly(what, knob string, n int) error {
 	if n > 1 {
 		return fmt.Errorf("%s runs single-tenant: unset %s (it is %d); verify, faults and up take tenants", what, knob, n)
+	}
+	return nil
+}
+
+// SingleTenantCombinations is SingleTenantOnly for resolved combinations,
+// whose tenants come from knob or from a target's -tenants-<n>.
+func SingleTenantCombinations(what, knob string, cs []Combination) error {
+	for _, c := range cs {
+		if err := SingleTenantOnly(what, knob+" and drop -tenants-<n> from the target", c.Tenants); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -105,6 +106,21 @@ type Push struct {
 	Owner map[string]string
 	// RunIDs are each tenant's run id (the first is RunID).
 	RunIDs map[string]string
+}
+
+// CountFor is how many of the push's traces are ctx's tenant's: all of
+// them on a single-tenant push.
+func (p Push) CountFor(ctx context.Context) int {
+	if p.Owner == nil {
+		return len(p.Traces)
+	}
+	n := 0
+	for _, t := range p.Traces {
+		if p.Owner[t.ID] == tenant.Of(ctx) {
+			n++
+		}
+	}
+	return n
 }
 
 // as is ctx acting as the trace's tenant (unchanged on a single-tenant
@@ -342,8 +358,12 @@ func (env *Env) Tally(ctx context.Context, p Push, recovery time.Duration, searc
 			c.Pushed, len(p.RunIDs), c.Found-unsearched, tracegen.RunAttribute, c.Lost, c.Duplicated)
 	}
 	if unsearched > 0 {
-		head = fmt.Sprintf("%d pushed, %d complete by ID (%d of them not returned by TraceQL { span.%s = %q }: known upstream behaviour, %s), %d lost, %d duplicated span IDs",
-			c.Pushed, c.Found, unsearched, tracegen.RunAttribute, p.RunID, searchGap, c.Lost, c.Duplicated)
+		run := strconv.Quote(p.RunID)
+		if len(p.RunIDs) > 1 {
+			run = "<each tenant's run, as that tenant>"
+		}
+		head = fmt.Sprintf("%d pushed, %d complete by ID (%d of them not returned by TraceQL { span.%s = %s }: known upstream behaviour, %s), %d lost, %d duplicated span IDs",
+			c.Pushed, c.Found, unsearched, tracegen.RunAttribute, run, searchGap, c.Lost, c.Duplicated)
 	}
 	return c, slices.Concat([]string{head}, perTenant(p, byID, searched, searchGap != ""), ev, First(missing, 5))
 }

@@ -439,8 +439,9 @@ var compactionCrash = Scenario{
 			if blocks, err = env.E.Blocks(ctx); err != nil {
 				return false, err.Error()
 			}
+			// The blocks listed are ctx's tenant's: count its traces only.
 			n, objects := levelZero(blocks)
-			return n >= 2 && objects >= len(p.Traces), fmt.Sprintf("%s; want 2 or more level-0 blocks holding the %d traces", verify.BlocksSummary(blocks), len(p.Traces))
+			return n >= 2 && objects >= p.CountFor(ctx), fmt.Sprintf("%s; want 2 or more level-0 blocks holding the %d traces", verify.BlocksSummary(blocks), p.CountFor(ctx))
 		})
 		if !ok {
 			return failed("before the crash: " + why)

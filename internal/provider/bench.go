@@ -71,14 +71,14 @@ func Bench(ctx context.Context, h Host, target string, smoke bool) error {
 	if err != nil {
 		return err
 	}
-	if err := stack.SingleTenantOnly("the bench", config.EnvTenants, choice.Tenants); err != nil {
-		return err
-	}
 	if choice.Runtime == DaggerName && o.Factor != 2 {
 		return fmt.Errorf("the module's bench doubles the rate each step: unset %s", config.EnvBenchFactor)
 	}
 	combos, err := choice.TargetOrModes(target)
 	if err != nil {
+		return err
+	}
+	if err := stack.SingleTenantCombinations("the bench", config.EnvTenants, combos); err != nil {
 		return err
 	}
 	return onRuntime(ctx, h, choice, func(rt Runtime) error { return benchAll(ctx, h, rt, combos, o, benchDir(knobs), smoke) })

@@ -82,6 +82,18 @@ func openDagger(ctx context.Context, h Host, c Choice) (*daggerRuntime, error) {
 
 func (rt *daggerRuntime) Name() string { return DaggerName }
 
+// callFor is `call` with the constructor's arguments for cs: the tenants
+// a target's id names (kafka-scheduler-s3-tenants-2) reach the module
+// through its --tenants as TEMPO_STACK_TENANTS's do, since the module's
+// functions take the rest of a combination only.
+func (rt *daggerRuntime) callFor(cs []stack.Combination) []string {
+	call := slices.Clone(rt.call)
+	if len(cs) > 0 && cs[0].Tenants > 1 && cs[0].Tenants != rt.tenants {
+		call = append(call, "--tenants="+strconv.Itoa(cs[0].Tenants))
+	}
+	return call
+}
+
 // Close leaves the engine running (openDagger said so when it started it).
 func (rt *daggerRuntime) Close() error { return nil }
 
@@ -130,7 +142,7 @@ func daggerCLI(ctx context.Context, h Host) (daggercli.CLI, error) {
 
 // Verify calls verify (one combination) or verify-all.
 func (rt *daggerRuntime) Verify(ctx context.Context, combos []stack.Combination) error {
-	args := slices.Clone(rt.call)
+	args := rt.callFor(combos)
 	all := stack.WithTenants(stack.Matrix(rt.profile), rt.tenants)
 	switch {
 	case len(combos) == 1:
@@ -156,7 +168,7 @@ func (rt *daggerRuntime) Faults(ctx context.Context, combos []stack.Combination,
 	if len(combos) == 0 {
 		return nil
 	}
-	args := append(slices.Clone(rt.call), "faults")
+	args := append(rt.callFor(combos), "faults")
 	switch {
 	case len(combos) == 1:
 		args = append(args, daggercli.CombinationFlags(combos[0])...)
@@ -221,7 +233,7 @@ func (rt *daggerRuntime) Bench(ctx context.Context, c stack.Combination, b pipel
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return benchreport.Report{}, err
 	}
-	args := append(append(slices.Clone(rt.call), "bench"), daggercli.CombinationFlags(c)...)
+	args := append(append(rt.callFor([]stack.Combination{c}), "bench"), daggercli.CombinationFlags(c)...)
 	args = append(args,
 		fmt.Sprintf("--start-sps=%.0f", b.StartSPS), fmt.Sprintf("--steps=%d", steps), fmt.Sprintf("--step-seconds=%.0f", b.StepDuration.Seconds()),
 		"export", "--path="+abs)

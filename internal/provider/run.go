@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -50,7 +49,19 @@ func Faults(ctx context.Context, h Host, target string, names ...string) error {
 	case len(names) == 1 && migrate:
 		combos = nil // only the migration was asked for
 	}
+	migrate = migrateSingleTenant(h, choice, migrate)
 	return onRuntime(ctx, h, choice, func(rt Runtime) error { return rt.Faults(ctx, combos, scenarios, migrate, false) })
+}
+
+// migrateSingleTenant is whether the migration runs: it moves one
+// tenant's blocks between two single-tenant stacks, so with tenants it
+// says SKIPPED and why, not a silent single-tenant run.
+func migrateSingleTenant(h Host, choice Choice, migrate bool) bool {
+	if migrate && choice.Tenants > 1 {
+		fmt.Fprintf(h.Out, "SKIPPED %s: it runs single-tenant (its two stacks share one tenant's blocks); unset %s to run it\n", fault.MigrationName, config.EnvTenants)
+		return false
+	}
+	return migrate
 }
 
 // FaultPaths runs every scenario once per code path it exercises
@@ -64,8 +75,9 @@ func FaultPaths(ctx context.Context, h Host) error {
 	if choice.Runtime == DaggerName {
 		return fmt.Errorf("faults:paths runs on the local or compose runtime (%s=local): on dagger, run faults:all or faults:mode", config.EnvRuntime)
 	}
+	migrate := migrateSingleTenant(h, choice, true)
 	return onRuntime(ctx, h, choice, func(rt Runtime) error {
-		return rt.Faults(ctx, stack.WithTenants(stack.OnStorage(choice.Profile, stack.S3), choice.Tenants), fault.Scenarios(), true, true)
+		return rt.Faults(ctx, stack.WithTenants(stack.OnStorage(choice.Profile, stack.S3), choice.Tenants), fault.Scenarios(), migrate, true)
 	})
 }
 
@@ -74,6 +86,11 @@ func FaultPaths(ctx context.Context, h Host) error {
 func Smoke(ctx context.Context, h Host) error {
 	choice, err := Choose(ctx, h.Env, ComposeName)
 	if err != nil {
+		return err
+	}
+	// The committed stacks are single-tenant as they are; compose:verify
+	// renders multi-tenant ones.
+	if err := stack.SingleTenantOnly("compose:smoke (the committed stacks, as they are)", config.EnvTenants, choice.Tenants); err != nil {
 		return err
 	}
 	rt, err := openCompose(ctx, h, choice)
@@ -123,7 +140,7 @@ func Up(ctx context.Context, h Host, target string) error {
 			}
 		}
 	}
-	args := append(append(slices.Clone(rt.call), "up"), daggercli.CombinationFlags(combo)...)
+	args := append(append(rt.callFor([]stack.Combination{combo}), "up"), daggercli.CombinationFlags(combo)...)
 	args = append(args, "up")
 	// Mage gives a target 5s after Ctrl-C: the CLI ends its session (and
 	// with it every service) well within that.

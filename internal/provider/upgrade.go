@@ -35,14 +35,14 @@ func Upgrades(ctx context.Context, h Host, target string, moves Moves) error {
 	if err != nil {
 		return err
 	}
-	if err := stack.SingleTenantOnly("an upgrade", config.EnvTenants, choice.Tenants); err != nil {
-		return err
-	}
 	if choice.Runtime == ComposeName {
 		return fmt.Errorf("upgrades run on the local or the dagger runtime (TEMPO_STACK_RUNTIME=local|dagger), not compose: the compose runner cannot replace one service with another release's yet")
 	}
 	combos, err := choice.TargetOrModes(target)
 	if err != nil {
+		return err
+	}
+	if err := stack.SingleTenantCombinations("an upgrade", config.EnvTenants, combos); err != nil {
 		return err
 	}
 	var run []upgrade.Path

@@ -131,8 +131,9 @@ func (s *Suite) traceqlMetrics(ctx context.Context) outcome {
 	run := fmt.Sprintf(`{ span.%s = "%s" }`, tracegen.RunAttribute, s.RunID)
 	want := spansByService(s.Pushed.Traces)
 	var ev []string
-	// count_over_time: exact, so a span counted twice (or by another
-	// tenant) shows.
+	// count_over_time: exact, so a span counted twice or lost shows (the
+	// run's filter keeps other tenants' spans out of this query:
+	// tenant-isolation counts by run without it).
 	count := run + ` | count_over_time() by (resource.service.name)`
 	var got map[string]float64
 	var u string
