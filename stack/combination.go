@@ -318,10 +318,10 @@ func (s Selection) Combination() (Combination, error) {
 		}
 		c.Mode, c.MetricsGenerator, fromTarget, c.Tenants = id.Mode, id.MetricsGenerator, id.Storage, id.Tenants
 	}
-	if s.Tenants > 1 || (s.Tenants == 1 && c.Tenants > 1) {
-		if c.Tenants > 1 && s.Tenants != c.Tenants {
-			return Combination{}, fmt.Errorf("%q names %d tenants but %d tenants were also given (TEMPO_STACK_TENANTS, --tenants): give one, or make them agree", s.Target, c.Tenants, s.Tenants)
-		}
+	if s.Tenants > 0 && c.Tenants > 1 && s.Tenants != c.Tenants {
+		return Combination{}, fmt.Errorf("%q names %d tenants but %d tenants were also given (TEMPO_STACK_TENANTS, --tenants): give one, or make them agree", s.Target, c.Tenants, s.Tenants)
+	}
+	if s.Tenants > 1 {
 		c.Tenants = s.Tenants
 	}
 	c.Storage = fromTarget

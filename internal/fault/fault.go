@@ -161,8 +161,8 @@ func (env *Env) Push(ctx context.Context, label string, n, waves int) (Push, err
 		if r.BatchesAccepted != r.BatchesSent {
 			return Push{}, fmt.Errorf("%d of %d batches accepted: %s", r.BatchesAccepted, r.BatchesSent, strings.Join(r.ExportErrors, "; "))
 		}
-		for _, t := range r.Traces {
-			if out.Owner != nil {
+		if out.Owner != nil {
+			for _, t := range r.Traces {
 				out.Owner[t.ID] = owner
 			}
 		}

@@ -296,10 +296,11 @@ func TraceSpanIDs(ctx context.Context, url string) ([]string, error) {
 	return t.spanIDs(), nil
 }
 
-// missingTraces lists the pushed traces the query does not return complete.
-func (s *Suite) missingTraces(ctx context.Context, mode string, seen map[string]time.Time) []string {
+// missingTraces lists the traces the query (as ctx's tenant) does not
+// return complete, skipping those already seen and marking the rest seen.
+func (s *Suite) missingTraces(ctx context.Context, traces []tracegen.Trace, mode string, seen map[string]time.Time) []string {
 	var missing []string
-	for _, t := range s.Pushed.Traces {
+	for _, t := range traces {
 		if _, ok := seen[t.ID]; ok {
 			continue
 		}
@@ -343,7 +344,7 @@ func (s *Suite) traceByID(ctx context.Context) outcome {
 	// watcher that never ran) cannot pass.
 	var missing []string
 	ok, why := poll(ctx, s.Timeouts.Queryable, 200*time.Millisecond, func() (bool, string) {
-		missing = s.missingTraces(ctx, "", map[string]time.Time{})
+		missing = s.missingTraces(ctx, s.Pushed.Traces, "", map[string]time.Time{})
 		return len(missing) == 0, fmt.Sprintf("%d of %d traces incomplete", len(missing), len(s.Pushed.Traces))
 	})
 	ev := []string{fmt.Sprintf("GET %s: %d of %d traces complete with %d spans each; push-to-queryable p50 %s p99 %s (each trace polled from its push on)",
@@ -523,7 +524,7 @@ func (s *Suite) flushed(ctx context.Context) outcome {
 		if len(blocks.live()) == 0 {
 			return false, "no block with meta.json in the backend yet"
 		}
-		missing = s.missingTraces(ctx, "blocks", seen)
+		missing = s.missingTraces(ctx, s.Pushed.Traces, "blocks", seen)
 		return len(missing) == 0, fmt.Sprintf("%s; %d of %d traces not yet complete in backend blocks", blocks.summary(), len(missing), len(s.Pushed.Traces))
 	})
 	s.Measured.Flushed = time.Since(s.PushedAt)
@@ -595,7 +596,7 @@ func (s *Suite) compacted(ctx context.Context) outcome {
 	seen := map[string]time.Time{}
 	var missing []string
 	ok, why = poll(ctx, s.Timeouts.Queryable, 500*time.Millisecond, func() (bool, string) {
-		missing = s.missingTraces(ctx, "blocks", seen)
+		missing = s.missingTraces(ctx, s.Pushed.Traces, "blocks", seen)
 		return len(missing) == 0, fmt.Sprintf("%d traces incomplete after compaction", len(missing))
 	})
 	if !ok {

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -104,7 +105,7 @@ func (s *Suite) tenantReads(ctx context.Context, own TenantPush, all []TenantPus
 	name := own.Tenant
 	var missing []string
 	ok, w := poll(ctx, s.Timeouts.Queryable, 500*time.Millisecond, func() (bool, string) {
-		missing = missingOf(ctx, s, own.Pushed.Traces)
+		missing = s.missingTraces(ctx, own.Pushed.Traces, "", map[string]time.Time{})
 		return len(missing) == 0, fmt.Sprintf("%d of its %d traces incomplete by ID", len(missing), len(own.Pushed.Traces))
 	})
 	if !ok {
@@ -235,22 +236,6 @@ func ownerOf(id string, all []TenantPush) string {
 		}
 	}
 	return ""
-}
-
-// missingOf lists the traces not complete by ID, as ctx's tenant.
-func missingOf(ctx context.Context, s *Suite, traces []tracegen.Trace) []string {
-	var out []string
-	for _, t := range traces {
-		got, err := s.fetchTrace(ctx, t.ID, "")
-		if err != nil {
-			out = append(out, fmt.Sprintf("%s: %v", t.ID, err))
-			continue
-		}
-		if !sameIDs(got, t.SpanIDs) {
-			out = append(out, fmt.Sprintf("%s: got spans %v, want %v", t.ID, got, t.SpanIDs))
-		}
-	}
-	return out
 }
 
 // spanTagNames are the span-scope tag names of the run's window, and the
@@ -395,7 +380,7 @@ func (s *Suite) seriesTenants(ctx context.Context, all []TenantPush) (ev, leaks 
 			fmt.Sscan(fmt.Sprint(r.Value[1]), &f)
 			byTenant[r.Metric["tenant"]] += f
 		}
-		return sameCounts(byTenant, want), fmt.Sprintf("payment server spans by tenant %s, want %s", counts(byTenant), counts(want))
+		return maps.Equal(byTenant, want), fmt.Sprintf("payment server spans by tenant %s, want %s", counts(byTenant), counts(want))
 	})
 	if n, mixed := byTenant[""]; mixed {
 		return ev, append(leaks, fmt.Sprintf("Prometheus holds %g payment server calls with no tenant label, where the tenants pushed %s: the tenants' series share one label set and mix; "+

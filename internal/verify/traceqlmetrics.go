@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"sort"
@@ -142,7 +143,7 @@ func (s *Suite) traceqlMetrics(ctx context.Context) outcome {
 		if got, u, err = s.countBy(ctx, count, "resource.service.name"); err != nil {
 			return false, err.Error()
 		}
-		return sameCounts(got, want), fmt.Sprintf("spans per service %s, want %s", counts(got), counts(want))
+		return maps.Equal(got, want), fmt.Sprintf("spans per service %s, want %s", counts(got), counts(want))
 	})
 	ev = append(ev, fmt.Sprintf("%s -> %s (pushed %s)", count, counts(got), counts(want)))
 	if !ok {
@@ -161,8 +162,8 @@ func (s *Suite) traceqlMetrics(ctx context.Context) outcome {
 	}
 	sort.Strings(rated)
 	ev = append(ev, fmt.Sprintf("%s -> a positive rate for %v", rate, rated))
-	if !slices.Equal(rated, sortedKeys(want)) {
-		return failed(fmt.Sprintf("rate() has series for %v, want %v", rated, sortedKeys(want)), append(ev, "GET "+u)...)
+	if !slices.Equal(rated, slices.Sorted(maps.Keys(want))) {
+		return failed(fmt.Sprintf("rate() has series for %v, want %v", rated, slices.Sorted(maps.Keys(want))), append(ev, "GET "+u)...)
 	}
 	// Span durations are 22 to 40 ms (tracegen); Tempo's quantiles come
 	// from power-of-two buckets, so the p90 lands within a factor of two.
@@ -183,31 +184,10 @@ func (s *Suite) traceqlMetrics(ctx context.Context) outcome {
 	return passed(ev...)
 }
 
-func sameCounts(got, want map[string]float64) bool {
-	if len(got) != len(want) {
-		return false
-	}
-	for k, v := range want {
-		if got[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 func counts(m map[string]float64) string {
 	var parts []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, fmt.Sprintf("%s=%g", k, m[k]))
 	}
 	return "{" + strings.Join(parts, " ") + "}"
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
